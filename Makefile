@@ -1,0 +1,122 @@
+# Makefile - build, boot and test Ferrite. `make help` lists the targets.
+
+PROFILE        ?= release
+TARGET_SPEC    := i686-kernel.json
+TARGET_NAME    := i686-kernel
+BUILD_DIR      := build
+KERNEL_LIBRARY := target/$(TARGET_NAME)/$(PROFILE)/libferrite.a
+KERNEL_ELF     := $(BUILD_DIR)/kernel.elf
+ISO            := $(BUILD_DIR)/ferrite.iso
+ISO_ROOT       := $(BUILD_DIR)/iso
+ASM_OBJECTS    := $(BUILD_DIR)/multiboot_header.o $(BUILD_DIR)/boot.o
+CARGO_RUN      := scripts/cargo.sh
+QEMU           ?= qemu-system-i386
+QEMU_MEMORY    ?= 128M
+
+ifeq ($(PROFILE),release)
+CARGO_PROFILE_FLAG := --release
+else
+CARGO_PROFILE_FLAG :=
+endif
+
+# Build core/alloc from source for our own target (see README, "Toolchain").
+BUILD_STD_FLAGS := --target $(TARGET_SPEC) -Zjson-target-spec \
+                   -Zbuild-std=core,compiler_builtins,alloc \
+                   -Zbuild-std-features=compiler-builtins-mem
+
+# GRUB modules the ISO needs to load a Multiboot kernel from the CD or a USB stick.
+GRUB_MODULES := multiboot normal configfile iso9660 part_msdos biosdisk
+
+# `make run` opens a window when a display is available, else draws the VGA text in the
+# terminal with curses (serial output then goes to build/serial.log).
+ifneq ($(strip $(DISPLAY)$(WAYLAND_DISPLAY)),)
+RUN_DISPLAY := -serial stdio
+else
+RUN_DISPLAY := -display curses -serial file:$(BUILD_DIR)/serial.log
+endif
+
+.PHONY: all kernel iso run run-kernel debug test test-host test-e2e bench clean setup help \
+        fmt clippy check FORCE
+
+all: kernel
+
+help:
+	@echo "Ferrite make targets:"
+	@echo "  make / make kernel  build the kernel ELF ($(KERNEL_ELF))"
+	@echo "  make iso            build a bootable hybrid CD/USB image ($(ISO))"
+	@echo "  make run            boot the ISO in QEMU (window, or the terminal without a display)"
+	@echo "  make run-kernel     boot the ELF directly with qemu -kernel (ARGS='nodemo' adds words)"
+	@echo "  make debug          boot the ELF with QEMU waiting for gdb on localhost:1234"
+	@echo "  make test           host unit tests, in-kernel tests and end-to-end boot tests"
+	@echo "  make bench          print size, boot-time, demo and rebuild figures"
+	@echo "  make check          cargo fmt --check and clippy on the kernel target"
+	@echo "  make setup          install missing packages (Debian/Ubuntu; root or sudo)"
+	@echo "  make clean          remove build outputs"
+	@echo "Variables: PROFILE=release|dev, CARGO=/path/to/cargo, QEMU=..., ARGS=..."
+
+setup:
+	@scripts/setup.sh
+
+kernel: $(KERNEL_ELF)
+
+$(BUILD_DIR):
+	@mkdir -p $@
+
+$(BUILD_DIR)/%.o: asm/%.asm | $(BUILD_DIR) setup
+	nasm -f elf32 -Wall -o $@ $<
+
+# Cargo decides what is stale; it is always asked.
+$(KERNEL_LIBRARY): FORCE | setup
+	$(CARGO_RUN) build $(CARGO_PROFILE_FLAG) $(BUILD_STD_FLAGS)
+
+$(KERNEL_ELF): $(ASM_OBJECTS) $(KERNEL_LIBRARY) linker.ld
+	ld -m elf_i386 -n --gc-sections -T linker.ld -o $@ $(ASM_OBJECTS) $(KERNEL_LIBRARY)
+	@grub-file --is-x86-multiboot $@ || (echo "error: $@ has no valid Multiboot header" >&2; exit 1)
+
+iso: $(ISO)
+
+$(ISO): $(KERNEL_ELF) grub/grub.cfg
+	@mkdir -p $(ISO_ROOT)/boot/grub
+	objcopy --strip-debug $(KERNEL_ELF) $(ISO_ROOT)/boot/kernel.elf
+	cp grub/grub.cfg $(ISO_ROOT)/boot/grub/grub.cfg
+	grub-mkrescue -d /usr/lib/grub/i386-pc --install-modules="$(GRUB_MODULES)" \
+	    --fonts= --locales= --themes= --compress=xz -o $@ $(ISO_ROOT) 2>$(BUILD_DIR)/grub-mkrescue.log \
+	    || (cat $(BUILD_DIR)/grub-mkrescue.log >&2; exit 1)
+
+run: $(ISO)
+	$(QEMU) -m $(QEMU_MEMORY) -cdrom $(ISO) $(RUN_DISPLAY)
+
+run-kernel: $(KERNEL_ELF)
+	$(QEMU) -m $(QEMU_MEMORY) -kernel $(KERNEL_ELF) -append "$(ARGS)" $(RUN_DISPLAY)
+
+debug: $(KERNEL_ELF)
+	@echo "QEMU waits for gdb. In another terminal:"
+	@echo "  gdb $(KERNEL_ELF) -ex 'target remote localhost:1234' -ex 'break kernel_main' -ex continue"
+	$(QEMU) -m $(QEMU_MEMORY) -kernel $(KERNEL_ELF) -append "$(ARGS)" $(RUN_DISPLAY) -s -S
+
+test: test-host test-e2e
+
+test-host: | setup
+	$(CARGO_RUN) test --lib
+
+test-e2e: $(KERNEL_ELF) $(ISO)
+	$(CARGO_RUN) test --release --manifest-path tests/Cargo.toml -- --test-threads=2
+
+bench: $(KERNEL_ELF) $(ISO)
+	$(CARGO_RUN) run --release --quiet --manifest-path tests/Cargo.toml --bin bench
+
+fmt:
+	$(CARGO_RUN) fmt --all
+	$(CARGO_RUN) fmt --all --manifest-path tests/Cargo.toml
+
+check: | setup
+	$(CARGO_RUN) fmt --all -- --check
+	$(CARGO_RUN) fmt --all --manifest-path tests/Cargo.toml -- --check
+	$(CARGO_RUN) clippy $(CARGO_PROFILE_FLAG) $(BUILD_STD_FLAGS) -- -D warnings
+	$(CARGO_RUN) clippy --lib --tests -- -D warnings
+	$(CARGO_RUN) clippy --manifest-path tests/Cargo.toml --all-targets -- -D warnings
+
+clean:
+	rm -rf $(BUILD_DIR) target tests/target
+
+FORCE:

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# scripts/setup.sh - make sure the tools the build and tests need are installed.
+#
+# Missing Debian packages are installed with apt-get when running as root or with
+# passwordless sudo; otherwise the script names them and fails. Set FERRITE_NO_INSTALL=1 to
+# only check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+need() { # need COMMAND PACKAGE
+    command -v "$1" >/dev/null 2>&1 || missing+=("$2")
+}
+need nasm nasm
+need ld binutils
+need grub-mkrescue grub-common
+[ -d /usr/lib/grub/i386-pc ] || missing+=(grub-pc-bin)
+need xorriso xorriso
+need mformat mtools
+need qemu-system-i386 qemu-system-x86
+need python3 python3
+
+if ! scripts/cargo.sh --version >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 || ! command -v rustup >/dev/null 2>&1; then
+        missing+=(rustc-web cargo-web rust-web-src)
+    else
+        echo "setup: installing the Rust toolchain pinned in rust-toolchain.toml with rustup"
+        rustup toolchain install "$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)" \
+            --profile minimal --component rust-src,rustfmt,clippy
+    fi
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ -n "${FERRITE_NO_INSTALL:-}" ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: missing packages: $packages" >&2
+    echo "setup: on Debian/Ubuntu: sudo apt-get install $packages" >&2
+    exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+elif sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+else
+    echo "setup: missing packages: $packages" >&2
+    echo "setup: run: sudo apt-get install $packages" >&2
+    exit 1
+fi
+echo "setup: installing $packages"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends $packages

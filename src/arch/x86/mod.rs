@@ -1,0 +1,9 @@
+//! Hardware-facing code for 32-bit x86 PCs: every `asm!`, port access and fixed address lives here.
+
+pub mod cpu;
+pub mod multiboot;
+pub mod pit;
+pub mod port;
+pub mod qemu_exit;
+pub mod serial;
+pub mod vga_text;

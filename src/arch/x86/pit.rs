@@ -1,0 +1,58 @@
+//! The 8254 programmable interval timer, used here to measure the time-stamp counter's rate.
+
+use super::cpu::read_time_stamp_counter;
+use super::port::Port;
+
+/// The PIT's input clock (Intel 8254 datasheet; PC/AT: 14.31818 MHz / 12).
+pub const PIT_INPUT_HZ: u64 = 1_193_182;
+
+const PIT_CHANNEL_2_DATA: u16 = 0x42;
+const PIT_COMMAND: u16 = 0x43;
+/// Keyboard controller port B on the PC/AT: bit 0 gates channel 2, bit 1 drives the speaker,
+/// bit 5 reads channel 2's output.
+const SYSTEM_CONTROL_PORT_B: u16 = 0x61;
+const PORT_B_CHANNEL_2_GATE: u8 = 0x01;
+const PORT_B_SPEAKER_DATA: u8 = 0x02;
+const PORT_B_CHANNEL_2_OUTPUT: u8 = 0x20;
+/// Channel 2, low byte then high byte, mode 0 (interrupt on terminal count), binary.
+const COMMAND_CHANNEL_2_ONE_SHOT: u8 = 0b1011_0000;
+
+/// Length of one calibration window.
+const CALIBRATION_WINDOW_MILLISECONDS: u64 = 10;
+/// Calibration windows measured; the median is kept.
+const CALIBRATION_ROUNDS: usize = 3;
+
+/// Counts time-stamp-counter ticks over a PIT-timed window and returns the TSC rate in Hz.
+///
+/// Channel 2 is used because it can be polled through port B without interrupts and leaves
+/// channel 0 free for the system timer.
+pub fn measure_time_stamp_counter_hz() -> u64 {
+    let count = (PIT_INPUT_HZ * CALIBRATION_WINDOW_MILLISECONDS / 1000) as u16;
+    let mut rates = [0u64; CALIBRATION_ROUNDS];
+    for rate in rates.iter_mut() {
+        let ticks = time_stamp_ticks_over_count(count);
+        *rate = ticks * 1000 / CALIBRATION_WINDOW_MILLISECONDS;
+    }
+    rates.sort_unstable();
+    rates[CALIBRATION_ROUNDS / 2]
+}
+
+fn time_stamp_ticks_over_count(count: u16) -> u64 {
+    let port_b = Port::<u8>::new(SYSTEM_CONTROL_PORT_B);
+    // SAFETY: ports 0x61/0x42/0x43 are the PC/AT speaker gate and PIT channel 2, which nothing
+    // else in the kernel uses; the speaker stays off.
+    unsafe {
+        let control = port_b.read();
+        port_b.write((control & !PORT_B_SPEAKER_DATA) | PORT_B_CHANNEL_2_GATE);
+        Port::<u8>::new(PIT_COMMAND).write(COMMAND_CHANNEL_2_ONE_SHOT);
+        Port::<u8>::new(PIT_CHANNEL_2_DATA).write(count as u8);
+        Port::<u8>::new(PIT_CHANNEL_2_DATA).write((count >> 8) as u8);
+        let start = read_time_stamp_counter();
+        while port_b.read() & PORT_B_CHANNEL_2_OUTPUT == 0 {
+            core::hint::spin_loop();
+        }
+        let end = read_time_stamp_counter();
+        port_b.write(control & !PORT_B_SPEAKER_DATA);
+        end - start
+    }
+}

@@ -1,0 +1,131 @@
+//! The COM1 16550 UART at 115200 baud, 8 data bits, no parity, 1 stop bit.
+
+use spin::Mutex;
+
+use super::port::Port;
+
+/// I/O base of the first serial port.
+const COM1_BASE: u16 = 0x3f8;
+/// The UART's input clock divided by 16; the divisor for a baud rate is this over the rate.
+const UART_BASE_BAUD: u32 = 115_200;
+const BAUD_RATE: u32 = 115_200;
+
+// Register offsets from the base (PC16550D datasheet, table II).
+const DATA: u16 = 0; // receive/transmit buffer; divisor low byte while DLAB is set
+const INTERRUPT_ENABLE: u16 = 1; // divisor high byte while DLAB is set
+const FIFO_CONTROL: u16 = 2;
+const LINE_CONTROL: u16 = 3;
+const MODEM_CONTROL: u16 = 4;
+const LINE_STATUS: u16 = 5;
+
+const LINE_CONTROL_DIVISOR_LATCH: u8 = 0x80; // DLAB
+const LINE_CONTROL_8N1: u8 = 0x03; // 8 data bits, no parity, one stop bit
+const FIFO_ENABLE_AND_CLEAR_14_BYTES: u8 = 0xc7;
+const MODEM_CONTROL_READY: u8 = 0x0b; // DTR, RTS, OUT2
+const MODEM_CONTROL_LOOPBACK: u8 = 0x1e; // loopback, for the presence test
+const LINE_STATUS_TRANSMIT_EMPTY: u8 = 0x20; // THRE: the transmit holding register is free
+const LINE_STATUS_DATA_READY: u8 = 0x01;
+const LOOPBACK_TEST_BYTE: u8 = 0xae;
+
+/// COM1, shared by the console mirror and serial-only logging.
+pub static COM1: Mutex<SerialPort> = Mutex::new(SerialPort::new(COM1_BASE));
+
+/// Whether a UART answered at the port's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SerialPresence {
+    Unknown,
+    Present,
+    Absent,
+}
+
+/// A 16550-compatible UART driven by polling.
+pub struct SerialPort {
+    base: u16,
+    presence: SerialPresence,
+}
+
+impl SerialPort {
+    const fn new(base: u16) -> Self {
+        SerialPort {
+            base,
+            presence: SerialPresence::Unknown,
+        }
+    }
+
+    fn register(&self, offset: u16) -> Port<u8> {
+        Port::new(self.base + offset)
+    }
+
+    /// Programs 115200 8N1 with FIFOs, after checking in loopback mode that a UART is there.
+    /// Without one, later writes are dropped instead of waiting forever on a missing device.
+    pub fn initialize(&mut self) -> SerialPresence {
+        let divisor = (UART_BASE_BAUD / BAUD_RATE) as u16;
+        // SAFETY: these are the standard COM1 registers; programming them only affects the
+        // serial line.
+        unsafe {
+            self.register(INTERRUPT_ENABLE).write(0x00);
+            self.register(LINE_CONTROL).write(LINE_CONTROL_DIVISOR_LATCH);
+            self.register(DATA).write(divisor as u8);
+            self.register(INTERRUPT_ENABLE).write((divisor >> 8) as u8);
+            self.register(LINE_CONTROL).write(LINE_CONTROL_8N1);
+            self.register(FIFO_CONTROL).write(FIFO_ENABLE_AND_CLEAR_14_BYTES);
+            self.register(MODEM_CONTROL).write(MODEM_CONTROL_LOOPBACK);
+            self.register(DATA).write(LOOPBACK_TEST_BYTE);
+            let echoed = self.register(LINE_STATUS).read() & LINE_STATUS_DATA_READY != 0
+                && self.register(DATA).read() == LOOPBACK_TEST_BYTE;
+            self.register(MODEM_CONTROL).write(MODEM_CONTROL_READY);
+            self.presence = if echoed {
+                SerialPresence::Present
+            } else {
+                SerialPresence::Absent
+            };
+        }
+        self.presence
+    }
+
+    /// Whether `initialize` found a UART.
+    pub fn presence(&self) -> SerialPresence {
+        self.presence
+    }
+
+    /// Sends one byte, waiting while the transmitter is busy so no byte is lost.
+    pub fn send(&mut self, byte: u8) {
+        if self.presence != SerialPresence::Present {
+            return;
+        }
+        // SAFETY: reading the line status and writing the data register of a UART that
+        // answered the loopback test.
+        unsafe {
+            while self.register(LINE_STATUS).read() & LINE_STATUS_TRANSMIT_EMPTY == 0 {
+                core::hint::spin_loop();
+            }
+            self.register(DATA).write(byte);
+        }
+    }
+
+    /// Sends text, turning each `\n` into `\r\n` for terminals.
+    pub fn send_str(&mut self, text: &str) {
+        for byte in text.bytes() {
+            if byte == b'\n' {
+                self.send(b'\r');
+            }
+            self.send(byte);
+        }
+    }
+}
+
+impl core::fmt::Write for SerialPort {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        self.send_str(text);
+        Ok(())
+    }
+}
+
+/// COM1 for the panic path: taken even if the panicking code held its lock.
+pub fn com1_for_panic() -> spin::MutexGuard<'static, SerialPort> {
+    if COM1.is_locked() {
+        // SAFETY: one CPU, and the panic path never returns to the code that held the lock.
+        unsafe { COM1.force_unlock() };
+    }
+    COM1.lock()
+}

@@ -1,0 +1,169 @@
+//! The kernel command line: words that choose what the kernel does after boot.
+
+/// What the command line asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootMode {
+    /// Greeting, boot demo, then idle.
+    Normal,
+    /// Run the in-kernel tests and end QEMU with the result (`test`).
+    Test,
+    /// Render a fixed number of demo frames and print figures on serial (`bench`).
+    Bench,
+}
+
+/// Whether the boot demo runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoChoice {
+    Play,
+    /// `nodemo`.
+    Skip,
+}
+
+/// A fault the kernel provokes on purpose after boot (`fault=<kind>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultScenario {
+    /// `fault=panic`: a Rust panic.
+    Panic,
+}
+
+impl FaultScenario {
+    /// Every scenario with its command-line name.
+    pub const ALL: [(&'static str, FaultScenario); 1] = [("panic", FaultScenario::Panic)];
+
+    /// The scenario called `name`.
+    pub fn from_name(name: &str) -> Option<FaultScenario> {
+        FaultScenario::ALL
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, scenario)| *scenario)
+    }
+}
+
+/// The kernel's choices, parsed from the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BootOptions {
+    pub mode: BootMode,
+    pub demo: DemoChoice,
+    pub fault: Option<FaultScenario>,
+}
+
+impl Default for BootOptions {
+    fn default() -> Self {
+        BootOptions {
+            mode: BootMode::Normal,
+            demo: DemoChoice::Play,
+            fault: None,
+        }
+    }
+}
+
+/// A word the kernel did not act on, reported to the user as a one-line warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandLineWarning<'a> {
+    UnknownWord(&'a str),
+    UnknownFault(&'a str),
+}
+
+/// The words the kernel knows, as listed in warnings.
+pub const KNOWN_WORDS: &str = "test, bench, nodemo, fault=<kind>";
+
+impl core::fmt::Display for CommandLineWarning<'_> {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CommandLineWarning::UnknownWord(word) => write!(
+                formatter,
+                "cmdline: ignoring unknown word '{word}' (known: {KNOWN_WORDS})"
+            ),
+            CommandLineWarning::UnknownFault(kind) => {
+                write!(formatter, "cmdline: unknown fault '{kind}'; known kinds:")?;
+                for (name, _) in FaultScenario::ALL {
+                    write!(formatter, " {name}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Parses `command_line`, calling `warn` once for each word it ignores.
+///
+/// Loaders put the kernel image's path first (GRUB: `/boot/kernel.elf test`, QEMU `-kernel`:
+/// the host path), so a first word containing `/` is skipped. Words are separated by spaces
+/// or tabs; the last of conflicting words wins.
+pub fn parse_command_line<'a>(
+    command_line: &'a str,
+    mut warn: impl FnMut(CommandLineWarning<'a>),
+) -> BootOptions {
+    let mut options = BootOptions::default();
+    let mut words = command_line.split([' ', '\t']).filter(|word| !word.is_empty());
+    let mut first = words.next();
+    if first.is_some_and(|word| word.contains('/')) {
+        first = None;
+    }
+    for word in first.into_iter().chain(words) {
+        match word {
+            "test" => options.mode = BootMode::Test,
+            "bench" => options.mode = BootMode::Bench,
+            "nodemo" => options.demo = DemoChoice::Skip,
+            _ => match word.strip_prefix("fault=") {
+                Some(kind) => match FaultScenario::from_name(kind) {
+                    Some(scenario) => options.fault = Some(scenario),
+                    None => warn(CommandLineWarning::UnknownFault(kind)),
+                },
+                None => warn(CommandLineWarning::UnknownWord(word)),
+            },
+        }
+    }
+    options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    fn parse(command_line: &str) -> (BootOptions, Vec<String>) {
+        let mut warnings = Vec::new();
+        let options = parse_command_line(command_line, |warning| warnings.push(warning.to_string()));
+        (options, warnings)
+    }
+
+    #[test]
+    fn empty_and_path_only_lines_give_the_defaults() {
+        assert_eq!(parse("").0, BootOptions::default());
+        assert_eq!(parse("/boot/kernel.elf").0, BootOptions::default());
+        assert!(parse("/boot/kernel.elf").1.is_empty());
+    }
+
+    #[test]
+    fn known_words_after_the_image_path_are_applied() {
+        let (options, warnings) = parse("/boot/kernel.elf  nodemo\ttest");
+        assert_eq!(options.mode, BootMode::Test);
+        assert_eq!(options.demo, DemoChoice::Skip);
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn a_first_word_without_a_slash_is_an_option() {
+        assert_eq!(parse("bench").0.mode, BootMode::Bench);
+    }
+
+    #[test]
+    fn unknown_words_are_warned_about_and_do_not_stop_parsing() {
+        let (options, warnings) = parse("kernel.elf/x quiet nodemo");
+        assert_eq!(options.demo, DemoChoice::Skip);
+        assert_eq!(
+            warnings,
+            ["cmdline: ignoring unknown word 'quiet' (known: test, bench, nodemo, fault=<kind>)"]
+        );
+    }
+
+    #[test]
+    fn fault_kinds_are_looked_up_and_unknown_ones_listed() {
+        assert_eq!(parse("fault=panic").0.fault, Some(FaultScenario::Panic));
+        let (options, warnings) = parse("fault=melt");
+        assert_eq!(options.fault, None);
+        assert_eq!(warnings, ["cmdline: unknown fault 'melt'; known kinds: panic"]);
+    }
+}

@@ -1,0 +1,9 @@
+//! Portable text console: colors, the surface seam, and the layout logic that writes on it.
+
+pub mod color;
+pub mod surface;
+pub mod text_console;
+
+pub use color::{Color, ColorCode, ScreenChar};
+pub use surface::{MemorySurface, TextSurface};
+pub use text_console::TextConsole;

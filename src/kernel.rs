@@ -1,0 +1,74 @@
+//! The boot sequence after the stub: consoles, boot information, greeting, then what the
+//! command line asked for.
+
+use crate::arch::x86::cpu::halt_forever;
+use crate::arch::x86::multiboot::{BootInformation, read_boot_information};
+use crate::arch::x86::serial::{COM1, SerialPresence};
+use crate::arch::x86::vga_text::VGA_CONSOLE;
+use crate::command_line::{BootMode, BootOptions, FaultScenario, parse_command_line};
+use crate::console::{Color, ColorCode};
+use crate::{log, print, print_colored, println, time};
+
+const WARNING_COLOR: ColorCode = ColorCode::new(Color::Yellow, Color::Black);
+const ERROR_COLOR: ColorCode = ColorCode::new(Color::LightRed, Color::Black);
+
+/// Entered from `asm/boot.asm` with the loader's magic and the Multiboot information address.
+#[unsafe(no_mangle)]
+pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
+    let serial = COM1.lock().initialize();
+    {
+        let mut console = VGA_CONSOLE.lock();
+        console.surface_mut().enable_cursor();
+        console.clear();
+    }
+    // SAFETY: `magic` and `info_address` are EAX and EBX as the loader left them, and paging is
+    // off, so a genuine Multiboot structure is readable where it says.
+    let boot_information = match unsafe { read_boot_information(magic, info_address) } {
+        Ok(information) => information,
+        Err(error) => {
+            print_colored!(ERROR_COLOR, "boot: {error}\n");
+            halt_forever();
+        }
+    };
+    print_greeting(&boot_information);
+    if serial == SerialPresence::Absent {
+        print_colored!(WARNING_COLOR, "serial: no UART at COM1; output is on screen only\n");
+    }
+
+    let command_line = boot_information
+        .command_line
+        .map(|bytes| core::str::from_utf8(bytes).unwrap_or("<command line is not UTF-8>"))
+        .unwrap_or("");
+    log!("cmdline: '{command_line}'");
+    let options: BootOptions = parse_command_line(command_line, |warning| {
+        print_colored!(WARNING_COLOR, "{warning}\n");
+    });
+
+    let clock_hz = time::calibrate();
+    log!("clock: time-stamp counter runs at {} kHz", clock_hz / 1000);
+
+    match options.mode {
+        BootMode::Test => crate::kernel_tests::run_all(),
+        BootMode::Bench | BootMode::Normal => {}
+    }
+    if let Some(FaultScenario::Panic) = options.fault {
+        panic!("fault=panic asked for a panic");
+    }
+    println!("Nothing more to do; the CPU is halted.");
+    halt_forever()
+}
+
+fn print_greeting(boot_information: &BootInformation) {
+    let banner = ColorCode::new(Color::White, Color::Blue);
+    print_colored!(banner, "{:^80}\n", "Ferrite 0.1 - a Rust kernel for 32-bit x86");
+    print_colored!(ColorCode::new(Color::LightGreen, Color::Black), "Hello from Rust!");
+    print!(" Booted by ");
+    let loader = boot_information
+        .loader_name
+        .and_then(|name| core::str::from_utf8(name).ok())
+        .unwrap_or("a Multiboot loader");
+    print_colored!(ColorCode::new(Color::Yellow, Color::Black), "{loader}");
+    print!(", running in 32-bit protected mode with ");
+    print_colored!(ColorCode::new(Color::LightCyan, Color::Black), "SSE2");
+    println!(" on.");
+}

@@ -1,0 +1,40 @@
+//! The panic handler: a readable message on screen and serial, then QEMU's failure exit or a halt.
+
+use core::fmt::Write;
+use core::panic::PanicInfo;
+
+use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
+use crate::arch::x86::serial::com1_for_panic;
+use crate::arch::x86::vga_text::vga_console_for_panic;
+use crate::console::{Color, ColorCode};
+
+/// White on red, unlike anything else the kernel prints.
+const PANIC_COLOR: ColorCode = ColorCode::new(Color::White, Color::Red);
+const PANIC_DETAIL_COLOR: ColorCode = ColorCode::new(Color::Yellow, Color::Red);
+
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    // The locks are taken by force: the panic may have struck while one was held.
+    {
+        let mut console = vga_console_for_panic();
+        console.set_color(PANIC_COLOR);
+        let _ = write!(console, "\n KERNEL PANIC ");
+        console.set_color(PANIC_DETAIL_COLOR);
+        let _ = write!(console, "{}", info.message());
+        if let Some(location) = info.location() {
+            let _ = write!(console, "\n   at {}:{}:{}", location.file(), location.line(), location.column());
+        }
+        console.set_color(PANIC_COLOR);
+        let _ = write!(console, "\n System halted.");
+    }
+    {
+        let mut serial = com1_for_panic();
+        let _ = write!(serial, "\nKERNEL PANIC {}", info.message());
+        if let Some(location) = info.location() {
+            let _ = write!(serial, "\n   at {}:{}:{}", location.file(), location.line(), location.column());
+        }
+        let _ = writeln!(serial, "\nSystem halted.");
+    }
+    // Under the test harness this ends QEMU with status 35; elsewhere it halts.
+    exit_qemu(ExitCode::Failure)
+}
