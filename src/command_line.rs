@@ -95,7 +95,9 @@ pub fn parse_command_line<'a>(
     mut warn: impl FnMut(CommandLineWarning<'a>),
 ) -> BootOptions {
     let mut options = BootOptions::default();
-    let mut words = command_line.split([' ', '\t']).filter(|word| !word.is_empty());
+    let mut words = command_line
+        .split([' ', '\t'])
+        .filter(|word| !word.is_empty());
     let mut first = words.next();
     if first.is_some_and(|word| word.contains('/')) {
         first = None;
@@ -125,7 +127,8 @@ mod tests {
 
     fn parse(command_line: &str) -> (BootOptions, Vec<String>) {
         let mut warnings = Vec::new();
-        let options = parse_command_line(command_line, |warning| warnings.push(warning.to_string()));
+        let options =
+            parse_command_line(command_line, |warning| warnings.push(warning.to_string()));
         (options, warnings)
     }
 
@@ -164,6 +167,9 @@ mod tests {
         assert_eq!(parse("fault=panic").0.fault, Some(FaultScenario::Panic));
         let (options, warnings) = parse("fault=melt");
         assert_eq!(options.fault, None);
-        assert_eq!(warnings, ["cmdline: unknown fault 'melt'; known kinds: panic"]);
+        assert_eq!(
+            warnings,
+            ["cmdline: unknown fault 'melt'; known kinds: panic"]
+        );
     }
 }

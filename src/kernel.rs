@@ -5,9 +5,18 @@ use crate::arch::x86::cpu::halt_forever;
 use crate::arch::x86::multiboot::{BootInformation, read_boot_information};
 use crate::arch::x86::serial::{COM1, SerialPresence};
 use crate::arch::x86::vga_text::VGA_CONSOLE;
-use crate::command_line::{BootMode, BootOptions, FaultScenario, parse_command_line};
+use crate::command_line::{BootMode, BootOptions, DemoChoice, FaultScenario, parse_command_line};
 use crate::console::{Color, ColorCode};
+use crate::demo::{self, BLANK_FRAME, DEFAULT_TIMING, DemoEvent, Frame};
+use crate::time::SystemClock;
 use crate::{log, print, print_colored, println, time};
+use spin::Mutex;
+
+/// Frames rendered by `bench`: enough for a stable average, few enough to finish in seconds.
+const BENCH_FRAMES: u32 = 20;
+
+/// Off-screen buffers for the demo's slide, kept out of the 16 KiB boot stack.
+static DEMO_FRAMES: Mutex<[Frame; 2]> = Mutex::new([BLANK_FRAME; 2]);
 
 const WARNING_COLOR: ColorCode = ColorCode::new(Color::Yellow, Color::Black);
 const ERROR_COLOR: ColorCode = ColorCode::new(Color::LightRed, Color::Black);
@@ -32,7 +41,10 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     };
     print_greeting(&boot_information);
     if serial == SerialPresence::Absent {
-        print_colored!(WARNING_COLOR, "serial: no UART at COM1; output is on screen only\n");
+        print_colored!(
+            WARNING_COLOR,
+            "serial: no UART at COM1; output is on screen only\n"
+        );
     }
 
     let command_line = boot_information
@@ -49,19 +61,71 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
 
     match options.mode {
         BootMode::Test => crate::kernel_tests::run_all(),
-        BootMode::Bench | BootMode::Normal => {}
+        BootMode::Bench => run_benchmark(),
+        BootMode::Normal => {}
     }
     if let Some(FaultScenario::Panic) = options.fault {
         panic!("fault=panic asked for a panic");
     }
-    println!("Nothing more to do; the CPU is halted.");
+    if options.demo == DemoChoice::Play {
+        run_demo();
+    } else {
+        println!("Nothing more to do; the CPU is halted.");
+    }
+    log!("idle: halted");
     halt_forever()
+}
+
+fn run_demo() {
+    let mut console = VGA_CONSOLE.lock();
+    let mut frames = DEMO_FRAMES.lock();
+    let summary = demo::play(
+        console.surface_mut(),
+        &SystemClock,
+        &mut frames,
+        DEFAULT_TIMING,
+        |event| match event {
+            DemoEvent::LogoShown => log!("demo: logo"),
+            DemoEvent::AnimationStarted => log!("demo: animation"),
+            DemoEvent::Finished => log!("demo: finished"),
+        },
+    );
+    let hundredths = summary.frames_per_second_hundredths();
+    log!(
+        "demo: {} frames in {} ms, {}.{:02} frames/s",
+        summary.frames,
+        summary.microseconds / 1000,
+        hundredths / 100,
+        hundredths % 100
+    );
+}
+
+/// Renders a fixed number of frames and reports the cost on serial for `make bench`.
+fn run_benchmark() -> ! {
+    let (ticks, microseconds, statistics) = {
+        let mut console = VGA_CONSOLE.lock();
+        demo::benchmark(console.surface_mut(), &SystemClock, BENCH_FRAMES)
+    };
+    log!(
+        "bench: demo frames={BENCH_FRAMES} ticks={ticks} microseconds={microseconds} rays={} march_steps={} shadow_steps={}",
+        statistics.rays,
+        statistics.march_steps,
+        statistics.shadow_steps
+    );
+    crate::arch::x86::qemu_exit::exit_qemu(crate::arch::x86::qemu_exit::ExitCode::Success)
 }
 
 fn print_greeting(boot_information: &BootInformation) {
     let banner = ColorCode::new(Color::White, Color::Blue);
-    print_colored!(banner, "{:^80}\n", "Ferrite 0.1 - a Rust kernel for 32-bit x86");
-    print_colored!(ColorCode::new(Color::LightGreen, Color::Black), "Hello from Rust!");
+    print_colored!(
+        banner,
+        "{:^80}\n",
+        "Ferrite 0.1 - a Rust kernel for 32-bit x86"
+    );
+    print_colored!(
+        ColorCode::new(Color::LightGreen, Color::Black),
+        "Hello from Rust!"
+    );
     print!(" Booted by ");
     let loader = boot_information
         .loader_name

@@ -4,6 +4,7 @@
 
 pub mod command_line;
 pub mod console;
+pub mod demo;
 
 #[cfg(not(test))]
 pub mod arch;

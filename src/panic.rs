@@ -22,7 +22,13 @@ fn panic(info: &PanicInfo) -> ! {
         console.set_color(PANIC_DETAIL_COLOR);
         let _ = write!(console, "{}", info.message());
         if let Some(location) = info.location() {
-            let _ = write!(console, "\n   at {}:{}:{}", location.file(), location.line(), location.column());
+            let _ = write!(
+                console,
+                "\n   at {}:{}:{}",
+                location.file(),
+                location.line(),
+                location.column()
+            );
         }
         console.set_color(PANIC_COLOR);
         let _ = write!(console, "\n System halted.");
@@ -31,7 +37,13 @@ fn panic(info: &PanicInfo) -> ! {
         let mut serial = com1_for_panic();
         let _ = write!(serial, "\nKERNEL PANIC {}", info.message());
         if let Some(location) = info.location() {
-            let _ = write!(serial, "\n   at {}:{}:{}", location.file(), location.line(), location.column());
+            let _ = write!(
+                serial,
+                "\n   at {}:{}:{}",
+                location.file(),
+                location.line(),
+                location.column()
+            );
         }
         let _ = writeln!(serial, "\nSystem halted.");
     }

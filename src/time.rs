@@ -49,3 +49,20 @@ pub fn sleep_milliseconds(milliseconds: u64) {
         spin_loop_hint();
     }
 }
+
+/// The calibrated time-stamp counter as the demo's clock.
+pub struct SystemClock;
+
+impl crate::demo::Clock for SystemClock {
+    fn now_microseconds(&self) -> u64 {
+        ticks_to_microseconds(read_time_stamp_counter(), ticks_per_second())
+    }
+
+    fn now_ticks(&self) -> u64 {
+        read_time_stamp_counter()
+    }
+
+    fn sleep_milliseconds(&self, milliseconds: u64) {
+        sleep_milliseconds(milliseconds);
+    }
+}

@@ -315,7 +315,10 @@ mod tests {
         console.clear();
         for row in 0..25 {
             for column in 0..80 {
-                assert_eq!(console.surface().read_cell(row, column), ScreenChar::blank(blue));
+                assert_eq!(
+                    console.surface().read_cell(row, column),
+                    ScreenChar::blank(blue)
+                );
             }
         }
         assert_eq!(console.surface().cursor(), (0, 0));
@@ -325,7 +328,12 @@ mod tests {
     fn formatting_goes_through_core_fmt() {
         let mut console = console();
         write!(console, "{:>5}|{:#x}|{:.2}", 42, 255, 1.5f32).unwrap();
-        assert!(console.surface().row_text(0).starts_with("   42|0xff|1.50 "));
+        assert!(
+            console
+                .surface()
+                .row_text(0)
+                .starts_with("   42|0xff|1.50 ")
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@ pub fn read_time_stamp_counter() -> u64 {
     let low: u32;
     let high: u32;
     // SAFETY: RDTSC reads a counter into EDX:EAX and has no other effect (CR4.TSD is clear).
-    unsafe { asm!("rdtsc", out("eax") low, out("edx") high, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("rdtsc", out("eax") low, out("edx") high, options(nomem, nostack, preserves_flags))
+    };
     (u64::from(high) << 32) | u64::from(low)
 }
 

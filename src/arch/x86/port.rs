@@ -23,13 +23,17 @@ impl PortValue for u8 {
     unsafe fn read_from(port: u16) -> u8 {
         let value: u8;
         // SAFETY: `in al, dx` only touches AL and the device; the caller vouches for the port.
-        unsafe { asm!("in al, dx", out("al") value, in("dx") port, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            asm!("in al, dx", out("al") value, in("dx") port, options(nomem, nostack, preserves_flags))
+        };
         value
     }
 
     unsafe fn write_to(port: u16, value: u8) {
         // SAFETY: `out dx, al` only touches the device; the caller vouches for the port.
-        unsafe { asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags))
+        };
     }
 }
 
@@ -37,13 +41,17 @@ impl PortValue for u16 {
     unsafe fn read_from(port: u16) -> u16 {
         let value: u16;
         // SAFETY: as for u8, with AX.
-        unsafe { asm!("in ax, dx", out("ax") value, in("dx") port, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            asm!("in ax, dx", out("ax") value, in("dx") port, options(nomem, nostack, preserves_flags))
+        };
         value
     }
 
     unsafe fn write_to(port: u16, value: u16) {
         // SAFETY: as for u8, with AX.
-        unsafe { asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags))
+        };
     }
 }
 
@@ -51,13 +59,17 @@ impl PortValue for u32 {
     unsafe fn read_from(port: u16) -> u32 {
         let value: u32;
         // SAFETY: as for u8, with EAX.
-        unsafe { asm!("in eax, dx", out("eax") value, in("dx") port, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            asm!("in eax, dx", out("eax") value, in("dx") port, options(nomem, nostack, preserves_flags))
+        };
         value
     }
 
     unsafe fn write_to(port: u16, value: u32) {
         // SAFETY: as for u8, with EAX.
-        unsafe { asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack, preserves_flags))
+        };
     }
 }
 

@@ -1,0 +1,319 @@
+//! The boot demo: logo, a slide transition, then an animated raymarched scene timed by a clock.
+
+pub mod logo;
+pub mod scene;
+pub mod text;
+pub mod vector;
+
+use core::fmt::Write;
+
+use crate::console::{Color, ColorCode, MemorySurface, ScreenChar, TextSurface};
+use scene::{FrameStatistics, SCENE_COLUMNS, SCENE_ROWS, Scene};
+use text::RowWriter;
+
+/// An off-screen copy of the 80x25 screen.
+pub type Frame = MemorySurface<SCENE_COLUMNS, SCENE_ROWS>;
+
+/// An all-zero frame (NUL characters draw as blanks), so static buffers cost no image space.
+pub const BLANK_FRAME: Frame = Frame::filled(ScreenChar::new(
+    0,
+    ColorCode::new(Color::Black, Color::Black),
+));
+
+/// Where the demo gets the time from, so pauses last as long on every machine.
+pub trait Clock {
+    /// Microseconds since some fixed point.
+    fn now_microseconds(&self) -> u64;
+    /// Raw counter ticks since some fixed point (instructions under QEMU's `-icount shift=0`).
+    fn now_ticks(&self) -> u64;
+    /// Waits `milliseconds`.
+    fn sleep_milliseconds(&self, milliseconds: u64);
+}
+
+/// How long each part of the demo lasts.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoTiming {
+    pub greeting_milliseconds: u64,
+    pub logo_milliseconds: u64,
+    pub slide_milliseconds: u64,
+    pub animation_milliseconds: u64,
+}
+
+/// The timing `make run` shows.
+pub const DEFAULT_TIMING: DemoTiming = DemoTiming {
+    greeting_milliseconds: 1500,
+    logo_milliseconds: 2500,
+    slide_milliseconds: 800,
+    animation_milliseconds: 10_000,
+};
+
+/// Milestones, reported as they happen (the kernel logs them on serial for tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoEvent {
+    LogoShown,
+    AnimationStarted,
+    Finished,
+}
+
+/// What the animation achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DemoSummary {
+    pub frames: u32,
+    pub microseconds: u64,
+}
+
+impl DemoSummary {
+    /// Frames per second in hundredths (1234 means 12.34), to print without float formatting.
+    pub fn frames_per_second_hundredths(&self) -> u64 {
+        (u64::from(self.frames) * 100_000_000)
+            .checked_div(self.microseconds)
+            .unwrap_or(0)
+    }
+}
+
+/// Plays the whole demo on `screen`: pause on the greeting, logo, slide, animation, end screen.
+///
+/// `frames` are two off-screen buffers for the slide (the caller owns them so they need not
+/// live on the small boot stack).
+pub fn play<S: TextSurface>(
+    screen: &mut S,
+    clock: &impl Clock,
+    frames: &mut [Frame; 2],
+    timing: DemoTiming,
+    mut report: impl FnMut(DemoEvent),
+) -> DemoSummary {
+    clock.sleep_milliseconds(timing.greeting_milliseconds);
+
+    let [logo, first_frame] = frames;
+    logo::draw_logo(logo);
+    copy_frame(logo, screen);
+    report(DemoEvent::LogoShown);
+    clock.sleep_milliseconds(timing.logo_milliseconds);
+
+    let start = clock.now_microseconds();
+    render_frame(
+        &Scene::at(0.0),
+        first_frame,
+        &mut FrameStatistics::default(),
+    );
+    slide(screen, clock, logo, first_frame, timing.slide_milliseconds);
+
+    report(DemoEvent::AnimationStarted);
+    let animation_start = clock.now_microseconds();
+    let mut frames_drawn = 0;
+    loop {
+        let elapsed = clock.now_microseconds() - animation_start;
+        if elapsed >= timing.animation_milliseconds * 1000 {
+            break;
+        }
+        let scene =
+            Scene::at((start_offset_seconds(start, animation_start) + elapsed as f32 / 1e6) as f32);
+        render_frame(&scene, screen, &mut FrameStatistics::default());
+        frames_drawn += 1;
+    }
+    let summary = DemoSummary {
+        frames: frames_drawn,
+        microseconds: clock.now_microseconds() - animation_start,
+    };
+    draw_status_line(screen, &summary);
+    report(DemoEvent::Finished);
+    summary
+}
+
+/// Time already spent in the slide, so the animation continues from where the slide left it.
+fn start_offset_seconds(slide_start: u64, animation_start: u64) -> f32 {
+    (animation_start.saturating_sub(slide_start) as f32 / 1e6).min(0.0)
+}
+
+/// Renders one frame of `scene` onto `surface`, one ray per cell.
+pub fn render_frame<S: TextSurface>(
+    scene: &Scene,
+    surface: &mut S,
+    statistics: &mut FrameStatistics,
+) {
+    for row in 0..SCENE_ROWS {
+        for column in 0..SCENE_COLUMNS {
+            let cell = scene.render_cell(column, row, statistics);
+            surface.write_cell(row, column, cell);
+        }
+    }
+}
+
+/// Slides `from` out to the left while `to` comes in from the right, over `milliseconds`.
+fn slide<S: TextSurface>(
+    screen: &mut S,
+    clock: &impl Clock,
+    from: &Frame,
+    to: &Frame,
+    milliseconds: u64,
+) {
+    let start = clock.now_microseconds();
+    let duration = (milliseconds * 1000).max(1);
+    loop {
+        let elapsed = (clock.now_microseconds() - start).min(duration);
+        let offset = (elapsed * SCENE_COLUMNS as u64 / duration) as usize;
+        compose_slide(screen, from, to, offset);
+        if elapsed == duration {
+            break;
+        }
+        clock.sleep_milliseconds(16);
+    }
+}
+
+/// One step of the slide: `from` shifted left by `offset` columns, `to` filling in behind it.
+pub fn compose_slide<S: TextSurface>(screen: &mut S, from: &Frame, to: &Frame, offset: usize) {
+    for row in 0..SCENE_ROWS {
+        for column in 0..SCENE_COLUMNS {
+            let source = column + offset;
+            let cell = if source < SCENE_COLUMNS {
+                from.read_cell(row, source)
+            } else {
+                to.read_cell(row, source - SCENE_COLUMNS)
+            };
+            screen.write_cell(row, column, cell);
+        }
+    }
+}
+
+fn copy_frame<S: TextSurface>(frame: &Frame, screen: &mut S) {
+    compose_slide(screen, frame, frame, 0);
+}
+
+/// Writes the measured speed across the bottom row of the final frame.
+pub fn draw_status_line<S: TextSurface>(screen: &mut S, summary: &DemoSummary) {
+    let color = ColorCode::new(Color::Black, Color::LightGray);
+    let bottom = screen.height() - 1;
+    for column in 0..screen.width() {
+        screen.write_cell(bottom, column, ScreenChar::blank(color));
+    }
+    let hundredths = summary.frames_per_second_hundredths();
+    let mut writer = RowWriter::new(screen, bottom, 1, color);
+    let _ = write!(
+        writer,
+        "{}.{:02} frames/s  {} frames in {}.{} s  80x25 rays, 12 shapes, 2 lights, soft shadows",
+        hundredths / 100,
+        hundredths % 100,
+        summary.frames,
+        summary.microseconds / 1_000_000,
+        summary.microseconds / 100_000 % 10,
+    );
+}
+
+/// Renders `count` frames at fixed animation times and returns the counter ticks they took,
+/// the microseconds, and the work done (for `make bench`).
+pub fn benchmark<S: TextSurface>(
+    screen: &mut S,
+    clock: &impl Clock,
+    count: u32,
+) -> (u64, u64, FrameStatistics) {
+    let mut statistics = FrameStatistics::default();
+    let start_ticks = clock.now_ticks();
+    let start_microseconds = clock.now_microseconds();
+    for frame in 0..count {
+        render_frame(&Scene::at(frame as f32 * 0.1), screen, &mut statistics);
+    }
+    (
+        clock.now_ticks() - start_ticks,
+        clock.now_microseconds() - start_microseconds,
+        statistics,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::cell::Cell;
+
+    /// A clock that advances only when slept on, or by a fixed step per reading.
+    struct FakeClock {
+        now: Cell<u64>,
+        step_per_reading: u64,
+        slept: Cell<u64>,
+    }
+
+    impl Clock for FakeClock {
+        fn now_microseconds(&self) -> u64 {
+            self.now.set(self.now.get() + self.step_per_reading);
+            self.now.get()
+        }
+        fn now_ticks(&self) -> u64 {
+            self.now.get()
+        }
+        fn sleep_milliseconds(&self, milliseconds: u64) {
+            self.slept.set(self.slept.get() + milliseconds);
+            self.now.set(self.now.get() + milliseconds * 1000);
+        }
+    }
+
+    #[test]
+    fn the_demo_runs_its_parts_in_order_for_the_time_asked_and_ends_on_a_status_line() {
+        let clock = FakeClock {
+            now: Cell::new(0),
+            step_per_reading: 50_000,
+            slept: Cell::new(0),
+        };
+        let mut screen = BLANK_FRAME;
+        let mut frames = [BLANK_FRAME; 2];
+        let mut events = std::vec::Vec::new();
+        let timing = DemoTiming {
+            greeting_milliseconds: 100,
+            logo_milliseconds: 200,
+            slide_milliseconds: 300,
+            animation_milliseconds: 500,
+        };
+        let summary = play(&mut screen, &clock, &mut frames, timing, |event| {
+            events.push(event)
+        });
+        assert_eq!(
+            events,
+            [
+                DemoEvent::LogoShown,
+                DemoEvent::AnimationStarted,
+                DemoEvent::Finished
+            ]
+        );
+        assert!(
+            clock.slept.get() >= 300,
+            "greeting and logo pauses are slept"
+        );
+        // Each clock reading advances 50 ms: about ten frames fit into 500 ms.
+        assert!((4..=10).contains(&summary.frames), "{summary:?}");
+        assert!(summary.microseconds >= 500_000);
+        let status = screen.row_text(24);
+        assert!(status.contains(" frames/s "), "{status}");
+        assert_eq!(
+            screen.read_cell(24, 0).color,
+            ColorCode::new(Color::Black, Color::LightGray)
+        );
+    }
+
+    #[test]
+    fn the_slide_moves_the_old_screen_left_and_brings_the_new_one_in() {
+        let red = ScreenChar::new(b'r', ColorCode::new(Color::Red, Color::Black));
+        let green = ScreenChar::new(b'g', ColorCode::new(Color::Green, Color::Black));
+        let mut from = Frame::filled(red);
+        from.write_cell(
+            3,
+            30,
+            ScreenChar::new(b'X', ColorCode::new(Color::White, Color::Black)),
+        );
+        let to = Frame::filled(green);
+        let mut screen = BLANK_FRAME;
+        compose_slide(&mut screen, &from, &to, 20);
+        assert_eq!(screen.read_cell(3, 10).character, b'X');
+        assert_eq!(screen.read_cell(0, 59), red);
+        assert_eq!(screen.read_cell(0, 60), green);
+        compose_slide(&mut screen, &from, &to, 80);
+        assert_eq!(screen.read_cell(3, 10), green);
+    }
+
+    #[test]
+    fn frames_per_second_is_reported_in_hundredths() {
+        let summary = DemoSummary {
+            frames: 25,
+            microseconds: 2_000_000,
+        };
+        assert_eq!(summary.frames_per_second_hundredths(), 1250);
+        assert_eq!(DemoSummary::default().frames_per_second_hundredths(), 0);
+    }
+}

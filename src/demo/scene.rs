@@ -1,0 +1,704 @@
+//! The demo scene: twelve signed-distance primitives, two lights with soft shadows, sphere-traced
+//! once per text cell and shaded into the 16 VGA colors and ASCII shades.
+
+use super::vector::{Vector3, length_2d};
+use crate::console::{Color, ColorCode, ScreenChar};
+
+/// Number of signed-distance primitives in the scene.
+pub const PRIMITIVE_COUNT: usize = 12;
+/// The ground plane is always primitive 0.
+const GROUND_INDEX: usize = 0;
+/// Rays are cast from this many columns and rows, one per text cell.
+pub const SCENE_COLUMNS: usize = 80;
+pub const SCENE_ROWS: usize = 25;
+
+/// A text cell on screen is 9x16 pixels, the 80x25 screen 720x400: this much wider than tall.
+const SCREEN_ASPECT: f32 = 720.0 / 400.0;
+const MAXIMUM_MARCH_STEPS: u32 = 64;
+const MAXIMUM_SHADOW_STEPS: u32 = 20;
+const MAXIMUM_RAY_DISTANCE: f32 = 24.0;
+const HIT_DISTANCE: f32 = 0.01;
+/// Penumbra sharpness of the soft shadows (larger is harder).
+const SHADOW_SHARPNESS: f32 = 10.0;
+/// The ground is drawn darker so the shapes stand out against it.
+const GROUND_DIMMING: f32 = 0.3;
+/// Focal length of the camera in units of half the screen height (about 50 degrees vertically).
+const FOCAL_LENGTH: f32 = 2.1;
+/// A bounding sphere is widened by this much so near misses still darken soft shadows.
+const SHADOW_BOUND_MARGIN: f32 = 0.6;
+
+/// The luminance ramp: ASCII shades in a material's dark color, then in its bright color.
+const RAMP: [(u8, Tone); 14] = [
+    (b' ', Tone::Dark),
+    (b'.', Tone::Dark),
+    (b':', Tone::Dark),
+    (b'-', Tone::Dark),
+    (b'=', Tone::Dark),
+    (b'+', Tone::Dark),
+    (b'*', Tone::Dark),
+    (b'#', Tone::Dark),
+    (b'%', Tone::Dark),
+    (b'+', Tone::Bright),
+    (b'*', Tone::Bright),
+    (b'#', Tone::Bright),
+    (b'%', Tone::Bright),
+    (b'@', Tone::Bright),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tone {
+    Dark,
+    Bright,
+}
+
+/// The shape of a primitive, in world coordinates for the current frame.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// The ground, the plane y = 0.
+    Ground,
+    Sphere {
+        center: Vector3,
+        radius: f32,
+    },
+    /// A torus around its local y axis, turned by a rotation about x then y.
+    Torus {
+        center: Vector3,
+        major_radius: f32,
+        minor_radius: f32,
+        rotation: Rotation,
+    },
+    RoundedBox {
+        center: Vector3,
+        half_size: Vector3,
+        rounding: f32,
+    },
+    /// A vertical cylinder standing on the ground.
+    Pillar {
+        base: Vector3,
+        radius: f32,
+        half_height: f32,
+    },
+}
+
+/// Sines and cosines of a rotation about x, then about y.
+#[derive(Debug, Clone, Copy)]
+struct Rotation {
+    cos_x: f32,
+    sin_x: f32,
+    cos_y: f32,
+    sin_y: f32,
+}
+
+impl Rotation {
+    fn new(angle_x: f32, angle_y: f32) -> Rotation {
+        Rotation {
+            cos_x: libm::cosf(angle_x),
+            sin_x: libm::sinf(angle_x),
+            cos_y: libm::cosf(angle_y),
+            sin_y: libm::sinf(angle_y),
+        }
+    }
+
+    /// World to local: the inverse rotation, y first then x.
+    fn to_local(self, point: Vector3) -> Vector3 {
+        let x = self.cos_y * point.x - self.sin_y * point.z;
+        let z = self.sin_y * point.x + self.cos_y * point.z;
+        let y = self.cos_x * point.y - self.sin_x * z;
+        let z = self.sin_x * point.y + self.cos_x * z;
+        Vector3::new(x, y, z)
+    }
+}
+
+/// The colors a surface is drawn in: dark for shade, bright for light.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Material {
+    dark: Color,
+    bright: Color,
+}
+
+const GROUND: Material = Material {
+    dark: Color::DarkGray,
+    bright: Color::LightGray,
+};
+/// The darker squares of the ground's checkerboard reflect this share of the light.
+const DARK_SQUARE_REFLECTANCE: f32 = 0.35;
+const RUST: Material = Material {
+    dark: Color::Red,
+    bright: Color::LightRed,
+};
+const GOLD: Material = Material {
+    dark: Color::Brown,
+    bright: Color::Yellow,
+};
+const JADE: Material = Material {
+    dark: Color::Green,
+    bright: Color::LightGreen,
+};
+const ICE: Material = Material {
+    dark: Color::Cyan,
+    bright: Color::LightCyan,
+};
+const ORCHID: Material = Material {
+    dark: Color::Magenta,
+    bright: Color::Pink,
+};
+const STONE: Material = Material {
+    dark: Color::DarkGray,
+    bright: Color::White,
+};
+
+#[derive(Debug, Clone, Copy)]
+struct Primitive {
+    shape: Shape,
+    material: Material,
+    /// A sphere enclosing the shape, for culling; the ground has none.
+    bound: Option<(Vector3, f32)>,
+}
+
+impl Primitive {
+    fn distance(&self, point: Vector3) -> f32 {
+        match self.shape {
+            Shape::Ground => point.y,
+            Shape::Sphere { center, radius } => (point - center).length() - radius,
+            Shape::Torus {
+                center,
+                major_radius,
+                minor_radius,
+                rotation,
+            } => {
+                let local = rotation.to_local(point - center);
+                length_2d(length_2d(local.x, local.z) - major_radius, local.y) - minor_radius
+            }
+            Shape::RoundedBox {
+                center,
+                half_size,
+                rounding,
+            } => {
+                let outside = (point - center).absolute() - half_size;
+                outside.positive_part().length() + outside.largest_component().min(0.0) - rounding
+            }
+            Shape::Pillar {
+                base,
+                radius,
+                half_height,
+            } => {
+                let radial = length_2d(point.x - base.x, point.z - base.z) - radius;
+                let vertical = libm::fabsf(point.y - base.y - half_height) - half_height;
+                radial.max(vertical).min(0.0) + length_2d(radial.max(0.0), vertical.max(0.0))
+            }
+        }
+    }
+}
+
+/// A light with soft shadows.
+#[derive(Debug, Clone, Copy)]
+enum Light {
+    /// Sunlight from a direction (pointing towards the light).
+    Directional { direction: Vector3, strength: f32 },
+    /// A lamp at a point, fading with distance.
+    Point { position: Vector3, strength: f32 },
+}
+
+/// The set of primitives a ray can reach, found once per ray.
+#[derive(Clone, Copy)]
+struct Candidates {
+    indices: [u8; PRIMITIVE_COUNT],
+    count: usize,
+}
+
+impl Candidates {
+    /// Drops primitive `index` from the set, if it is in it.
+    fn remove(&mut self, index: usize) {
+        if let Some(position) = self.indices[..self.count]
+            .iter()
+            .position(|&candidate| candidate as usize == index)
+        {
+            self.indices.copy_within(position + 1..self.count, position);
+            self.count -= 1;
+        }
+    }
+}
+
+/// The scene at one moment of the animation.
+pub struct Scene {
+    primitives: [Primitive; PRIMITIVE_COUNT],
+    lights: [Light; 2],
+    camera_position: Vector3,
+    camera_forward: Vector3,
+    camera_right: Vector3,
+    camera_up: Vector3,
+}
+
+/// Counters of the work a frame took, for the benchmark and the end screen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrameStatistics {
+    pub rays: u32,
+    pub march_steps: u32,
+    pub shadow_steps: u32,
+}
+
+impl Scene {
+    /// The scene `seconds` into the animation.
+    pub fn at(seconds: f32) -> Scene {
+        let ground = Primitive {
+            shape: Shape::Ground,
+            material: GROUND,
+            bound: None,
+        };
+        let torus_center = Vector3::new(0.0, 1.55, 0.0);
+        let torus = Primitive {
+            shape: Shape::Torus {
+                center: torus_center,
+                major_radius: 0.9,
+                minor_radius: 0.28,
+                rotation: Rotation::new(seconds * 0.9, seconds * 0.6),
+            },
+            material: RUST,
+            bound: Some((torus_center, 1.2)),
+        };
+        let pedestal_center = Vector3::new(0.0, 0.3, 0.0);
+        let pedestal = Primitive {
+            shape: Shape::RoundedBox {
+                center: pedestal_center,
+                half_size: Vector3::new(0.55, 0.22, 0.55),
+                rounding: 0.08,
+            },
+            material: STONE,
+            bound: Some((pedestal_center, 0.95)),
+        };
+        let mut primitives = [ground; PRIMITIVE_COUNT];
+        primitives[1] = torus;
+        primitives[2] = pedestal;
+
+        // Three moons orbit the torus, bobbing out of step.
+        let moon_materials = [GOLD, JADE, ICE];
+        for (index, material) in moon_materials.into_iter().enumerate() {
+            let phase = seconds * 0.8 + index as f32 * (2.0 * core::f32::consts::PI / 3.0);
+            let radius = 0.38;
+            let center = Vector3::new(
+                2.1 * libm::cosf(phase),
+                radius + 0.35 + 0.55 * (0.5 + 0.5 * libm::sinf(seconds * 2.1 + index as f32 * 1.7)),
+                2.1 * libm::sinf(phase),
+            );
+            primitives[3 + index] = Primitive {
+                shape: Shape::Sphere { center, radius },
+                material,
+                bound: Some((center, radius)),
+            };
+        }
+
+        // Six pillars stand in a ring, alternating colors.
+        for index in 0..6 {
+            let angle = index as f32 * (core::f32::consts::PI / 3.0) + 0.5;
+            let base = Vector3::new(3.1 * libm::cosf(angle), 0.0, 3.1 * libm::sinf(angle));
+            let half_height = 0.9 + 0.25 * (index % 2) as f32;
+            let radius = 0.26;
+            primitives[6 + index] = Primitive {
+                shape: Shape::Pillar {
+                    base,
+                    radius,
+                    half_height,
+                },
+                material: if index % 2 == 0 { ORCHID } else { STONE },
+                bound: Some((
+                    base + Vector3::new(0.0, half_height, 0.0),
+                    length_2d(radius, half_height),
+                )),
+            };
+        }
+
+        let lamp_angle = -seconds * 1.3;
+        let lights = [
+            Light::Directional {
+                direction: Vector3::new(-0.5, 0.8, -0.35).normalized(),
+                strength: 0.75,
+            },
+            Light::Point {
+                position: Vector3::new(
+                    2.8 * libm::cosf(lamp_angle),
+                    2.9,
+                    2.8 * libm::sinf(lamp_angle),
+                ),
+                strength: 5.0,
+            },
+        ];
+
+        let camera_angle = 0.6 + seconds * 0.25;
+        let camera_position = Vector3::new(
+            5.2 * libm::cosf(camera_angle),
+            2.7 + 0.4 * libm::sinf(seconds * 0.4),
+            5.2 * libm::sinf(camera_angle),
+        );
+        let target = Vector3::new(0.0, 0.95, 0.0);
+        let camera_forward = (target - camera_position).normalized();
+        let camera_right = camera_forward
+            .cross(Vector3::new(0.0, 1.0, 0.0))
+            .normalized();
+        let camera_up = camera_right.cross(camera_forward);
+
+        Scene {
+            primitives,
+            lights,
+            camera_position,
+            camera_forward,
+            camera_right,
+            camera_up,
+        }
+    }
+
+    /// Renders the cell at `column`, `row` of the 80x25 screen.
+    pub fn render_cell(
+        &self,
+        column: usize,
+        row: usize,
+        statistics: &mut FrameStatistics,
+    ) -> ScreenChar {
+        let direction = self.primary_ray(column, row);
+        statistics.rays += 1;
+        // The ground is a plane: where the ray meets it is known without marching, and the
+        // march of the other shapes can stop there. Grazing rays would otherwise need hundreds
+        // of ever-shorter steps to reach the distant ground.
+        let ground_distance = if direction.y < 0.0 {
+            -self.camera_position.y / direction.y
+        } else {
+            f32::INFINITY
+        };
+        let mut candidates = self.candidates_along(self.camera_position, direction, 0.0);
+        candidates.remove(GROUND_INDEX);
+        let limit = ground_distance.min(MAXIMUM_RAY_DISTANCE);
+        let hit = self.march(
+            self.camera_position,
+            direction,
+            &candidates,
+            limit,
+            statistics,
+        );
+        let hit = hit.or((ground_distance.is_finite()).then_some((ground_distance, GROUND_INDEX)));
+        match hit {
+            Some((distance, index)) => {
+                let point = self.camera_position + direction * distance;
+                self.shade(point, direction, distance, index, statistics)
+            }
+            None => sky(direction),
+        }
+    }
+
+    /// The direction of the camera ray through the center of cell `column`, `row`.
+    fn primary_ray(&self, column: usize, row: usize) -> Vector3 {
+        let horizontal = (2.0 * (column as f32 + 0.5) / SCENE_COLUMNS as f32 - 1.0) * SCREEN_ASPECT;
+        let vertical = 1.0 - 2.0 * (row as f32 + 0.5) / SCENE_ROWS as f32;
+        (self.camera_forward * FOCAL_LENGTH
+            + self.camera_right * horizontal
+            + self.camera_up * vertical)
+            .normalized()
+    }
+
+    /// The primitives whose bounding spheres (widened by `margin`) the ray passes through.
+    fn candidates_along(&self, origin: Vector3, direction: Vector3, margin: f32) -> Candidates {
+        let mut candidates = Candidates {
+            indices: [0; PRIMITIVE_COUNT],
+            count: 0,
+        };
+        for (index, primitive) in self.primitives.iter().enumerate() {
+            let reachable = match primitive.bound {
+                None => direction.y < 0.0 || origin.y < margin,
+                Some((center, radius)) => {
+                    let radius = radius + margin;
+                    let to_center = center - origin;
+                    let along = to_center.dot(direction);
+                    let miss_squared = to_center.dot(to_center) - along * along;
+                    let inside = to_center.dot(to_center) <= radius * radius;
+                    inside || (along > 0.0 && miss_squared <= radius * radius)
+                }
+            };
+            if reachable {
+                candidates.indices[candidates.count] = index as u8;
+                candidates.count += 1;
+            }
+        }
+        candidates
+    }
+
+    /// The distance to the nearest candidate surface at `point`, and which one it is.
+    fn nearest(&self, point: Vector3, candidates: &Candidates) -> (f32, usize) {
+        let mut best = (f32::MAX, 0);
+        for &index in &candidates.indices[..candidates.count] {
+            let distance = self.primitives[index as usize].distance(point);
+            if distance < best.0 {
+                best = (distance, index as usize);
+            }
+        }
+        best
+    }
+
+    /// Sphere tracing: step by the distance to the nearest surface until one is hit.
+    fn march(
+        &self,
+        origin: Vector3,
+        direction: Vector3,
+        candidates: &Candidates,
+        limit: f32,
+        statistics: &mut FrameStatistics,
+    ) -> Option<(f32, usize)> {
+        if candidates.count == 0 {
+            return None;
+        }
+        let mut travelled = 0.0;
+        for _ in 0..MAXIMUM_MARCH_STEPS {
+            statistics.march_steps += 1;
+            let (distance, index) = self.nearest(origin + direction * travelled, candidates);
+            if distance < HIT_DISTANCE * (1.0 + travelled * 0.05) {
+                return Some((travelled, index));
+            }
+            travelled += distance;
+            if travelled > limit {
+                break;
+            }
+        }
+        None
+    }
+
+    /// The surface normal of primitive `index` at `point`, by the tetrahedron technique
+    /// (four distance samples instead of six central differences).
+    fn normal(&self, point: Vector3, index: usize) -> Vector3 {
+        const STEP: f32 = 0.002;
+        let primitive = &self.primitives[index];
+        let a = Vector3::new(1.0, -1.0, -1.0);
+        let b = Vector3::new(-1.0, -1.0, 1.0);
+        let c = Vector3::new(-1.0, 1.0, -1.0);
+        let d = Vector3::new(1.0, 1.0, 1.0);
+        (a * primitive.distance(point + a * STEP)
+            + b * primitive.distance(point + b * STEP)
+            + c * primitive.distance(point + c * STEP)
+            + d * primitive.distance(point + d * STEP))
+        .normalized()
+    }
+
+    /// How much light reaches `point` from `direction` within `limit`: 1 is unshadowed, 0 is in
+    /// full shadow, in between is penumbra (after Inigo Quilez's soft-shadow estimate).
+    fn soft_shadow(
+        &self,
+        point: Vector3,
+        direction: Vector3,
+        limit: f32,
+        statistics: &mut FrameStatistics,
+    ) -> f32 {
+        let candidates = self.candidates_along(point, direction, SHADOW_BOUND_MARGIN);
+        if candidates.count == 0 {
+            return 1.0;
+        }
+        let mut light = 1.0f32;
+        let mut travelled = 0.04;
+        for _ in 0..MAXIMUM_SHADOW_STEPS {
+            statistics.shadow_steps += 1;
+            let (distance, _) = self.nearest(point + direction * travelled, &candidates);
+            if distance < 0.002 {
+                return 0.0;
+            }
+            light = light.min(SHADOW_SHARPNESS * distance / travelled);
+            travelled += distance.clamp(0.05, 0.6);
+            if travelled > limit {
+                break;
+            }
+        }
+        light.clamp(0.0, 1.0)
+    }
+
+    fn shade(
+        &self,
+        point: Vector3,
+        direction: Vector3,
+        distance: f32,
+        index: usize,
+        statistics: &mut FrameStatistics,
+    ) -> ScreenChar {
+        let primitive = &self.primitives[index];
+        let normal = self.normal(point, index);
+        let lifted = point + normal * 0.02;
+        let mut brightness = 0.1 + 0.08 * (0.5 + 0.5 * normal.y);
+        let mut specular = 0.0f32;
+        for light in self.lights {
+            let (towards, limit, strength) = match light {
+                Light::Directional {
+                    direction,
+                    strength,
+                } => (direction, MAXIMUM_RAY_DISTANCE, strength),
+                Light::Point { position, strength } => {
+                    let offset = position - lifted;
+                    let length = offset.length();
+                    (
+                        offset * (1.0 / length),
+                        length,
+                        strength / (1.0 + length * length),
+                    )
+                }
+            };
+            let diffuse = normal.dot(towards);
+            if diffuse <= 0.0 {
+                continue;
+            }
+            let shadow = self.soft_shadow(lifted, towards, limit, statistics);
+            brightness += diffuse * shadow * strength;
+            let halfway = (towards - direction).normalized();
+            let shine = normal.dot(halfway).max(0.0);
+            let shine = shine * shine;
+            let shine = shine * shine;
+            specular = specular.max(shine * shine * shine * shadow);
+        }
+        // Distance fog and a touch of the specular highlight for everything but the ground.
+        let fog = 1.0 / (1.0 + distance * distance * 0.004);
+        match primitive.shape {
+            Shape::Ground => {
+                let checker = (libm::floorf(point.x * 0.7) + libm::floorf(point.z * 0.7)) as i32;
+                let reflectance = if checker & 1 == 0 {
+                    1.0
+                } else {
+                    DARK_SQUARE_REFLECTANCE
+                };
+                shade_to_cell(
+                    GROUND,
+                    brightness * fog * reflectance * GROUND_DIMMING,
+                    false,
+                )
+            }
+            _ => shade_to_cell(
+                primitive.material,
+                (brightness + specular * 0.6) * fog,
+                specular > 0.8,
+            ),
+        }
+    }
+}
+
+/// Turns a brightness (0 dark .. about 1 bright) into a character and color of `material`.
+fn shade_to_cell(material: Material, brightness: f32, highlight: bool) -> ScreenChar {
+    if highlight {
+        return ScreenChar::new(b'@', ColorCode::new(Color::White, Color::Black));
+    }
+    // A gamma of 2 spreads the mid-tones over more of the ramp, as a display would.
+    let level = (libm::sqrtf(brightness.clamp(0.0, 0.999)) * RAMP.len() as f32) as usize;
+    let (character, tone) = RAMP[level];
+    let color = match tone {
+        Tone::Dark => material.dark,
+        Tone::Bright => material.bright,
+    };
+    ScreenChar::new(character, ColorCode::new(color, Color::Black))
+}
+
+/// The sky: a blue glow over the horizon fading into a black night with fixed stars.
+fn sky(direction: Vector3) -> ScreenChar {
+    let height = direction.y;
+    if height < 0.015 {
+        return ScreenChar::new(b'~', ColorCode::new(Color::LightBlue, Color::Blue));
+    }
+    if height < 0.04 {
+        return ScreenChar::new(b':', ColorCode::new(Color::LightBlue, Color::Black));
+    }
+    if height < 0.07 {
+        return ScreenChar::new(b'.', ColorCode::new(Color::Blue, Color::Black));
+    }
+    // Stars are fixed in direction, so they drift across the sky as the camera turns.
+    let azimuth = libm::atan2f(direction.z, direction.x);
+    let cell = ((azimuth * 40.0) as i32).wrapping_mul(73_856_093)
+        ^ ((height * 60.0) as i32).wrapping_mul(19_349_663);
+    match cell.rem_euclid(41) {
+        0 => ScreenChar::new(b'*', ColorCode::new(Color::Yellow, Color::Black)),
+        1..=2 => ScreenChar::new(b'.', ColorCode::new(Color::White, Color::Black)),
+        _ => ScreenChar::blank(ColorCode::new(Color::Black, Color::Black)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(seconds: f32) -> (std::vec::Vec<ScreenChar>, FrameStatistics) {
+        let scene = Scene::at(seconds);
+        let mut statistics = FrameStatistics::default();
+        let mut cells = std::vec::Vec::new();
+        for row in 0..SCENE_ROWS {
+            for column in 0..SCENE_COLUMNS {
+                cells.push(scene.render_cell(column, row, &mut statistics));
+            }
+        }
+        (cells, statistics)
+    }
+
+    #[test]
+    fn every_primitive_is_visible_somewhere_in_a_frame() {
+        // Each colored material shows up in its dark or bright color.
+        let (cells, _) = render(1.0);
+        for material in [RUST, GOLD, JADE, ICE, ORCHID] {
+            let found = cells.iter().any(|cell| {
+                let foreground = cell.color.foreground();
+                foreground == material.dark || foreground == material.bright
+            });
+            assert!(found, "no cell drawn in {material:?}");
+        }
+        let sky = cells
+            .iter()
+            .filter(|cell| cell.color.background() == Color::Blue)
+            .count();
+        assert!(sky > 20, "horizon band missing ({sky} cells)");
+    }
+
+    #[test]
+    fn one_ray_per_cell_and_shadow_rays_are_cast() {
+        let (_, statistics) = render(0.5);
+        assert_eq!(statistics.rays, 2000);
+        assert!(statistics.march_steps > 2000);
+        assert!(statistics.shadow_steps > 1000);
+    }
+
+    #[test]
+    fn the_scene_moves_over_time() {
+        let (first, _) = render(0.0);
+        let (later, _) = render(2.0);
+        let changed = first.iter().zip(&later).filter(|(a, b)| a != b).count();
+        assert!(changed > 200, "only {changed} cells changed");
+    }
+
+    #[test]
+    fn culling_by_bounding_spheres_does_not_change_the_image() {
+        // Reference: the same frame marched against every primitive, without culling.
+        let scene = Scene::at(1.3);
+        let all = Candidates {
+            indices: core::array::from_fn(|index| index as u8),
+            count: PRIMITIVE_COUNT,
+        };
+        let mut statistics = FrameStatistics::default();
+        let mut differences = 0;
+        for row in 0..SCENE_ROWS {
+            for column in 0..SCENE_COLUMNS {
+                let direction = scene.primary_ray(column, row);
+                let culled = scene.candidates_along(scene.camera_position, direction, 0.0);
+                let with_culling = scene
+                    .march(
+                        scene.camera_position,
+                        direction,
+                        &culled,
+                        MAXIMUM_RAY_DISTANCE,
+                        &mut statistics,
+                    )
+                    .map(|hit| hit.1);
+                let without = scene
+                    .march(
+                        scene.camera_position,
+                        direction,
+                        &all,
+                        MAXIMUM_RAY_DISTANCE,
+                        &mut statistics,
+                    )
+                    .map(|hit| hit.1);
+                if with_culling != without {
+                    differences += 1;
+                }
+            }
+        }
+        // Grazing rays may stop one step apart; the picture must be the same elsewhere.
+        assert!(
+            differences <= 10,
+            "{differences} cells hit a different primitive"
+        );
+    }
+}
