@@ -65,14 +65,14 @@ pub enum CommandLineWarning<'a> {
 }
 
 /// The words the kernel knows, as listed in warnings.
-pub const KNOWN_WORDS: &str = "test, bench, nodemo, fault=<kind>";
+pub const KNOWN_WORDS: &str = "test bench nodemo fault=<kind>";
 
 impl core::fmt::Display for CommandLineWarning<'_> {
     fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             CommandLineWarning::UnknownWord(word) => write!(
                 formatter,
-                "cmdline: ignoring unknown word '{word}' (known: {KNOWN_WORDS})"
+                "cmdline: unknown word '{word}' (known: {KNOWN_WORDS})"
             ),
             CommandLineWarning::UnknownFault(kind) => {
                 write!(formatter, "cmdline: unknown fault '{kind}'; known kinds:")?;
@@ -158,7 +158,7 @@ mod tests {
         assert_eq!(options.demo, DemoChoice::Skip);
         assert_eq!(
             warnings,
-            ["cmdline: ignoring unknown word 'quiet' (known: test, bench, nodemo, fault=<kind>)"]
+            ["cmdline: unknown word 'quiet' (known: test bench nodemo fault=<kind>)"]
         );
     }
 

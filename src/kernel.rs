@@ -8,6 +8,7 @@ use crate::arch::x86::vga_text::VGA_CONSOLE;
 use crate::command_line::{BootMode, BootOptions, DemoChoice, FaultScenario, parse_command_line};
 use crate::console::{Color, ColorCode};
 use crate::demo::{self, BLANK_FRAME, DEFAULT_TIMING, DemoEvent, Frame};
+use crate::panic::{PanicAction, set_panic_action};
 use crate::time::SystemClock;
 use crate::{log, print, print_colored, println, time};
 use spin::Mutex;
@@ -59,13 +60,16 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     let clock_hz = time::calibrate();
     log!("clock: time-stamp counter runs at {} kHz", clock_hz / 1000);
 
+    if options.mode == BootMode::Test {
+        set_panic_action(PanicAction::ExitQemu);
+    }
+    if let Some(FaultScenario::Panic) = options.fault {
+        panic!("fault=panic asked for a panic");
+    }
     match options.mode {
         BootMode::Test => crate::kernel_tests::run_all(),
         BootMode::Bench => run_benchmark(),
         BootMode::Normal => {}
-    }
-    if let Some(FaultScenario::Panic) = options.fault {
-        panic!("fault=panic asked for a panic");
     }
     if options.demo == DemoChoice::Play {
         run_demo();
@@ -132,7 +136,8 @@ fn print_greeting(boot_information: &BootInformation) {
         .and_then(|name| core::str::from_utf8(name).ok())
         .unwrap_or("a Multiboot loader");
     print_colored!(ColorCode::new(Color::Yellow, Color::Black), "{loader}");
-    print!(", running in 32-bit protected mode with ");
+    println!(".");
+    print!("32-bit protected mode, ");
     print_colored!(ColorCode::new(Color::LightCyan, Color::Black), "SSE2");
-    println!(" on.");
+    println!(" enabled, console mirrored to COM1 at 115200 baud.");
 }

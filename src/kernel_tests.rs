@@ -1,10 +1,185 @@
 //! In-kernel tests, run by the `test` command-line word; results go to serial and QEMU's exit code.
+//!
+//! These check what only the real machine can: the hardware back ends, the CPU state the boot
+//! stub promised, and the clock. Pure logic is covered by host unit tests instead.
 
+use crate::arch::x86::cpu::{cpuid, read_cr0, read_cr4};
+use crate::arch::x86::multiboot::{
+    BootInformationError, MULTIBOOT_LOADER_MAGIC, read_boot_information,
+};
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
-use crate::log;
+use crate::arch::x86::serial::{COM1, SerialPresence};
+use crate::arch::x86::vga_text::VGA_CONSOLE;
+use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
+use crate::demo::scene::{FrameStatistics, Scene};
+use crate::time::{Instant, sleep_milliseconds};
+use crate::{log, time};
+
+type TestResult = Result<(), &'static str>;
+
+/// Every in-kernel test with its name, in the order they run.
+const TESTS: &[(&str, fn() -> TestResult)] = &[
+    ("boot_stub_enabled_sse", boot_stub_enabled_sse),
+    ("cpu_reports_sse2", cpu_reports_sse2),
+    ("sse_arithmetic_is_exact", sse_arithmetic_is_exact),
+    (
+        "vga_buffer_holds_written_cells",
+        vga_buffer_holds_written_cells,
+    ),
+    (
+        "console_scrolls_the_vga_buffer",
+        console_scrolls_the_vga_buffer,
+    ),
+    ("serial_port_answered", serial_port_answered),
+    ("clock_rate_is_plausible", clock_rate_is_plausible),
+    ("sleep_waits_as_long_as_asked", sleep_waits_as_long_as_asked),
+    ("wrong_boot_magic_is_refused", wrong_boot_magic_is_refused),
+    ("scene_renders_on_the_machine", scene_renders_on_the_machine),
+];
 
 /// Runs every test, reports each on serial, and ends QEMU: status 33 if all passed, 35 if not.
 pub fn run_all() -> ! {
-    log!("tests: none yet");
-    exit_qemu(ExitCode::Success)
+    log!("running {} in-kernel tests", TESTS.len());
+    let mut failed = 0;
+    for (name, test) in TESTS {
+        match test() {
+            Ok(()) => log!("test {name} ... ok"),
+            Err(reason) => {
+                failed += 1;
+                log!("test {name} ... FAILED: {reason}");
+            }
+        }
+    }
+    log!("{} passed, {} failed", TESTS.len() - failed, failed);
+    exit_qemu(if failed == 0 {
+        ExitCode::Success
+    } else {
+        ExitCode::Failure
+    })
+}
+
+fn check(condition: bool, reason: &'static str) -> TestResult {
+    if condition { Ok(()) } else { Err(reason) }
+}
+
+fn boot_stub_enabled_sse() -> TestResult {
+    const CR0_EMULATION: u32 = 1 << 2;
+    const CR0_MONITOR_COPROCESSOR: u32 = 1 << 1;
+    const CR4_OSFXSR: u32 = 1 << 9;
+    const CR4_OSXMMEXCPT: u32 = 1 << 10;
+    let cr0 = read_cr0();
+    let cr4 = read_cr4();
+    check(cr0 & CR0_EMULATION == 0, "CR0.EM is set")?;
+    check(cr0 & CR0_MONITOR_COPROCESSOR != 0, "CR0.MP is clear")?;
+    check(cr4 & CR4_OSFXSR != 0, "CR4.OSFXSR is clear")?;
+    check(cr4 & CR4_OSXMMEXCPT != 0, "CR4.OSXMMEXCPT is clear")
+}
+
+fn cpu_reports_sse2() -> TestResult {
+    let features = cpuid(1, 0).edx;
+    check(features & (1 << 25) != 0, "CPUID has no SSE")?;
+    check(features & (1 << 26) != 0, "CPUID has no SSE2")
+}
+
+fn sse_arithmetic_is_exact() -> TestResult {
+    // black_box keeps the compiler from folding these at build time: the CPU must compute them.
+    let two = core::hint::black_box(2.0f32);
+    check(libm::sqrtf(two * two * 4.0) == 4.0, "sqrt(16) is not 4")?;
+    let third = core::hint::black_box(1.0f64) / 3.0;
+    check((third * 3.0 - 1.0).abs() < 1e-15, "1/3 * 3 is not 1")?;
+    let sum: f32 = (1..=100)
+        .map(|value| core::hint::black_box(value as f32))
+        .sum();
+    check(sum == 5050.0, "sum of 1..=100 is not 5050")
+}
+
+fn vga_buffer_holds_written_cells() -> TestResult {
+    let mut console = VGA_CONSOLE.lock();
+    let surface = console.surface_mut();
+    let cell = ScreenChar::new(b'Z', ColorCode::new(Color::Yellow, Color::Magenta));
+    let saved = surface.read_cell(24, 79);
+    surface.write_cell(24, 79, cell);
+    let read_back = surface.read_cell(24, 79);
+    surface.write_cell(24, 79, saved);
+    check(
+        read_back == cell,
+        "cell read back differs from what was written",
+    )
+}
+
+fn console_scrolls_the_vga_buffer() -> TestResult {
+    let mut console = VGA_CONSOLE.lock();
+    let marker = ColorCode::new(Color::LightCyan, Color::Blue);
+    console.set_position(24, 0);
+    let previous = console.color();
+    console.set_color(marker);
+    console.write_str("scroll-marker\n");
+    console.set_color(previous);
+    let surface = console.surface();
+    check(
+        surface.read_cell(23, 0) == ScreenChar::new(b's', marker),
+        "text did not move up a row",
+    )?;
+    check(
+        surface.read_cell(24, 0).character == b' ',
+        "bottom row was not blanked",
+    )
+}
+
+fn serial_port_answered() -> TestResult {
+    check(
+        COM1.lock().presence() == SerialPresence::Present,
+        "no UART at COM1",
+    )
+}
+
+fn clock_rate_is_plausible() -> TestResult {
+    // Anything from a 10 MHz 486-class counter to a 10 GHz one would be believable.
+    let hz = time::calibrate();
+    check(
+        (10_000_000..10_000_000_000).contains(&hz),
+        "TSC rate outside 10 MHz..10 GHz",
+    )
+}
+
+fn sleep_waits_as_long_as_asked() -> TestResult {
+    let start = Instant::now();
+    sleep_milliseconds(50);
+    let waited = start.elapsed_microseconds();
+    check(
+        (50_000..100_000).contains(&waited),
+        "sleep(50 ms) did not take 50..100 ms",
+    )
+}
+
+fn wrong_boot_magic_is_refused() -> TestResult {
+    // SAFETY: with a wrong magic the function returns before reading memory.
+    let result = unsafe { read_boot_information(0x1bad_b002, 0x9000) };
+    check(
+        matches!(result, Err(BootInformationError::WrongMagic(0x1bad_b002))),
+        "a wrong magic was accepted",
+    )?;
+    // SAFETY: with an implausible address the function returns before reading memory.
+    let result = unsafe { read_boot_information(MULTIBOOT_LOADER_MAGIC, 0) };
+    check(
+        matches!(result, Err(BootInformationError::BadAddress(0))),
+        "a null information pointer was accepted",
+    )
+}
+
+fn scene_renders_on_the_machine() -> TestResult {
+    let scene = Scene::at(1.0);
+    let mut statistics = FrameStatistics::default();
+    let mut colors_seen = 0u16;
+    for row in 0..25 {
+        for column in 0..80 {
+            let cell = scene.render_cell(column, row, &mut statistics);
+            colors_seen |= 1 << (cell.color.foreground() as u8);
+        }
+    }
+    check(statistics.rays == 2000, "not one ray per cell")?;
+    check(
+        colors_seen.count_ones() >= 8,
+        "fewer than 8 colors in a frame",
+    )
 }

@@ -11,7 +11,7 @@ pub mod arch;
 #[cfg(not(test))]
 pub mod output;
 #[cfg(not(test))]
-mod panic;
+pub mod panic;
 #[cfg(not(test))]
 pub mod time;
 
