@@ -113,7 +113,7 @@ check: | setup
 	$(CARGO_RUN) fmt --all -- --check
 	$(CARGO_RUN) fmt --all --manifest-path tests/Cargo.toml -- --check
 	$(CARGO_RUN) clippy $(CARGO_PROFILE_FLAG) $(BUILD_STD_FLAGS) -- -D warnings
-	$(CARGO_RUN) clippy --lib --tests -- -D warnings
+	$(CARGO_RUN) clippy --tests -- -D warnings
 	$(CARGO_RUN) clippy --manifest-path tests/Cargo.toml --all-targets -- -D warnings
 
 clean:

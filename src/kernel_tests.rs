@@ -17,8 +17,11 @@ use crate::{log, time};
 
 type TestResult = Result<(), &'static str>;
 
+/// A named in-kernel test.
+type KernelTest = (&'static str, fn() -> TestResult);
+
 /// Every in-kernel test with its name, in the order they run.
-const TESTS: &[(&str, fn() -> TestResult)] = &[
+const TESTS: &[KernelTest] = &[
     ("boot_stub_enabled_sse", boot_stub_enabled_sse),
     ("cpu_reports_sse2", cpu_reports_sse2),
     ("sse_arithmetic_is_exact", sse_arithmetic_is_exact),

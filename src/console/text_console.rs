@@ -248,7 +248,7 @@ mod tests {
     fn writing_below_the_last_row_scrolls_up_and_blanks_the_bottom_in_the_current_color() {
         let mut console = console();
         for line in 0..25 {
-            write!(console, "line {line}\n").unwrap();
+            writeln!(console, "line {line}").unwrap();
         }
         let red = ColorCode::new(Color::White, Color::Red);
         console.set_color(red);

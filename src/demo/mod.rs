@@ -90,7 +90,6 @@ pub fn play<S: TextSurface>(
     report(DemoEvent::LogoShown);
     clock.sleep_milliseconds(timing.logo_milliseconds);
 
-    let start = clock.now_microseconds();
     render_frame(
         &Scene::at(0.0),
         first_frame,
@@ -106,8 +105,8 @@ pub fn play<S: TextSurface>(
         if elapsed >= timing.animation_milliseconds * 1000 {
             break;
         }
-        let scene =
-            Scene::at((start_offset_seconds(start, animation_start) + elapsed as f32 / 1e6) as f32);
+        // The slide showed the scene at time 0; the animation carries on from there.
+        let scene = Scene::at(elapsed as f32 / 1e6);
         render_frame(&scene, screen, &mut FrameStatistics::default());
         frames_drawn += 1;
     }
@@ -118,11 +117,6 @@ pub fn play<S: TextSurface>(
     draw_status_line(screen, &summary);
     report(DemoEvent::Finished);
     summary
-}
-
-/// Time already spent in the slide, so the animation continues from where the slide left it.
-fn start_offset_seconds(slide_start: u64, animation_start: u64) -> f32 {
-    (animation_start.saturating_sub(slide_start) as f32 / 1e6).min(0.0)
 }
 
 /// Renders one frame of `scene` onto `surface`, one ray per cell.
