@@ -184,7 +184,7 @@ pub fn draw_status_line<S: TextSurface>(screen: &mut S, summary: &DemoSummary) {
     let mut writer = RowWriter::new(screen, bottom, 1, color);
     let _ = write!(
         writer,
-        "{}.{:02} frames/s  {} frames in {}.{} s  80x25 rays, 12 shapes, 2 lights, soft shadows",
+        "{}.{:02} frames/s | {} frames in {}.{} s | 12 shapes, 2 lights, soft shadows",
         hundredths / 100,
         hundredths % 100,
         summary.frames,

@@ -21,7 +21,7 @@ const HIT_DISTANCE: f32 = 0.01;
 /// Penumbra sharpness of the soft shadows (larger is harder).
 const SHADOW_SHARPNESS: f32 = 10.0;
 /// The ground is drawn darker so the shapes stand out against it.
-const GROUND_DIMMING: f32 = 0.3;
+const GROUND_DIMMING: f32 = 0.22;
 /// Focal length of the camera in units of half the screen height (about 50 degrees vertically).
 const FOCAL_LENGTH: f32 = 2.1;
 /// A bounding sphere is widened by this much so near misses still darken soft shadows.
@@ -599,11 +599,11 @@ fn sky(direction: Vector3) -> ScreenChar {
     }
     // Stars are fixed in direction, so they drift across the sky as the camera turns.
     let azimuth = libm::atan2f(direction.z, direction.x);
-    let cell = ((azimuth * 40.0) as i32).wrapping_mul(73_856_093)
-        ^ ((height * 60.0) as i32).wrapping_mul(19_349_663);
-    match cell.rem_euclid(41) {
+    let cell = ((azimuth * 120.0) as i32).wrapping_mul(73_856_093)
+        ^ ((height * 90.0) as i32).wrapping_mul(19_349_663);
+    match cell.rem_euclid(61) {
         0 => ScreenChar::new(b'*', ColorCode::new(Color::Yellow, Color::Black)),
-        1..=2 => ScreenChar::new(b'.', ColorCode::new(Color::White, Color::Black)),
+        1..=3 => ScreenChar::new(b'.', ColorCode::new(Color::White, Color::Black)),
         _ => ScreenChar::blank(ColorCode::new(Color::Black, Color::Black)),
     }
 }
