@@ -21,7 +21,7 @@ const GO_DEMO_ISO_BYTES: u64 = 11_400_000;
 fn main() {
     let root = repository_root();
     println!("Ferrite benchmark ({} boots per median)\n", BOOT_RUNS);
-    println!("{:<48} {:>14}  {}", "figure", "value", "target / reference");
+    row("figure", "value".into(), "target / reference");
 
     let (text, data, bss) = section_sizes();
     let elf_bytes = std::fs::metadata(kernel_path()).unwrap().len();
