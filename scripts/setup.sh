@@ -18,16 +18,23 @@ need grub-mkrescue grub-common
 need xorriso xorriso
 need mformat mtools
 need qemu-system-i386 qemu-system-x86
-need python3 python3
+need getconf libc-bin
 
 if ! scripts/cargo.sh --version >/dev/null 2>&1; then
     if command -v apt-get >/dev/null 2>&1 || ! command -v rustup >/dev/null 2>&1; then
-        missing+=(rustc-web cargo-web rust-web-src)
+        missing+=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy)
     else
         echo "setup: installing the Rust toolchain pinned in rust-toolchain.toml with rustup"
         rustup toolchain install "$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)" \
             --profile minimal --component rust-src,rustfmt,clippy
     fi
+fi
+
+# Debian's toolchain needs its own rustfmt and clippy (`make check`); rustup's proxies would
+# look for the pinned toolchain instead.
+if [ -x /usr/bin/cargo ] && [ -z "${CARGO:-}" ]; then
+    [ -x /usr/bin/cargo-fmt ] || missing+=(rustfmt-web)
+    [ -x /usr/bin/cargo-clippy ] || missing+=(rust-web-clippy)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
