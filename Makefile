@@ -8,8 +8,10 @@ KERNEL_LIBRARY := target/$(TARGET_NAME)/$(PROFILE)/libferrite.a
 KERNEL_ELF     := $(BUILD_DIR)/kernel.elf
 ISO            := $(BUILD_DIR)/ferrite.iso
 ISO_ROOT       := $(BUILD_DIR)/iso
-ASM_OBJECTS    := $(BUILD_DIR)/multiboot_header.o $(BUILD_DIR)/boot.o
+ASM_OBJECTS    := $(BUILD_DIR)/multiboot_header.o $(BUILD_DIR)/boot.o \
+                  $(BUILD_DIR)/interrupts.o $(BUILD_DIR)/symbols.o
 CARGO_RUN      := scripts/cargo.sh
+EMBED_SYMBOLS  := tools/target/release/embed-symbols
 QEMU           ?= qemu-system-i386
 QEMU_MEMORY    ?= 128M
 
@@ -69,8 +71,13 @@ $(BUILD_DIR)/%.o: asm/%.asm | $(BUILD_DIR) setup
 $(KERNEL_LIBRARY): FORCE | setup
 	$(CARGO_RUN) build $(CARGO_PROFILE_FLAG) $(BUILD_STD_FLAGS)
 
-$(KERNEL_ELF): $(ASM_OBJECTS) $(KERNEL_LIBRARY) linker.ld
+$(EMBED_SYMBOLS): tools/Cargo.toml tools/src/embed_symbols.rs src/diagnostics/symbol_table.rs | setup
+	$(CARGO_RUN) build --release --quiet --manifest-path tools/Cargo.toml
+
+# Link, then write the function-name table into the image (tools/embed-symbols).
+$(KERNEL_ELF): $(ASM_OBJECTS) $(KERNEL_LIBRARY) linker.ld $(EMBED_SYMBOLS)
 	ld -m elf_i386 -n --gc-sections -T linker.ld -o $@ $(ASM_OBJECTS) $(KERNEL_LIBRARY)
+	$(EMBED_SYMBOLS) $@
 	@grub-file --is-x86-multiboot $@ || (echo "error: $@ has no valid Multiboot header" >&2; exit 1)
 
 iso: $(ISO)
@@ -108,15 +115,18 @@ bench: $(KERNEL_ELF) $(ISO)
 fmt:
 	$(CARGO_RUN) fmt --all
 	$(CARGO_RUN) fmt --all --manifest-path tests/Cargo.toml
+	$(CARGO_RUN) fmt --all --manifest-path tools/Cargo.toml
 
 check: | setup
 	$(CARGO_RUN) fmt --all -- --check
 	$(CARGO_RUN) fmt --all --manifest-path tests/Cargo.toml -- --check
+	$(CARGO_RUN) fmt --all --manifest-path tools/Cargo.toml -- --check
 	$(CARGO_RUN) clippy $(CARGO_PROFILE_FLAG) $(BUILD_STD_FLAGS) -- -D warnings
 	$(CARGO_RUN) clippy --tests -- -D warnings
 	$(CARGO_RUN) clippy --manifest-path tests/Cargo.toml --all-targets -- -D warnings
+	$(CARGO_RUN) clippy --manifest-path tools/Cargo.toml --all-targets -- -D warnings
 
 clean:
-	rm -rf $(BUILD_DIR) target tests/target
+	rm -rf $(BUILD_DIR) target tests/target tools/target
 
 FORCE:

@@ -33,8 +33,7 @@ CR0_TASK_SWITCHED       equ 1 << 3     ; CR0.TS: clear so the first SSE instruct
 CR4_OSFXSR              equ 1 << 9     ; CR4.OSFXSR: OS saves SSE state with fxsave
 CR4_OSXMMEXCPT          equ 1 << 10    ; CR4.OSXMMEXCPT: SIMD float exceptions raise #XM
 
-section .bss
-align 16
+section .bss.stack nobits alloc noexec write align=4096
 boot_stack_bottom:
     resb STACK_SIZE_BYTES
 boot_stack_top:
@@ -95,6 +94,8 @@ enable_sse:
 
 enter_rust:
     xor ebp, ebp            ; a zero frame pointer ends every backtrace here
+    sub esp, 8              ; with the two arguments, ESP is 16-byte aligned at the call,
+                            ; as the i386 System V ABI (and SSE spills) expect
     push esi                ; info_address (second argument, cdecl)
     push edi                ; magic (first argument)
     call kernel_main

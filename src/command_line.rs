@@ -22,13 +22,30 @@ pub enum DemoChoice {
 /// A fault the kernel provokes on purpose after boot (`fault=<kind>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultScenario {
-    /// `fault=panic`: a Rust panic.
+    /// Division by zero (#DE).
+    Divide,
+    /// An undefined instruction (#UD).
+    InvalidOpcode,
+    /// Loading a segment selector beyond the GDT (#GP).
+    GeneralProtection,
+    /// `int3` (#BP), after which the kernel carries on.
+    Breakpoint,
+    /// Unbounded recursion until the kernel stack runs out (#SS, then #DF).
+    StackOverflow,
+    /// A Rust panic.
     Panic,
 }
 
 impl FaultScenario {
     /// Every scenario with its command-line name.
-    pub const ALL: [(&'static str, FaultScenario); 1] = [("panic", FaultScenario::Panic)];
+    pub const ALL: [(&'static str, FaultScenario); 6] = [
+        ("divide", FaultScenario::Divide),
+        ("invalid-opcode", FaultScenario::InvalidOpcode),
+        ("general-protection", FaultScenario::GeneralProtection),
+        ("breakpoint", FaultScenario::Breakpoint),
+        ("stack-overflow", FaultScenario::StackOverflow),
+        ("panic", FaultScenario::Panic),
+    ];
 
     /// The scenario called `name`.
     pub fn from_name(name: &str) -> Option<FaultScenario> {
@@ -75,7 +92,7 @@ impl core::fmt::Display for CommandLineWarning<'_> {
                 "cmdline: unknown word '{word}' (known: {KNOWN_WORDS})"
             ),
             CommandLineWarning::UnknownFault(kind) => {
-                write!(formatter, "cmdline: unknown fault '{kind}'; known kinds:")?;
+                write!(formatter, "cmdline: unknown fault '{kind}'; known:")?;
                 for (name, _) in FaultScenario::ALL {
                     write!(formatter, " {name}")?;
                 }
@@ -122,6 +139,7 @@ pub fn parse_command_line<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::format;
     use std::string::{String, ToString};
     use std::vec::Vec;
 
@@ -167,9 +185,14 @@ mod tests {
         assert_eq!(parse("fault=panic").0.fault, Some(FaultScenario::Panic));
         let (options, warnings) = parse("fault=melt");
         assert_eq!(options.fault, None);
+        let known = "divide invalid-opcode general-protection breakpoint stack-overflow panic";
         assert_eq!(
             warnings,
-            ["cmdline: unknown fault 'melt'; known kinds: panic"]
+            [format!("cmdline: unknown fault 'melt'; known: {known}")]
+        );
+        assert_eq!(
+            parse("fault=stack-overflow").0.fault,
+            Some(FaultScenario::StackOverflow)
         );
     }
 }

@@ -5,10 +5,11 @@ use crate::arch::x86::cpu::halt_forever;
 use crate::arch::x86::multiboot::{BootInformation, read_boot_information};
 use crate::arch::x86::serial::{COM1, SerialPresence};
 use crate::arch::x86::vga_text::VGA_CONSOLE;
-use crate::command_line::{BootMode, BootOptions, DemoChoice, FaultScenario, parse_command_line};
+use crate::arch::x86::{fault_scenarios, gdt, idt};
+use crate::command_line::{BootMode, BootOptions, DemoChoice, parse_command_line};
 use crate::console::{Color, ColorCode};
 use crate::demo::{self, BLANK_FRAME, DEFAULT_TIMING, DemoEvent, Frame};
-use crate::panic::{PanicAction, set_panic_action};
+use crate::fatal::{FatalAction, set_fatal_action};
 use crate::time::SystemClock;
 use crate::{log, print, print_colored, println, time};
 use spin::Mutex;
@@ -25,6 +26,9 @@ const ERROR_COLOR: ColorCode = ColorCode::new(Color::LightRed, Color::Black);
 /// Entered from `asm/boot.asm` with the loader's magic and the Multiboot information address.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
+    gdt::load();
+    idt::load();
+    gdt::arm_stack_guard();
     let serial = COM1.lock().initialize();
     {
         let mut console = VGA_CONSOLE.lock();
@@ -61,10 +65,11 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     log!("clock: time-stamp counter runs at {} kHz", clock_hz / 1000);
 
     if options.mode == BootMode::Test {
-        set_panic_action(PanicAction::ExitQemu);
+        set_fatal_action(FatalAction::ExitQemu);
     }
-    if let Some(FaultScenario::Panic) = options.fault {
-        panic!("fault=panic asked for a panic");
+    if let Some(scenario) = options.fault {
+        fault_scenarios::provoke(scenario);
+        println!("Back from the breakpoint: execution continued.");
     }
     match options.mode {
         BootMode::Test => crate::kernel_tests::run_all(),

@@ -5,13 +5,17 @@
 pub mod command_line;
 pub mod console;
 pub mod demo;
+pub mod descriptors;
+pub mod diagnostics;
 
 #[cfg(not(test))]
 pub mod arch;
 #[cfg(not(test))]
+pub mod fatal;
+#[cfg(not(test))]
 pub mod output;
 #[cfg(not(test))]
-pub mod panic;
+mod panic;
 #[cfg(not(test))]
 pub mod time;
 

@@ -47,7 +47,7 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> CpuidResult {
 pub fn read_cr0() -> u32 {
     let value: u32;
     // SAFETY: reading CR0 at ring 0 has no side effects.
-    unsafe { asm!("mov {}, cr0", out(reg) value, options(nomem, nostack, preserves_flags)) };
+    unsafe { asm!("mov {:e}, cr0", out(reg) value, options(nomem, nostack, preserves_flags)) };
     value
 }
 
@@ -55,11 +55,89 @@ pub fn read_cr0() -> u32 {
 pub fn read_cr4() -> u32 {
     let value: u32;
     // SAFETY: reading CR4 at ring 0 has no side effects.
-    unsafe { asm!("mov {}, cr4", out(reg) value, options(nomem, nostack, preserves_flags)) };
+    unsafe { asm!("mov {:e}, cr4", out(reg) value, options(nomem, nostack, preserves_flags)) };
     value
 }
 
 /// Spins briefly in a way the CPU knows is a wait loop.
 pub fn spin_loop_hint() {
     core::hint::spin_loop();
+}
+
+/// Reads control register CR2, the address of the last page fault.
+pub fn read_cr2() -> u32 {
+    let value: u32;
+    // SAFETY: reading CR2 at ring 0 has no side effects.
+    unsafe { asm!("mov {:e}, cr2", out(reg) value, options(nomem, nostack, preserves_flags)) };
+    value
+}
+
+/// Reads control register CR3, the page-directory base.
+pub fn read_cr3() -> u32 {
+    let value: u32;
+    // SAFETY: reading CR3 at ring 0 has no side effects.
+    unsafe { asm!("mov {:e}, cr3", out(reg) value, options(nomem, nostack, preserves_flags)) };
+    value
+}
+
+/// The current frame pointer (EBP), where a backtrace of the caller starts.
+#[inline(always)]
+pub fn read_frame_pointer() -> u32 {
+    let value: u32;
+    // SAFETY: copying EBP into another register has no side effects.
+    unsafe { asm!("mov {:e}, ebp", out(reg) value, options(nomem, nostack, preserves_flags)) };
+    value
+}
+
+/// Raises a breakpoint exception (`int3`); the handler notes it and execution continues.
+#[inline(always)]
+pub fn breakpoint() {
+    // SAFETY: the IDT handles vector 3 as a trap that returns.
+    unsafe { asm!("int3", options(nomem, nostack)) };
+}
+
+/// Raises software interrupt `VECTOR` (`int n`).
+#[inline(always)]
+pub fn software_interrupt<const VECTOR: u8>() {
+    // SAFETY: vectors 32-255 without a driver are counted and ignored by the dispatcher.
+    unsafe { asm!("int {vector}", vector = const VECTOR, options(nomem, nostack)) };
+}
+
+/// DR7 bits for one breakpoint: enable locally (L0), break on data writes (R/W0 = 01), four
+/// bytes wide (LEN0 = 11); Intel SDM Vol. 3B §18.2.4.
+const DR7_LOCAL_ENABLE: u32 = 1;
+const DR7_WRITE_FOUR_BYTES: u32 = 0b1101;
+
+/// Arms debug registers DR0-DR3 to trap (#DB, vector 1) on any write to the four-byte words at
+/// `addresses`.
+pub fn set_write_watchpoints(addresses: [u32; 4]) {
+    let mut control = 0;
+    for index in 0..4 {
+        control |= DR7_LOCAL_ENABLE << (index * 2);
+        control |= DR7_WRITE_FOUR_BYTES << (16 + index * 4);
+    }
+    // SAFETY: writing debug registers at ring 0 only arms breakpoints; vector 1 has a handler.
+    unsafe {
+        asm!(
+            "mov dr0, {0:e}",
+            "mov dr1, {1:e}",
+            "mov dr2, {2:e}",
+            "mov dr3, {3:e}",
+            "mov dr7, {4:e}",
+            in(reg) addresses[0],
+            in(reg) addresses[1],
+            in(reg) addresses[2],
+            in(reg) addresses[3],
+            in(reg) control,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+}
+
+/// Reads DR6, whose low four bits say which of DR0-DR3 triggered the last #DB.
+pub fn read_debug_status() -> u32 {
+    let value: u32;
+    // SAFETY: reading DR6 at ring 0 has no side effects.
+    unsafe { asm!("mov {:e}, dr6", out(reg) value, options(nomem, nostack, preserves_flags)) };
+    value
 }

@@ -1,0 +1,65 @@
+//! Faults provoked on purpose (`fault=<kind>`), so people and tests can see each diagnostic.
+//! Each lives in its own never-inlined function, which the backtrace then names.
+
+use core::arch::asm;
+use core::hint::black_box;
+
+use super::cpu::breakpoint;
+use crate::command_line::FaultScenario;
+
+/// Raises the fault `scenario` names. Only `Breakpoint` returns.
+pub fn provoke(scenario: FaultScenario) {
+    match scenario {
+        FaultScenario::Divide => divide_by_zero(),
+        FaultScenario::InvalidOpcode => invalid_opcode(),
+        FaultScenario::GeneralProtection => general_protection(),
+        FaultScenario::Breakpoint => breakpoint_trap(),
+        FaultScenario::StackOverflow => {
+            black_box(recurse_forever(0));
+        }
+        FaultScenario::Panic => panic!("fault=panic asked for a panic"),
+    }
+}
+
+/// `div` by a zero register: #DE (vector 0). Rust's `/` would panic before dividing.
+#[inline(never)]
+fn divide_by_zero() {
+    let divisor = black_box(0u32);
+    // SAFETY: the division faults; the fatal handler never returns here.
+    unsafe {
+        asm!("div {divisor:e}", divisor = in(reg) divisor, inout("eax") 1u32 => _, inout("edx") 0u32 => _)
+    };
+}
+
+/// `ud2`, the instruction defined to be invalid: #UD (vector 6).
+#[inline(never)]
+fn invalid_opcode() {
+    // SAFETY: raises #UD; the fatal handler never returns here.
+    unsafe { asm!("ud2", options(nomem, nostack)) };
+}
+
+/// Loads DS with a selector past the end of the GDT: #GP (vector 13) with that selector as the
+/// error code.
+#[inline(never)]
+fn general_protection() {
+    const SELECTOR_BEYOND_GDT: u32 = 0x1238;
+    // SAFETY: the load faults before DS changes; the fatal handler never returns here.
+    unsafe { asm!("mov ds, {0:x}", in(reg) SELECTOR_BEYOND_GDT, options(nostack)) };
+}
+
+/// `int3`: #BP (vector 3), a trap; the handler prints a note and execution continues.
+#[inline(never)]
+fn breakpoint_trap() {
+    breakpoint();
+}
+
+/// Recursion with no end and 128 bytes of locals per call, until the stack runs out.
+#[inline(never)]
+fn recurse_forever(depth: u32) -> u32 {
+    let mut locals = [depth; 32];
+    black_box(&mut locals);
+    if black_box(depth) == u32::MAX {
+        return 0;
+    }
+    recurse_forever(depth + 1).wrapping_add(locals[7])
+}

@@ -1,0 +1,269 @@
+//! The kernel's own GDT and task-state segments, loaded at boot in place of the loader's.
+//!
+//! Selectors (Intel SDM Vol. 3A §3.4.2): 0x08 code and 0x10 data are flat 4 GiB segments;
+//! 0x18 is the stack segment, expand-down with its lower bound at the bottom of the boot stack,
+//! so a stack overflow raises #SS (and then, since that #SS cannot be delivered on the same
+//! stack, a double fault); 0x20 is the main TSS; 0x28 is the double-fault TSS, whose task has
+//! its own stack and is reached through a task gate (SDM Vol. 3A §6.15, interrupt 8).
+//!
+//! Emulators that skip segment-limit checks (QEMU's TCG among them) let the stack run past the
+//! expand-down limit, so `arm_stack_guard` also sets debug-register watchpoints on the lowest
+//! words of the boot stack; their #DB goes through a task gate to the same task.
+
+use core::arch::asm;
+use core::cell::UnsafeCell;
+
+use super::linker_symbols::boot_stack_bounds;
+use crate::descriptors::{
+    ACCESS_KERNEL_CODE, ACCESS_KERNEL_DATA, ACCESS_KERNEL_STACK_EXPAND_DOWN,
+    ACCESS_TASK_STATE_SEGMENT, FLAGS_4K_32_BIT, FLAGS_BYTE_GRANULAR, expand_down_limit,
+    segment_descriptor,
+};
+
+pub const KERNEL_CODE_SELECTOR: u16 = 0x08;
+pub const KERNEL_DATA_SELECTOR: u16 = 0x10;
+pub const KERNEL_STACK_SELECTOR: u16 = 0x18;
+pub const MAIN_TSS_SELECTOR: u16 = 0x20;
+pub const DOUBLE_FAULT_TSS_SELECTOR: u16 = 0x28;
+const GDT_ENTRIES: usize = 6;
+
+/// Size of the double-fault task's stack.
+pub const DOUBLE_FAULT_STACK_BYTES: usize = 8 * 1024;
+/// EFLAGS bit 1 is reserved and always set.
+const EFLAGS_RESERVED: u32 = 0x2;
+
+/// A 32-bit task-state segment (SDM Vol. 3A §7.2.1, figure 7-2). Segment selectors occupy
+/// the low 16 bits of their words.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C)]
+pub struct TaskStateSegment {
+    pub previous_task_link: u32,
+    pub esp0: u32,
+    pub ss0: u32,
+    pub esp1: u32,
+    pub ss1: u32,
+    pub esp2: u32,
+    pub ss2: u32,
+    pub cr3: u32,
+    pub eip: u32,
+    pub eflags: u32,
+    pub eax: u32,
+    pub ecx: u32,
+    pub edx: u32,
+    pub ebx: u32,
+    pub esp: u32,
+    pub ebp: u32,
+    pub esi: u32,
+    pub edi: u32,
+    pub es: u32,
+    pub cs: u32,
+    pub ss: u32,
+    pub ds: u32,
+    pub fs: u32,
+    pub gs: u32,
+    pub ldt_selector: u32,
+    /// Debug-trap flag in bit 0; I/O permission bitmap offset in bits 16-31.
+    pub trap_and_io_map: u32,
+}
+
+const TSS_BYTES: u32 = core::mem::size_of::<TaskStateSegment>() as u32;
+const _: () = assert!(TSS_BYTES == 104);
+
+/// Memory the CPU itself reads and writes (descriptor busy bits, TSS register saves).
+#[repr(C, align(16))]
+struct CpuTables {
+    gdt: [u64; GDT_ENTRIES],
+    main_tss: TaskStateSegment,
+    double_fault_tss: TaskStateSegment,
+    double_fault_stack: [u8; DOUBLE_FAULT_STACK_BYTES],
+}
+
+struct CpuTablesCell(UnsafeCell<CpuTables>);
+
+// SAFETY: written only by `load` on the single CPU before interrupts are possible, afterwards by
+// the CPU itself and read by the double-fault task, which never returns.
+unsafe impl Sync for CpuTablesCell {}
+
+static CPU_TABLES: CpuTablesCell = CpuTablesCell(UnsafeCell::new(CpuTables {
+    gdt: [0; GDT_ENTRIES],
+    main_tss: TaskStateSegment {
+        previous_task_link: 0,
+        esp0: 0,
+        ss0: 0,
+        esp1: 0,
+        ss1: 0,
+        esp2: 0,
+        ss2: 0,
+        cr3: 0,
+        eip: 0,
+        eflags: 0,
+        eax: 0,
+        ecx: 0,
+        edx: 0,
+        ebx: 0,
+        esp: 0,
+        ebp: 0,
+        esi: 0,
+        edi: 0,
+        es: 0,
+        cs: 0,
+        ss: 0,
+        ds: 0,
+        fs: 0,
+        gs: 0,
+        ldt_selector: 0,
+        trap_and_io_map: 0,
+    },
+    double_fault_tss: TaskStateSegment {
+        previous_task_link: 0,
+        esp0: 0,
+        ss0: 0,
+        esp1: 0,
+        ss1: 0,
+        esp2: 0,
+        ss2: 0,
+        cr3: 0,
+        eip: 0,
+        eflags: 0,
+        eax: 0,
+        ecx: 0,
+        edx: 0,
+        ebx: 0,
+        esp: 0,
+        ebp: 0,
+        esi: 0,
+        edi: 0,
+        es: 0,
+        cs: 0,
+        ss: 0,
+        ds: 0,
+        fs: 0,
+        gs: 0,
+        ldt_selector: 0,
+        trap_and_io_map: 0,
+    },
+    double_fault_stack: [0; DOUBLE_FAULT_STACK_BYTES],
+}));
+
+unsafe extern "C" {
+    /// asm/interrupts.asm: where the double-fault task starts.
+    fn double_fault_task_entry();
+}
+
+#[repr(C, packed)]
+struct DescriptorTablePointer {
+    limit: u16,
+    base: u32,
+}
+
+/// Builds the GDT and both TSSes, loads them, reloads every segment register and the task
+/// register. Called once, early in boot, with interrupts off.
+pub fn load() {
+    let tables = CPU_TABLES.0.get();
+    let (stack_bottom, _) = boot_stack_bounds();
+    // SAFETY: boot runs on one CPU with interrupts off and nothing else has a reference to the
+    // tables yet; the writes below go through the raw pointer.
+    unsafe {
+        let main_tss = &raw mut (*tables).main_tss;
+        let double_fault_tss = &raw mut (*tables).double_fault_tss;
+        let stack_top =
+            (&raw mut (*tables).double_fault_stack) as u32 + DOUBLE_FAULT_STACK_BYTES as u32;
+        (*main_tss).trap_and_io_map = TSS_BYTES << 16; // no I/O permission bitmap
+        (*double_fault_tss).eip = double_fault_task_entry as *const () as u32;
+        (*double_fault_tss).eflags = EFLAGS_RESERVED; // interrupts stay off
+        (*double_fault_tss).esp = stack_top & !15;
+        (*double_fault_tss).cs = u32::from(KERNEL_CODE_SELECTOR);
+        for selector in [
+            &raw mut (*double_fault_tss).ss,
+            &raw mut (*double_fault_tss).ds,
+            &raw mut (*double_fault_tss).es,
+            &raw mut (*double_fault_tss).fs,
+            &raw mut (*double_fault_tss).gs,
+        ] {
+            *selector = u32::from(KERNEL_DATA_SELECTOR);
+        }
+        (*double_fault_tss).cr3 = super::cpu::read_cr3();
+        (*double_fault_tss).trap_and_io_map = TSS_BYTES << 16;
+
+        let gdt = &raw mut (*tables).gdt;
+        (*gdt)[0] = 0;
+        (*gdt)[1] = segment_descriptor(0, 0xf_ffff, ACCESS_KERNEL_CODE, FLAGS_4K_32_BIT);
+        (*gdt)[2] = segment_descriptor(0, 0xf_ffff, ACCESS_KERNEL_DATA, FLAGS_4K_32_BIT);
+        (*gdt)[3] = segment_descriptor(
+            0,
+            expand_down_limit(stack_bottom),
+            ACCESS_KERNEL_STACK_EXPAND_DOWN,
+            FLAGS_4K_32_BIT,
+        );
+        (*gdt)[4] = segment_descriptor(
+            main_tss as u32,
+            TSS_BYTES - 1,
+            ACCESS_TASK_STATE_SEGMENT,
+            FLAGS_BYTE_GRANULAR,
+        );
+        (*gdt)[5] = segment_descriptor(
+            double_fault_tss as u32,
+            TSS_BYTES - 1,
+            ACCESS_TASK_STATE_SEGMENT,
+            FLAGS_BYTE_GRANULAR,
+        );
+
+        let pointer = DescriptorTablePointer {
+            limit: (GDT_ENTRIES * 8 - 1) as u16,
+            base: gdt as u32,
+        };
+        // Load the GDT, then every segment register: data segments directly, CS through a far
+        // return, and finally the task register (SDM Vol. 3A §3.4.3, §7.2.4).
+        asm!(
+            "lgdt [{pointer}]",
+            "mov ds, {data:x}",
+            "mov es, {data:x}",
+            "mov fs, {data:x}",
+            "mov gs, {data:x}",
+            "mov ss, {stack:x}",
+            "push {code}",
+            "lea {scratch}, [2f]",
+            "push {scratch}",
+            "retf",
+            "2:",
+            "ltr {tss:x}",
+            pointer = in(reg) &raw const pointer,
+            data = in(reg) u32::from(KERNEL_DATA_SELECTOR),
+            stack = in(reg) u32::from(KERNEL_STACK_SELECTOR),
+            code = const KERNEL_CODE_SELECTOR as u32,
+            tss = in(reg) u32::from(MAIN_TSS_SELECTOR),
+            scratch = out(reg) _,
+        );
+    }
+}
+
+/// How far apart the four watched words at the bottom of the boot stack are: a frame would have
+/// to leave this many bytes unwritten, four times over, to slip past them.
+const STACK_GUARD_SPACING_BYTES: u32 = 64;
+
+/// Watches the lowest words of the boot stack for writes (see the module comment).
+pub fn arm_stack_guard() {
+    let (bottom, _) = boot_stack_bounds();
+    let spacing = STACK_GUARD_SPACING_BYTES;
+    super::cpu::set_write_watchpoints([
+        bottom,
+        bottom + spacing,
+        bottom + 2 * spacing,
+        bottom + 3 * spacing,
+    ]);
+}
+
+/// The interrupted task's registers, which the CPU saved in the main TSS when it switched to
+/// the double-fault task.
+pub fn interrupted_task_state() -> TaskStateSegment {
+    // SAFETY: the CPU finished writing the main TSS before starting the double-fault task; the
+    // copy is a plain read of initialised memory.
+    unsafe { (*CPU_TABLES.0.get()).main_tss }
+}
+
+/// The double-fault task's stack as (lowest address, one past the highest).
+pub fn double_fault_stack_bounds() -> (u32, u32) {
+    // SAFETY: computing a field address reads no memory.
+    let start = unsafe { &raw const (*CPU_TABLES.0.get()).double_fault_stack } as u32;
+    (start, start + DOUBLE_FAULT_STACK_BYTES as u32)
+}

@@ -1,0 +1,51 @@
+//! The interrupt descriptor table: a gate for each of the 256 vectors (Intel SDM Vol. 3A §6.10).
+
+use core::arch::asm;
+use core::cell::UnsafeCell;
+
+use super::gdt::{DOUBLE_FAULT_TSS_SELECTOR, KERNEL_CODE_SELECTOR};
+use crate::descriptors::{interrupt_gate, task_gate};
+
+const VECTORS: usize = 256;
+const DEBUG_VECTOR: usize = 1;
+const DOUBLE_FAULT_VECTOR: usize = 8;
+
+unsafe extern "C" {
+    /// asm/interrupts.asm: the addresses of the 256 entry stubs.
+    static interrupt_stub_table: [u32; VECTORS];
+}
+
+struct InterruptDescriptorTable(UnsafeCell<[u64; VECTORS]>);
+
+// SAFETY: written once by `load` before interrupts are possible, then only read by the CPU.
+unsafe impl Sync for InterruptDescriptorTable {}
+
+static IDT: InterruptDescriptorTable = InterruptDescriptorTable(UnsafeCell::new([0; VECTORS]));
+
+#[repr(C, packed)]
+struct DescriptorTablePointer {
+    limit: u16,
+    base: u32,
+}
+
+/// Fills the IDT with interrupt gates to the stubs and loads it. The double fault and the debug
+/// exception (raised by the stack guard watchpoints) get task gates instead: both can strike
+/// with the kernel stack exhausted, so their handler must run on a stack of its own. Must run
+/// after `gdt::load` (the gates name its selectors).
+pub fn load() {
+    let table = IDT.0.get();
+    // SAFETY: one CPU, interrupts off, and no other code touches the IDT; the stub table is
+    // initialised data in the image.
+    unsafe {
+        for (vector, &stub) in interrupt_stub_table.iter().enumerate() {
+            (*table)[vector] = interrupt_gate(stub, KERNEL_CODE_SELECTOR);
+        }
+        (*table)[DOUBLE_FAULT_VECTOR] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
+        (*table)[DEBUG_VECTOR] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
+        let pointer = DescriptorTablePointer {
+            limit: (VECTORS * 8 - 1) as u16,
+            base: table as u32,
+        };
+        asm!("lidt [{}]", in(reg) &raw const pointer, options(readonly, nostack, preserves_flags));
+    }
+}

@@ -1,0 +1,35 @@
+//! Addresses the linker script and boot stub export: stack bounds, text bounds, symbol table.
+
+use core::ptr::addr_of;
+
+unsafe extern "C" {
+    static boot_stack_bottom: u8;
+    static boot_stack_top: u8;
+    static kernel_start: u8;
+    static text_end: u8;
+    static kernel_symbols_start: u8;
+    static kernel_symbols_end: u8;
+}
+
+/// The boot stack as (lowest address, one past the highest).
+pub fn boot_stack_bounds() -> (u32, u32) {
+    // Taking a linker symbol's address reads no memory.
+    (
+        addr_of!(boot_stack_bottom) as u32,
+        addr_of!(boot_stack_top) as u32,
+    )
+}
+
+/// The kernel's code as (start, end).
+pub fn kernel_text_bounds() -> (u32, u32) {
+    (addr_of!(kernel_start) as u32, addr_of!(text_end) as u32)
+}
+
+/// The area `tools/embed-symbols` fills with the function-name table.
+pub fn symbol_table_bytes() -> &'static [u8] {
+    let start = addr_of!(kernel_symbols_start);
+    let length = addr_of!(kernel_symbols_end) as usize - start as usize;
+    // SAFETY: linker.ld places both symbols around the .kernel_symbols section, which is part of
+    // the loaded, read-only image and never written at run time.
+    unsafe { core::slice::from_raw_parts(start, length) }
+}
