@@ -49,10 +49,7 @@ impl FaultScenario {
 
     /// The scenario called `name`.
     pub fn from_name(name: &str) -> Option<FaultScenario> {
-        FaultScenario::ALL
-            .iter()
-            .find(|(known, _)| *known == name)
-            .map(|(_, scenario)| *scenario)
+        FaultScenario::ALL.iter().find(|(known, _)| *known == name).map(|(_, scenario)| *scenario)
     }
 }
 
@@ -66,11 +63,7 @@ pub struct BootOptions {
 
 impl Default for BootOptions {
     fn default() -> Self {
-        BootOptions {
-            mode: BootMode::Normal,
-            demo: DemoChoice::Play,
-            fault: None,
-        }
+        BootOptions { mode: BootMode::Normal, demo: DemoChoice::Play, fault: None }
     }
 }
 
@@ -87,10 +80,9 @@ pub const KNOWN_WORDS: &str = "test bench nodemo fault=<kind>";
 impl core::fmt::Display for CommandLineWarning<'_> {
     fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            CommandLineWarning::UnknownWord(word) => write!(
-                formatter,
-                "cmdline: unknown word '{word}' (known: {KNOWN_WORDS})"
-            ),
+            CommandLineWarning::UnknownWord(word) => {
+                write!(formatter, "cmdline: unknown word '{word}' (known: {KNOWN_WORDS})")
+            }
             CommandLineWarning::UnknownFault(kind) => {
                 write!(formatter, "cmdline: unknown fault '{kind}'; known:")?;
                 for (name, _) in FaultScenario::ALL {
@@ -112,9 +104,7 @@ pub fn parse_command_line<'a>(
     mut warn: impl FnMut(CommandLineWarning<'a>),
 ) -> BootOptions {
     let mut options = BootOptions::default();
-    let mut words = command_line
-        .split([' ', '\t'])
-        .filter(|word| !word.is_empty());
+    let mut words = command_line.split([' ', '\t']).filter(|word| !word.is_empty());
     let mut first = words.next();
     if first.is_some_and(|word| word.contains('/')) {
         first = None;
@@ -186,13 +176,7 @@ mod tests {
         let (options, warnings) = parse("fault=melt");
         assert_eq!(options.fault, None);
         let known = "divide invalid-opcode general-protection breakpoint stack-overflow panic";
-        assert_eq!(
-            warnings,
-            [format!("cmdline: unknown fault 'melt'; known: {known}")]
-        );
-        assert_eq!(
-            parse("fault=stack-overflow").0.fault,
-            Some(FaultScenario::StackOverflow)
-        );
+        assert_eq!(warnings, [format!("cmdline: unknown fault 'melt'; known: {known}")]);
+        assert_eq!(parse("fault=stack-overflow").0.fault, Some(FaultScenario::StackOverflow));
     }
 }

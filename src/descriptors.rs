@@ -70,12 +70,8 @@ mod tests {
 
     #[test]
     fn base_and_limit_are_split_across_the_descriptor() {
-        let descriptor = segment_descriptor(
-            0x1234_5678,
-            103,
-            ACCESS_TASK_STATE_SEGMENT,
-            FLAGS_BYTE_GRANULAR,
-        );
+        let descriptor =
+            segment_descriptor(0x1234_5678, 103, ACCESS_TASK_STATE_SEGMENT, FLAGS_BYTE_GRANULAR);
         assert_eq!(descriptor, 0x1200_8934_5678_0067);
     }
 

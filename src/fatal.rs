@@ -74,11 +74,8 @@ pub struct FatalOutput {
 
 impl FatalOutput {
     pub fn take(palette: Palette) -> FatalOutput {
-        let mut output = FatalOutput {
-            console: vga_console_for_panic(),
-            serial: com1_for_panic(),
-            palette,
-        };
+        let mut output =
+            FatalOutput { console: vga_console_for_panic(), serial: com1_for_panic(), palette };
         output.set_style(Style::Normal);
         output
     }
@@ -168,14 +165,8 @@ pub fn write_panic_backtrace(output: &mut FatalOutput, frame_pointer: u32) {
 /// The trap may fire while the console is in use; the note then goes to serial only.
 pub fn note_trap(exception: &ExceptionInfo, instruction_pointer: u32) {
     // A trap's EIP is the next instruction; the one that trapped ends just before it.
-    let symbol = symbols()
-        .ok()
-        .and_then(|table| table.lookup(instruction_pointer.wrapping_sub(1)));
-    let line = NoteLine {
-        exception,
-        instruction_pointer,
-        symbol,
-    };
+    let symbol = symbols().ok().and_then(|table| table.lookup(instruction_pointer.wrapping_sub(1)));
+    let line = NoteLine { exception, instruction_pointer, symbol };
     if let Some(mut console) = VGA_CONSOLE.try_lock() {
         let previous = console.color();
         console.set_color(ColorCode::new(Color::Yellow, Color::Black));

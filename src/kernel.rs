@@ -1,7 +1,9 @@
 //! The boot sequence after the stub: consoles, boot information, greeting, then what the
 //! command line asked for.
 
+use crate::arch::x86::cpu::breakpoint;
 use crate::arch::x86::cpu::halt_forever;
+use crate::arch::x86::interrupts::{BreakpointNotes, set_breakpoint_notes};
 use crate::arch::x86::multiboot::{BootInformation, read_boot_information};
 use crate::arch::x86::serial::{COM1, SerialPresence};
 use crate::arch::x86::vga_text::VGA_CONSOLE;
@@ -10,6 +12,7 @@ use crate::command_line::{BootMode, BootOptions, DemoChoice, parse_command_line}
 use crate::console::{Color, ColorCode};
 use crate::demo::{self, BLANK_FRAME, DEFAULT_TIMING, DemoEvent, Frame};
 use crate::fatal::{FatalAction, set_fatal_action};
+use crate::time::Instant;
 use crate::time::SystemClock;
 use crate::{log, print, print_colored, println, time};
 use spin::Mutex;
@@ -46,10 +49,7 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     };
     print_greeting(&boot_information);
     if serial == SerialPresence::Absent {
-        print_colored!(
-            WARNING_COLOR,
-            "serial: no UART at COM1; output is on screen only\n"
-        );
+        print_colored!(WARNING_COLOR, "serial: no UART at COM1; output is on screen only\n");
     }
 
     let command_line = boot_information
@@ -88,17 +88,14 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
 fn run_demo() {
     let mut console = VGA_CONSOLE.lock();
     let mut frames = DEMO_FRAMES.lock();
-    let summary = demo::play(
-        console.surface_mut(),
-        &SystemClock,
-        &mut frames,
-        DEFAULT_TIMING,
-        |event| match event {
-            DemoEvent::LogoShown => log!("demo: logo"),
-            DemoEvent::AnimationStarted => log!("demo: animation"),
-            DemoEvent::Finished => log!("demo: finished"),
-        },
-    );
+    let summary =
+        demo::play(console.surface_mut(), &SystemClock, &mut frames, DEFAULT_TIMING, |event| {
+            match event {
+                DemoEvent::LogoShown => log!("demo: logo"),
+                DemoEvent::AnimationStarted => log!("demo: animation"),
+                DemoEvent::Finished => log!("demo: finished"),
+            }
+        });
     let hundredths = summary.frames_per_second_hundredths();
     log!(
         "demo: {} frames in {} ms, {}.{:02} frames/s",
@@ -109,8 +106,20 @@ fn run_demo() {
     );
 }
 
-/// Renders a fixed number of frames and reports the cost on serial for `make bench`.
+/// Breakpoint round trips timed by `bench`.
+const BENCH_BREAKPOINTS: u32 = 10_000;
+
+/// Renders a fixed number of frames and times breakpoint round trips, reporting the cost on
+/// serial for `make bench`.
 fn run_benchmark() -> ! {
+    set_breakpoint_notes(BreakpointNotes::Quiet);
+    let start = Instant::now();
+    for _ in 0..BENCH_BREAKPOINTS {
+        breakpoint();
+    }
+    let ticks = start.elapsed_ticks();
+    set_breakpoint_notes(BreakpointNotes::Show);
+    log!("bench: breakpoint round trips={BENCH_BREAKPOINTS} ticks={ticks}");
     let (ticks, microseconds, statistics) = {
         let mut console = VGA_CONSOLE.lock();
         demo::benchmark(console.surface_mut(), &SystemClock, BENCH_FRAMES)
@@ -126,15 +135,8 @@ fn run_benchmark() -> ! {
 
 fn print_greeting(boot_information: &BootInformation) {
     let banner = ColorCode::new(Color::White, Color::Blue);
-    print_colored!(
-        banner,
-        "{:^80}\n",
-        "Ferrite 0.1 - a Rust kernel for 32-bit x86"
-    );
-    print_colored!(
-        ColorCode::new(Color::LightGreen, Color::Black),
-        "Hello from Rust!"
-    );
+    print_colored!(banner, "{:^80}\n", "Ferrite 0.1 - a Rust kernel for 32-bit x86");
+    print_colored!(ColorCode::new(Color::LightGreen, Color::Black), "Hello from Rust!");
     print!(" Booted by ");
     let loader = boot_information
         .loader_name

@@ -3,7 +3,17 @@
 //! These check what only the real machine can: the hardware back ends, the CPU state the boot
 //! stub promised, and the clock. Pure logic is covered by host unit tests instead.
 
-use crate::arch::x86::cpu::{cpuid, read_cr0, read_cr4};
+use crate::arch::x86::cpu::{
+    breakpoint, cpuid, read_cr0, read_cr4, read_segment_selectors, software_interrupt,
+    xmm0_across_clobbering_interrupt,
+};
+use crate::arch::x86::gdt::{
+    KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR, KERNEL_STACK_SELECTOR, MAIN_TSS_SELECTOR,
+};
+use crate::arch::x86::interrupts::{
+    BreakpointNotes, breakpoint_count, set_breakpoint_notes, unhandled_interrupt_count,
+};
+use crate::arch::x86::linker_symbols::symbol_table_bytes;
 use crate::arch::x86::multiboot::{
     BootInformationError, MULTIBOOT_LOADER_MAGIC, read_boot_information,
 };
@@ -12,6 +22,7 @@ use crate::arch::x86::serial::{COM1, SerialPresence};
 use crate::arch::x86::vga_text::VGA_CONSOLE;
 use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
 use crate::demo::scene::{FrameStatistics, Scene};
+use crate::diagnostics::symbol_table::SymbolTable;
 use crate::time::{Instant, sleep_milliseconds};
 use crate::{log, time};
 
@@ -25,19 +36,18 @@ const TESTS: &[KernelTest] = &[
     ("boot_stub_enabled_sse", boot_stub_enabled_sse),
     ("cpu_reports_sse2", cpu_reports_sse2),
     ("sse_arithmetic_is_exact", sse_arithmetic_is_exact),
-    (
-        "vga_buffer_holds_written_cells",
-        vga_buffer_holds_written_cells,
-    ),
-    (
-        "console_scrolls_the_vga_buffer",
-        console_scrolls_the_vga_buffer,
-    ),
+    ("vga_buffer_holds_written_cells", vga_buffer_holds_written_cells),
+    ("console_scrolls_the_vga_buffer", console_scrolls_the_vga_buffer),
     ("serial_port_answered", serial_port_answered),
     ("clock_rate_is_plausible", clock_rate_is_plausible),
     ("sleep_waits_as_long_as_asked", sleep_waits_as_long_as_asked),
     ("wrong_boot_magic_is_refused", wrong_boot_magic_is_refused),
     ("scene_renders_on_the_machine", scene_renders_on_the_machine),
+    ("own_gdt_and_task_register_are_loaded", own_gdt_and_task_register_are_loaded),
+    ("breakpoint_returns_to_the_next_instruction", breakpoint_returns_to_the_next_instruction),
+    ("unhandled_vectors_are_counted_and_ignored", unhandled_vectors_are_counted_and_ignored),
+    ("sse_state_survives_an_interrupt", sse_state_survives_an_interrupt),
+    ("symbol_table_names_this_test", symbol_table_names_this_test),
 ];
 
 /// Runs every test, reports each on serial, and ends QEMU: status 33 if all passed, 35 if not.
@@ -54,11 +64,7 @@ pub fn run_all() -> ! {
         }
     }
     log!("{} passed, {} failed", TESTS.len() - failed, failed);
-    exit_qemu(if failed == 0 {
-        ExitCode::Success
-    } else {
-        ExitCode::Failure
-    })
+    exit_qemu(if failed == 0 { ExitCode::Success } else { ExitCode::Failure })
 }
 
 fn check(condition: bool, reason: &'static str) -> TestResult {
@@ -90,9 +96,7 @@ fn sse_arithmetic_is_exact() -> TestResult {
     check(libm::sqrtf(two * two * 4.0) == 4.0, "sqrt(16) is not 4")?;
     let third = core::hint::black_box(1.0f64) / 3.0;
     check((third * 3.0 - 1.0).abs() < 1e-15, "1/3 * 3 is not 1")?;
-    let sum: f32 = (1..=100)
-        .map(|value| core::hint::black_box(value as f32))
-        .sum();
+    let sum: f32 = (1..=100).map(|value| core::hint::black_box(value as f32)).sum();
     check(sum == 5050.0, "sum of 1..=100 is not 5050")
 }
 
@@ -104,10 +108,7 @@ fn vga_buffer_holds_written_cells() -> TestResult {
     surface.write_cell(24, 79, cell);
     let read_back = surface.read_cell(24, 79);
     surface.write_cell(24, 79, saved);
-    check(
-        read_back == cell,
-        "cell read back differs from what was written",
-    )
+    check(read_back == cell, "cell read back differs from what was written")
 }
 
 fn console_scrolls_the_vga_buffer() -> TestResult {
@@ -119,40 +120,25 @@ fn console_scrolls_the_vga_buffer() -> TestResult {
     console.write_str("scroll-marker\n");
     console.set_color(previous);
     let surface = console.surface();
-    check(
-        surface.read_cell(23, 0) == ScreenChar::new(b's', marker),
-        "text did not move up a row",
-    )?;
-    check(
-        surface.read_cell(24, 0).character == b' ',
-        "bottom row was not blanked",
-    )
+    check(surface.read_cell(23, 0) == ScreenChar::new(b's', marker), "text did not move up a row")?;
+    check(surface.read_cell(24, 0).character == b' ', "bottom row was not blanked")
 }
 
 fn serial_port_answered() -> TestResult {
-    check(
-        COM1.lock().presence() == SerialPresence::Present,
-        "no UART at COM1",
-    )
+    check(COM1.lock().presence() == SerialPresence::Present, "no UART at COM1")
 }
 
 fn clock_rate_is_plausible() -> TestResult {
     // Anything from a 10 MHz 486-class counter to a 10 GHz one would be believable.
     let hz = time::calibrate();
-    check(
-        (10_000_000..10_000_000_000).contains(&hz),
-        "TSC rate outside 10 MHz..10 GHz",
-    )
+    check((10_000_000..10_000_000_000).contains(&hz), "TSC rate outside 10 MHz..10 GHz")
 }
 
 fn sleep_waits_as_long_as_asked() -> TestResult {
     let start = Instant::now();
     sleep_milliseconds(50);
     let waited = start.elapsed_microseconds();
-    check(
-        (50_000..100_000).contains(&waited),
-        "sleep(50 ms) did not take 50..100 ms",
-    )
+    check((50_000..100_000).contains(&waited), "sleep(50 ms) did not take 50..100 ms")
 }
 
 fn wrong_boot_magic_is_refused() -> TestResult {
@@ -181,8 +167,46 @@ fn scene_renders_on_the_machine() -> TestResult {
         }
     }
     check(statistics.rays == 2000, "not one ray per cell")?;
-    check(
-        colors_seen.count_ones() >= 8,
-        "fewer than 8 colors in a frame",
-    )
+    check(colors_seen.count_ones() >= 8, "fewer than 8 colors in a frame")
+}
+
+fn own_gdt_and_task_register_are_loaded() -> TestResult {
+    let selectors = read_segment_selectors();
+    check(selectors.code == KERNEL_CODE_SELECTOR, "CS is not the kernel code selector")?;
+    check(selectors.data == KERNEL_DATA_SELECTOR, "DS is not the kernel data selector")?;
+    check(selectors.stack == KERNEL_STACK_SELECTOR, "SS is not the expand-down stack selector")?;
+    check(selectors.task == MAIN_TSS_SELECTOR, "TR is not the main TSS")
+}
+
+fn breakpoint_returns_to_the_next_instruction() -> TestResult {
+    set_breakpoint_notes(BreakpointNotes::Quiet);
+    let before = breakpoint_count();
+    breakpoint();
+    breakpoint();
+    set_breakpoint_notes(BreakpointNotes::Show);
+    check(breakpoint_count() == before + 2, "two int3 did not make two breakpoint traps")
+}
+
+fn unhandled_vectors_are_counted_and_ignored() -> TestResult {
+    let before = (unhandled_interrupt_count(0x40), unhandled_interrupt_count(0xff));
+    software_interrupt::<0x40>();
+    software_interrupt::<0xff>();
+    software_interrupt::<0xff>();
+    let after = (unhandled_interrupt_count(0x40), unhandled_interrupt_count(0xff));
+    check(after == (before.0 + 1, before.1 + 2), "int 0x40 / int 0xff were not counted")
+}
+
+fn sse_state_survives_an_interrupt() -> TestResult {
+    // The self-test vector's handler overwrites every XMM register; entry and exit must save
+    // and restore the interrupted code's (fxsave/fxrstor in asm/interrupts.asm).
+    let after = xmm0_across_clobbering_interrupt(1234.5);
+    check(after == 1234.5, "XMM0 changed across an interrupt")
+}
+
+fn symbol_table_names_this_test() -> TestResult {
+    let table = SymbolTable::parse(symbol_table_bytes()).map_err(|_| "no symbol table embedded")?;
+    let address = symbol_table_names_this_test as *const () as u32;
+    let symbol = table.lookup(address).ok_or("own address not in the table")?;
+    check(symbol.name.ends_with("symbol_table_names_this_test"), "own address named wrongly")?;
+    check(symbol.offset == 0, "function start has a non-zero offset")
 }

@@ -17,13 +17,8 @@ fn panic(info: &PanicInfo) -> ! {
     output.set_style(Style::Emphasis);
     let _ = write!(output, "{}", info.message());
     if let Some(location) = info.location() {
-        let _ = write!(
-            output,
-            "\n   at {}:{}:{}",
-            location.file(),
-            location.line(),
-            location.column()
-        );
+        let _ =
+            write!(output, "\n   at {}:{}:{}", location.file(), location.line(), location.column());
     }
     output.set_style(Style::Normal);
     let _ = writeln!(output);

@@ -52,10 +52,7 @@ pub struct MemorySurface<const WIDTH: usize, const HEIGHT: usize> {
 impl<const WIDTH: usize, const HEIGHT: usize> MemorySurface<WIDTH, HEIGHT> {
     /// A surface with every cell set to `cell` and the cursor at the top left.
     pub const fn filled(cell: ScreenChar) -> Self {
-        MemorySurface {
-            cells: [[cell; WIDTH]; HEIGHT],
-            cursor: (0, 0),
-        }
+        MemorySurface { cells: [[cell; WIDTH]; HEIGHT], cursor: (0, 0) }
     }
 
     /// Where the cursor was last put, as (row, column).
@@ -66,10 +63,7 @@ impl<const WIDTH: usize, const HEIGHT: usize> MemorySurface<WIDTH, HEIGHT> {
     /// The characters of `row` as a string, each cell's code taken as one byte.
     #[cfg(test)]
     pub fn row_text(&self, row: usize) -> std::string::String {
-        self.cells[row]
-            .iter()
-            .map(|cell| cell.character as char)
-            .collect()
+        self.cells[row].iter().map(|cell| cell.character as char).collect()
     }
 }
 

@@ -29,12 +29,7 @@ pub struct TextConsole<S: TextSurface> {
 impl<S: TextSurface> TextConsole<S> {
     /// A console writing on `surface` from its top-left corner in the default colors.
     pub const fn new(surface: S) -> Self {
-        TextConsole {
-            surface,
-            row: 0,
-            column: 0,
-            color: DEFAULT_COLOR,
-        }
+        TextConsole { surface, row: 0, column: 0, color: DEFAULT_COLOR }
     }
 
     /// The colors of text written from now on.
@@ -315,10 +310,7 @@ mod tests {
         console.clear();
         for row in 0..25 {
             for column in 0..80 {
-                assert_eq!(
-                    console.surface().read_cell(row, column),
-                    ScreenChar::blank(blue)
-                );
+                assert_eq!(console.surface().read_cell(row, column), ScreenChar::blank(blue));
             }
         }
         assert_eq!(console.surface().cursor(), (0, 0));
@@ -328,12 +320,7 @@ mod tests {
     fn formatting_goes_through_core_fmt() {
         let mut console = console();
         write!(console, "{:>5}|{:#x}|{:.2}", 42, 255, 1.5f32).unwrap();
-        assert!(
-            console
-                .surface()
-                .row_text(0)
-                .starts_with("   42|0xff|1.50 ")
-        );
+        assert!(console.surface().row_text(0).starts_with("   42|0xff|1.50 "));
     }
 
     #[test]

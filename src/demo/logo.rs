@@ -19,24 +19,16 @@ const LETTER_E: [u8; GLYPH_HEIGHT] = [0b11111, 0b10000, 0b11110, 0b10000, 0b1111
 const LETTER_R: [u8; GLYPH_HEIGHT] = [0b11110, 0b10001, 0b11110, 0b10010, 0b10001];
 const LETTER_I: [u8; GLYPH_HEIGHT] = [0b11111, 0b00100, 0b00100, 0b00100, 0b11111];
 const LETTER_T: [u8; GLYPH_HEIGHT] = [0b11111, 0b00100, 0b00100, 0b00100, 0b00100];
-const WORD: [[u8; GLYPH_HEIGHT]; 7] = [
-    LETTER_F, LETTER_E, LETTER_R, LETTER_R, LETTER_I, LETTER_T, LETTER_E,
-];
+const WORD: [[u8; GLYPH_HEIGHT]; 7] =
+    [LETTER_F, LETTER_E, LETTER_R, LETTER_R, LETTER_I, LETTER_T, LETTER_E];
 
 /// Hot metal at the top cooling to rust at the bottom.
-const ROW_COLORS: [Color; GLYPH_HEIGHT] = [
-    Color::Yellow,
-    Color::Yellow,
-    Color::LightRed,
-    Color::LightRed,
-    Color::Red,
-];
+const ROW_COLORS: [Color; GLYPH_HEIGHT] =
+    [Color::Yellow, Color::Yellow, Color::LightRed, Color::LightRed, Color::Red];
 
 /// Whether the logo's letter pixel covers cell (`row`, `column`); `None` outside the logo.
 fn letter_row_at(row: usize, column: usize, left: usize) -> Option<usize> {
-    let glyph_row = row
-        .checked_sub(LOGO_TOP_ROW)
-        .filter(|&glyph_row| glyph_row < GLYPH_HEIGHT)?;
+    let glyph_row = row.checked_sub(LOGO_TOP_ROW).filter(|&glyph_row| glyph_row < GLYPH_HEIGHT)?;
     let offset = column.checked_sub(left)?;
     let letter_width = GLYPH_WIDTH * CELLS_PER_PIXEL + LETTER_GAP_CELLS;
     let letter = WORD.get(offset / letter_width)?;
@@ -100,18 +92,12 @@ mod tests {
         draw_logo(&mut surface);
         // Top row of the F starts at column 2 (76 cells wide, centered) in yellow.
         let f_top = surface.read_cell(LOGO_TOP_ROW, 2);
-        assert_eq!(
-            f_top,
-            ScreenChar::new(FULL_BLOCK, ColorCode::new(Color::Yellow, Color::Black))
-        );
+        assert_eq!(f_top, ScreenChar::new(FULL_BLOCK, ColorCode::new(Color::Yellow, Color::Black)));
         assert_eq!(surface.read_cell(LOGO_TOP_ROW, 1).character, b' ');
         // Bottom glyph row is dark red, and the shadow falls one cell down and right.
         let f_stem_bottom = surface.read_cell(LOGO_TOP_ROW + 4, 2);
         assert_eq!(f_stem_bottom.color.foreground(), Color::Red);
-        assert_eq!(
-            surface.read_cell(LOGO_TOP_ROW + 5, 3).character,
-            MEDIUM_SHADE
-        );
+        assert_eq!(surface.read_cell(LOGO_TOP_ROW + 5, 3).character, MEDIUM_SHADE);
         let blocks = (0..25)
             .flat_map(|row| (0..80).map(move |column| (row, column)))
             .filter(|&(row, column)| surface.read_cell(row, column).character == FULL_BLOCK)

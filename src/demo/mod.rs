@@ -15,10 +15,8 @@ use text::RowWriter;
 pub type Frame = MemorySurface<SCENE_COLUMNS, SCENE_ROWS>;
 
 /// An all-zero frame (NUL characters draw as blanks), so static buffers cost no image space.
-pub const BLANK_FRAME: Frame = Frame::filled(ScreenChar::new(
-    0,
-    ColorCode::new(Color::Black, Color::Black),
-));
+pub const BLANK_FRAME: Frame =
+    Frame::filled(ScreenChar::new(0, ColorCode::new(Color::Black, Color::Black)));
 
 /// Where the demo gets the time from, so pauses last as long on every machine.
 pub trait Clock {
@@ -65,9 +63,7 @@ pub struct DemoSummary {
 impl DemoSummary {
     /// Frames per second in hundredths (1234 means 12.34), to print without float formatting.
     pub fn frames_per_second_hundredths(&self) -> u64 {
-        (u64::from(self.frames) * 100_000_000)
-            .checked_div(self.microseconds)
-            .unwrap_or(0)
+        (u64::from(self.frames) * 100_000_000).checked_div(self.microseconds).unwrap_or(0)
     }
 }
 
@@ -90,11 +86,7 @@ pub fn play<S: TextSurface>(
     report(DemoEvent::LogoShown);
     clock.sleep_milliseconds(timing.logo_milliseconds);
 
-    render_frame(
-        &Scene::at(0.0),
-        first_frame,
-        &mut FrameStatistics::default(),
-    );
+    render_frame(&Scene::at(0.0), first_frame, &mut FrameStatistics::default());
     slide(screen, clock, logo, first_frame, timing.slide_milliseconds);
 
     report(DemoEvent::AnimationStarted);
@@ -206,11 +198,7 @@ pub fn benchmark<S: TextSurface>(
     for frame in 0..count {
         render_frame(&Scene::at(frame as f32 * 0.1), screen, &mut statistics);
     }
-    (
-        clock.now_ticks() - start_ticks,
-        clock.now_microseconds() - start_microseconds,
-        statistics,
-    )
+    (clock.now_ticks() - start_ticks, clock.now_microseconds() - start_microseconds, statistics)
 }
 
 #[cfg(test)]
@@ -241,11 +229,7 @@ mod tests {
 
     #[test]
     fn the_demo_runs_its_parts_in_order_for_the_time_asked_and_ends_on_a_status_line() {
-        let clock = FakeClock {
-            now: Cell::new(0),
-            step_per_reading: 50_000,
-            slept: Cell::new(0),
-        };
+        let clock = FakeClock { now: Cell::new(0), step_per_reading: 50_000, slept: Cell::new(0) };
         let mut screen = BLANK_FRAME;
         let mut frames = [BLANK_FRAME; 2];
         let mut events = std::vec::Vec::new();
@@ -255,30 +239,18 @@ mod tests {
             slide_milliseconds: 300,
             animation_milliseconds: 500,
         };
-        let summary = play(&mut screen, &clock, &mut frames, timing, |event| {
-            events.push(event)
-        });
+        let summary = play(&mut screen, &clock, &mut frames, timing, |event| events.push(event));
         assert_eq!(
             events,
-            [
-                DemoEvent::LogoShown,
-                DemoEvent::AnimationStarted,
-                DemoEvent::Finished
-            ]
+            [DemoEvent::LogoShown, DemoEvent::AnimationStarted, DemoEvent::Finished]
         );
-        assert!(
-            clock.slept.get() >= 300,
-            "greeting and logo pauses are slept"
-        );
+        assert!(clock.slept.get() >= 300, "greeting and logo pauses are slept");
         // Each clock reading advances 50 ms: about ten frames fit into 500 ms.
         assert!((4..=10).contains(&summary.frames), "{summary:?}");
         assert!(summary.microseconds >= 500_000);
         let status = screen.row_text(24);
         assert!(status.contains(" frames/s "), "{status}");
-        assert_eq!(
-            screen.read_cell(24, 0).color,
-            ColorCode::new(Color::Black, Color::LightGray)
-        );
+        assert_eq!(screen.read_cell(24, 0).color, ColorCode::new(Color::Black, Color::LightGray));
     }
 
     #[test]
@@ -286,11 +258,7 @@ mod tests {
         let red = ScreenChar::new(b'r', ColorCode::new(Color::Red, Color::Black));
         let green = ScreenChar::new(b'g', ColorCode::new(Color::Green, Color::Black));
         let mut from = Frame::filled(red);
-        from.write_cell(
-            3,
-            30,
-            ScreenChar::new(b'X', ColorCode::new(Color::White, Color::Black)),
-        );
+        from.write_cell(3, 30, ScreenChar::new(b'X', ColorCode::new(Color::White, Color::Black)));
         let to = Frame::filled(green);
         let mut screen = BLANK_FRAME;
         compose_slide(&mut screen, &from, &to, 20);
@@ -303,10 +271,7 @@ mod tests {
 
     #[test]
     fn frames_per_second_is_reported_in_hundredths() {
-        let summary = DemoSummary {
-            frames: 25,
-            microseconds: 2_000_000,
-        };
+        let summary = DemoSummary { frames: 25, microseconds: 2_000_000 };
         assert_eq!(summary.frames_per_second_hundredths(), 1250);
         assert_eq!(DemoSummary::default().frames_per_second_hundredths(), 0);
     }

@@ -116,36 +116,15 @@ pub struct Material {
     bright: Color,
 }
 
-const GROUND: Material = Material {
-    dark: Color::DarkGray,
-    bright: Color::LightGray,
-};
+const GROUND: Material = Material { dark: Color::DarkGray, bright: Color::LightGray };
 /// The darker squares of the ground's checkerboard reflect this share of the light.
 const DARK_SQUARE_REFLECTANCE: f32 = 0.35;
-const RUST: Material = Material {
-    dark: Color::Red,
-    bright: Color::LightRed,
-};
-const GOLD: Material = Material {
-    dark: Color::Brown,
-    bright: Color::Yellow,
-};
-const JADE: Material = Material {
-    dark: Color::Green,
-    bright: Color::LightGreen,
-};
-const ICE: Material = Material {
-    dark: Color::Cyan,
-    bright: Color::LightCyan,
-};
-const ORCHID: Material = Material {
-    dark: Color::Magenta,
-    bright: Color::Pink,
-};
-const STONE: Material = Material {
-    dark: Color::DarkGray,
-    bright: Color::White,
-};
+const RUST: Material = Material { dark: Color::Red, bright: Color::LightRed };
+const GOLD: Material = Material { dark: Color::Brown, bright: Color::Yellow };
+const JADE: Material = Material { dark: Color::Green, bright: Color::LightGreen };
+const ICE: Material = Material { dark: Color::Cyan, bright: Color::LightCyan };
+const ORCHID: Material = Material { dark: Color::Magenta, bright: Color::Pink };
+const STONE: Material = Material { dark: Color::DarkGray, bright: Color::White };
 
 #[derive(Debug, Clone, Copy)]
 struct Primitive {
@@ -160,28 +139,15 @@ impl Primitive {
         match self.shape {
             Shape::Ground => point.y,
             Shape::Sphere { center, radius } => (point - center).length() - radius,
-            Shape::Torus {
-                center,
-                major_radius,
-                minor_radius,
-                rotation,
-            } => {
+            Shape::Torus { center, major_radius, minor_radius, rotation } => {
                 let local = rotation.to_local(point - center);
                 length_2d(length_2d(local.x, local.z) - major_radius, local.y) - minor_radius
             }
-            Shape::RoundedBox {
-                center,
-                half_size,
-                rounding,
-            } => {
+            Shape::RoundedBox { center, half_size, rounding } => {
                 let outside = (point - center).absolute() - half_size;
                 outside.positive_part().length() + outside.largest_component().min(0.0) - rounding
             }
-            Shape::Pillar {
-                base,
-                radius,
-                half_height,
-            } => {
+            Shape::Pillar { base, radius, half_height } => {
                 let radial = length_2d(point.x - base.x, point.z - base.z) - radius;
                 let vertical = libm::fabsf(point.y - base.y - half_height) - half_height;
                 radial.max(vertical).min(0.0) + length_2d(radial.max(0.0), vertical.max(0.0))
@@ -209,9 +175,8 @@ struct Candidates {
 impl Candidates {
     /// Drops primitive `index` from the set, if it is in it.
     fn remove(&mut self, index: usize) {
-        if let Some(position) = self.indices[..self.count]
-            .iter()
-            .position(|&candidate| candidate as usize == index)
+        if let Some(position) =
+            self.indices[..self.count].iter().position(|&candidate| candidate as usize == index)
         {
             self.indices.copy_within(position + 1..self.count, position);
             self.count -= 1;
@@ -240,11 +205,7 @@ pub struct FrameStatistics {
 impl Scene {
     /// The scene `seconds` into the animation.
     pub fn at(seconds: f32) -> Scene {
-        let ground = Primitive {
-            shape: Shape::Ground,
-            material: GROUND,
-            bound: None,
-        };
+        let ground = Primitive { shape: Shape::Ground, material: GROUND, bound: None };
         let torus_center = Vector3::new(0.0, 1.55, 0.0);
         let torus = Primitive {
             shape: Shape::Torus {
@@ -294,11 +255,7 @@ impl Scene {
             let half_height = 0.9 + 0.25 * (index % 2) as f32;
             let radius = 0.26;
             primitives[6 + index] = Primitive {
-                shape: Shape::Pillar {
-                    base,
-                    radius,
-                    half_height,
-                },
+                shape: Shape::Pillar { base, radius, half_height },
                 material: if index % 2 == 0 { ORCHID } else { STONE },
                 bound: Some((
                     base + Vector3::new(0.0, half_height, 0.0),
@@ -331,19 +288,10 @@ impl Scene {
         );
         let target = Vector3::new(0.0, 0.95, 0.0);
         let camera_forward = (target - camera_position).normalized();
-        let camera_right = camera_forward
-            .cross(Vector3::new(0.0, 1.0, 0.0))
-            .normalized();
+        let camera_right = camera_forward.cross(Vector3::new(0.0, 1.0, 0.0)).normalized();
         let camera_up = camera_right.cross(camera_forward);
 
-        Scene {
-            primitives,
-            lights,
-            camera_position,
-            camera_forward,
-            camera_right,
-            camera_up,
-        }
+        Scene { primitives, lights, camera_position, camera_forward, camera_right, camera_up }
     }
 
     /// Renders the cell at `column`, `row` of the 80x25 screen.
@@ -358,21 +306,12 @@ impl Scene {
         // The ground is a plane: where the ray meets it is known without marching, and the
         // march of the other shapes can stop there. Grazing rays would otherwise need hundreds
         // of ever-shorter steps to reach the distant ground.
-        let ground_distance = if direction.y < 0.0 {
-            -self.camera_position.y / direction.y
-        } else {
-            f32::INFINITY
-        };
+        let ground_distance =
+            if direction.y < 0.0 { -self.camera_position.y / direction.y } else { f32::INFINITY };
         let mut candidates = self.candidates_along(self.camera_position, direction, 0.0);
         candidates.remove(GROUND_INDEX);
         let limit = ground_distance.min(MAXIMUM_RAY_DISTANCE);
-        let hit = self.march(
-            self.camera_position,
-            direction,
-            &candidates,
-            limit,
-            statistics,
-        );
+        let hit = self.march(self.camera_position, direction, &candidates, limit, statistics);
         let hit = hit.or((ground_distance.is_finite()).then_some((ground_distance, GROUND_INDEX)));
         match hit {
             Some((distance, index)) => {
@@ -395,10 +334,7 @@ impl Scene {
 
     /// The primitives whose bounding spheres (widened by `margin`) the ray passes through.
     fn candidates_along(&self, origin: Vector3, direction: Vector3, margin: f32) -> Candidates {
-        let mut candidates = Candidates {
-            indices: [0; PRIMITIVE_COUNT],
-            count: 0,
-        };
+        let mut candidates = Candidates { indices: [0; PRIMITIVE_COUNT], count: 0 };
         for (index, primitive) in self.primitives.iter().enumerate() {
             let reachable = match primitive.bound {
                 None => direction.y < 0.0 || origin.y < margin,
@@ -519,18 +455,13 @@ impl Scene {
         let mut specular = 0.0f32;
         for light in self.lights {
             let (towards, limit, strength) = match light {
-                Light::Directional {
-                    direction,
-                    strength,
-                } => (direction, MAXIMUM_RAY_DISTANCE, strength),
+                Light::Directional { direction, strength } => {
+                    (direction, MAXIMUM_RAY_DISTANCE, strength)
+                }
                 Light::Point { position, strength } => {
                     let offset = position - lifted;
                     let length = offset.length();
-                    (
-                        offset * (1.0 / length),
-                        length,
-                        strength / (1.0 + length * length),
-                    )
+                    (offset * (1.0 / length), length, strength / (1.0 + length * length))
                 }
             };
             let diffuse = normal.dot(towards);
@@ -550,16 +481,8 @@ impl Scene {
         match primitive.shape {
             Shape::Ground => {
                 let checker = (libm::floorf(point.x * 0.7) + libm::floorf(point.z * 0.7)) as i32;
-                let reflectance = if checker & 1 == 0 {
-                    1.0
-                } else {
-                    DARK_SQUARE_REFLECTANCE
-                };
-                shade_to_cell(
-                    GROUND,
-                    brightness * fog * reflectance * GROUND_DIMMING,
-                    false,
-                )
+                let reflectance = if checker & 1 == 0 { 1.0 } else { DARK_SQUARE_REFLECTANCE };
+                shade_to_cell(GROUND, brightness * fog * reflectance * GROUND_DIMMING, false)
             }
             _ => shade_to_cell(
                 primitive.material,
@@ -635,10 +558,7 @@ mod tests {
             });
             assert!(found, "no cell drawn in {material:?}");
         }
-        let sky = cells
-            .iter()
-            .filter(|cell| cell.color.background() == Color::Blue)
-            .count();
+        let sky = cells.iter().filter(|cell| cell.color.background() == Color::Blue).count();
         assert!(sky > 20, "horizon band missing ({sky} cells)");
     }
 
@@ -696,9 +616,6 @@ mod tests {
             }
         }
         // Grazing rays may stop one step apart; the picture must be the same elsewhere.
-        assert!(
-            differences <= 10,
-            "{differences} cells hit a different primitive"
-        );
+        assert!(differences <= 10, "{differences} cells hit a different primitive");
     }
 }

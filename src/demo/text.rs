@@ -15,12 +15,7 @@ pub struct RowWriter<'a, S: TextSurface> {
 
 impl<'a, S: TextSurface> RowWriter<'a, S> {
     pub fn new(surface: &'a mut S, row: usize, column: usize, color: ColorCode) -> Self {
-        RowWriter {
-            surface,
-            row,
-            column,
-            color,
-        }
+        RowWriter { surface, row, column, color }
     }
 }
 

@@ -34,20 +34,12 @@ impl Vector3 {
     /// The vector scaled to length 1 (the zero vector stays zero).
     pub fn normalized(self) -> Vector3 {
         let length = self.length();
-        if length > 0.0 {
-            self * (1.0 / length)
-        } else {
-            self
-        }
+        if length > 0.0 { self * (1.0 / length) } else { self }
     }
 
     /// Each component's absolute value.
     pub fn absolute(self) -> Vector3 {
-        Vector3::new(
-            libm::fabsf(self.x),
-            libm::fabsf(self.y),
-            libm::fabsf(self.z),
-        )
+        Vector3::new(libm::fabsf(self.x), libm::fabsf(self.y), libm::fabsf(self.z))
     }
 
     /// Each component clamped below at zero.

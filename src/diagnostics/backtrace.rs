@@ -20,7 +20,7 @@ pub fn walk_frames(
     mut visit: impl FnMut(u32),
 ) -> usize {
     let mut frames = 0;
-    while frames < MAXIMUM_FRAMES && frame_pointer != 0 && frame_pointer % 4 == 0 {
+    while frames < MAXIMUM_FRAMES && frame_pointer != 0 && frame_pointer.is_multiple_of(4) {
         let Some(return_address) = memory.read_word(frame_pointer.wrapping_add(4)) else {
             break;
         };
@@ -54,7 +54,7 @@ mod tests {
     impl StackMemory for FakeStack {
         fn read_word(&self, address: u32) -> Option<u32> {
             let index = address.checked_sub(self.base)? / 4;
-            if address % 4 != 0 {
+            if !address.is_multiple_of(4) {
                 return None;
             }
             self.words.get(index as usize).copied()
@@ -77,10 +77,7 @@ mod tests {
         words[5] = 0xbbbb;
         words[8] = 0;
         words[9] = 0xcccc;
-        let stack = FakeStack {
-            base: 0x1000,
-            words,
-        };
+        let stack = FakeStack { base: 0x1000, words };
         assert_eq!(collect(&stack, 0x1000), [0xaaaa, 0xbbbb, 0xcccc]);
     }
 
@@ -89,10 +86,7 @@ mod tests {
         let mut words = std::vec![0u32; 8];
         words[0] = 0x1000; // points at itself
         words[1] = 0x1234;
-        let stack = FakeStack {
-            base: 0x1000,
-            words,
-        };
+        let stack = FakeStack { base: 0x1000, words };
         assert_eq!(collect(&stack, 0x1000), [0x1234]);
         assert!(collect(&stack, 0x1002).is_empty());
         assert!(collect(&stack, 0x9000).is_empty());
@@ -101,13 +95,9 @@ mod tests {
 
     #[test]
     fn deep_chains_are_cut_at_the_frame_limit() {
-        let words: Vec<u32> = (0..200u32)
-            .flat_map(|frame| [0x1000 + (frame + 1) * 8, 0x5000 + frame])
-            .collect();
-        let stack = FakeStack {
-            base: 0x1000,
-            words,
-        };
+        let words: Vec<u32> =
+            (0..200u32).flat_map(|frame| [0x1000 + (frame + 1) * 8, 0x5000 + frame]).collect();
+        let stack = FakeStack { base: 0x1000, words };
         assert_eq!(collect(&stack, 0x1000).len(), MAXIMUM_FRAMES);
     }
 }

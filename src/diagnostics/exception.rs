@@ -35,13 +35,7 @@ const fn exception(
     class: ExceptionClass,
     has_error_code: bool,
 ) -> ExceptionInfo {
-    ExceptionInfo {
-        vector,
-        mnemonic,
-        name,
-        class,
-        has_error_code,
-    }
+    ExceptionInfo { vector, mnemonic, name, class, has_error_code }
 }
 
 use ExceptionClass::{Abort, Fault, Interrupt, Trap};
@@ -126,11 +120,7 @@ impl SelectorErrorCode {
         } else {
             DescriptorTable::Gdt
         };
-        SelectorErrorCode {
-            external: code & 1 != 0,
-            table,
-            index: ((code >> 3) & 0x1fff) as u16,
-        }
+        SelectorErrorCode { external: code & 1 != 0, table, index: ((code >> 3) & 0x1fff) as u16 }
     }
 }
 
@@ -180,11 +170,7 @@ impl fmt::Display for PageFaultErrorCode {
         } else {
             "read"
         };
-        let cause = if self.present() {
-            "protection violation"
-        } else {
-            "page not present"
-        };
+        let cause = if self.present() { "protection violation" } else { "page not present" };
         let mode = if self.user() { "user" } else { "kernel" };
         write!(formatter, "{mode} {access}, {cause}")?;
         if self.reserved_bit() {
@@ -238,11 +224,8 @@ mod tests {
         for (index, info) in EXCEPTIONS.iter().enumerate() {
             assert_eq!(info.vector as usize, index);
         }
-        let with_error_code: std::vec::Vec<u8> = EXCEPTIONS
-            .iter()
-            .filter(|info| info.has_error_code)
-            .map(|info| info.vector)
-            .collect();
+        let with_error_code: std::vec::Vec<u8> =
+            EXCEPTIONS.iter().filter(|info| info.has_error_code).map(|info| info.vector).collect();
         assert_eq!(with_error_code, [8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
         assert_eq!(EXCEPTIONS[13].mnemonic, "#GP");
         assert_eq!(EXCEPTIONS[14].name, "Page Fault");
@@ -262,33 +245,20 @@ mod tests {
         let code = SelectorErrorCode::decode(0x1238);
         assert_eq!(
             code,
-            SelectorErrorCode {
-                external: false,
-                table: DescriptorTable::Gdt,
-                index: 0x247
-            }
+            SelectorErrorCode { external: false, table: DescriptorTable::Gdt, index: 0x247 }
         );
         assert_eq!(code.to_string(), "selector index 583 in the GDT");
         // IDT vector 13 reached from an external event: (13 << 3) | IDT | EXT.
         let code = SelectorErrorCode::decode((13 << 3) | 0b11);
         assert_eq!(code.table, DescriptorTable::Idt);
-        assert_eq!(
-            code.to_string(),
-            "selector index 13 in the IDT, external event"
-        );
+        assert_eq!(code.to_string(), "selector index 13 in the IDT, external event");
         assert_eq!(SelectorErrorCode::decode(0b100).table, DescriptorTable::Ldt);
     }
 
     #[test]
     fn page_fault_error_codes_name_the_access() {
-        assert_eq!(
-            PageFaultErrorCode(0b00000).to_string(),
-            "kernel read, page not present"
-        );
-        assert_eq!(
-            PageFaultErrorCode(0b00011).to_string(),
-            "kernel write, protection violation"
-        );
+        assert_eq!(PageFaultErrorCode(0b00000).to_string(), "kernel read, page not present");
+        assert_eq!(PageFaultErrorCode(0b00011).to_string(), "kernel write, protection violation");
         assert_eq!(
             PageFaultErrorCode(0b10101).to_string(),
             "user instruction fetch, protection violation"
@@ -302,10 +272,7 @@ mod tests {
     #[test]
     fn eflags_are_listed_by_name_with_the_io_privilege_level() {
         assert_eq!(EflagsDisplay(0x0000_0002).to_string(), "[IOPL=0]");
-        assert_eq!(
-            EflagsDisplay(0x0001_0246).to_string(),
-            "[PF ZF IF RF IOPL=0]"
-        );
+        assert_eq!(EflagsDisplay(0x0001_0246).to_string(), "[PF ZF IF RF IOPL=0]");
         assert_eq!(EflagsDisplay(0x0000_3087).to_string(), "[CF PF SF IOPL=3]");
     }
 }

@@ -83,10 +83,7 @@ pub const STACK_OVERFLOW_MARGIN_BYTES: u32 = 512;
 /// Classifies a double fault by where the interrupted code's stack pointer was.
 pub fn classify_double_fault(esp: u32, stack_bottom: u32, stack_top: u32) -> FaultDetail {
     if esp < stack_bottom.saturating_add(STACK_OVERFLOW_MARGIN_BYTES) {
-        FaultDetail::StackOverflow {
-            stack_bottom,
-            stack_top,
-        }
+        FaultDetail::StackOverflow { stack_bottom, stack_top }
     } else {
         FaultDetail::DoubleFault
     }
@@ -125,10 +122,7 @@ pub fn write_exception_report(
     }
     out.set_style(Style::Emphasis);
     match detail {
-        FaultDetail::StackOverflow {
-            stack_bottom,
-            stack_top,
-        } => writeln!(
+        FaultDetail::StackOverflow { stack_bottom, stack_top } => writeln!(
             out,
             "kernel stack overflow: ESP {:#010x} near the bottom of {stack_bottom:#010x}..{stack_top:#010x}",
             registers.esp
@@ -197,11 +191,7 @@ pub fn write_backtrace(
     for (index, &address) in addresses[..count].iter().enumerate() {
         // A return address points after the call; the call itself is one byte earlier.
         let is_return_address = index > 0 || instruction_pointer.is_none();
-        let lookup_address = if is_return_address {
-            address.wrapping_sub(1)
-        } else {
-            address
-        };
+        let lookup_address = if is_return_address { address.wrapping_sub(1) } else { address };
         out.set_style(Style::Quiet);
         write!(out, "{index:>3}  {address:#010x}  ")?;
         out.set_style(Style::Symbol);
@@ -249,10 +239,7 @@ mod tests {
 
     impl StackMemory for Stack {
         fn read_word(&self, address: u32) -> Option<u32> {
-            self.0
-                .iter()
-                .find(|(at, _)| *at == address)
-                .map(|(_, value)| *value)
+            self.0.iter().find(|(at, _)| *at == address).map(|(_, value)| *value)
         }
     }
 
@@ -269,10 +256,7 @@ mod tests {
 
     #[test]
     fn a_general_protection_report_names_everything_and_symbolizes_the_backtrace() {
-        let table = encode(&[
-            (0x1000, 0x40, "kernel::faulty"),
-            (0x2000, 0x100, "kernel::caller"),
-        ]);
+        let table = encode(&[(0x1000, 0x40, "kernel::faulty"), (0x2000, 0x100, "kernel::caller")]);
         // One frame: EBP 0x8000 holds the caller's EBP (0, the end) and return address 0x2034.
         let stack = Stack(std::vec![(0x8000, 0), (0x8004, 0x2034)]);
         let mut out = Recorder::default();
@@ -288,18 +272,9 @@ mod tests {
         )
         .unwrap();
         let lines: Vec<&str> = out.text.lines().collect();
-        assert_eq!(
-            lines[0],
-            " CPU EXCEPTION #GP General Protection (vector 13) "
-        );
-        assert_eq!(
-            lines[1],
-            "error code 0x00001238: selector index 583 in the GDT"
-        );
-        assert_eq!(
-            lines[2],
-            "EIP 0x00001010  CS 0x0008  EFLAGS 0x00010046 [PF ZF RF IOPL=0]"
-        );
+        assert_eq!(lines[0], " CPU EXCEPTION #GP General Protection (vector 13) ");
+        assert_eq!(lines[1], "error code 0x00001238: selector index 583 in the GDT");
+        assert_eq!(lines[2], "EIP 0x00001010  CS 0x0008  EFLAGS 0x00010046 [PF ZF RF IOPL=0]");
         assert_eq!(lines[6], "backtrace:");
         assert_eq!(lines[7], "  0  0x00001010  kernel::faulty+0x10");
         assert_eq!(lines[8], "  1  0x00002034  kernel::caller+0x34");
@@ -326,8 +301,7 @@ mod tests {
             "error code 0x00000002: kernel write, page not present at address 0xdeadb000\n"
         ));
         assert!(
-            out.text
-                .contains("backtrace: (no symbol table in this build)\n  0  0x00001010  ?\n")
+            out.text.contains("backtrace: (no symbol table in this build)\n  0  0x00001010  ?\n")
         );
     }
 
@@ -335,21 +309,12 @@ mod tests {
     fn a_double_fault_near_the_stack_bottom_is_called_a_stack_overflow() {
         assert_eq!(
             classify_double_fault(0x1_0ffc, 0x1_1000, 0x1_5000),
-            FaultDetail::StackOverflow {
-                stack_bottom: 0x1_1000,
-                stack_top: 0x1_5000
-            }
+            FaultDetail::StackOverflow { stack_bottom: 0x1_1000, stack_top: 0x1_5000 }
         );
         assert_eq!(
             classify_double_fault(0x1_1100, 0x1_1000, 0x1_5000),
-            FaultDetail::StackOverflow {
-                stack_bottom: 0x1_1000,
-                stack_top: 0x1_5000
-            }
+            FaultDetail::StackOverflow { stack_bottom: 0x1_1000, stack_top: 0x1_5000 }
         );
-        assert_eq!(
-            classify_double_fault(0x1_4000, 0x1_1000, 0x1_5000),
-            FaultDetail::DoubleFault
-        );
+        assert_eq!(classify_double_fault(0x1_4000, 0x1_1000, 0x1_5000), FaultDetail::DoubleFault);
     }
 }

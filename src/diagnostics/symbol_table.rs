@@ -56,11 +56,7 @@ impl<'a> SymbolTable<'a> {
         if entries_end > names_offset || names_offset > bytes.len() {
             return Err(SymbolTableError::Malformed);
         }
-        let table = SymbolTable {
-            bytes,
-            count,
-            names_offset,
-        };
+        let table = SymbolTable { bytes, count, names_offset };
         for index in 0..count {
             table.name(index).ok_or(SymbolTableError::Malformed)?;
         }
@@ -82,9 +78,7 @@ impl<'a> SymbolTable<'a> {
     }
 
     fn name(&self, index: usize) -> Option<&'a str> {
-        let start = self
-            .names_offset
-            .checked_add(self.field(index, 2) as usize)?;
+        let start = self.names_offset.checked_add(self.field(index, 2) as usize)?;
         let end = start.checked_add(self.field(index, 3) as usize)?;
         core::str::from_utf8(self.bytes.get(start..end)?).ok()
     }
@@ -106,20 +100,9 @@ impl<'a> SymbolTable<'a> {
         let start = self.field(index, 0);
         let size = self.field(index, 1);
         let offset = address - start;
-        let next_start = if index + 1 < self.count {
-            self.field(index + 1, 0)
-        } else {
-            u32::MAX
-        };
-        let inside = if size == 0 {
-            address < next_start
-        } else {
-            offset < size
-        };
-        inside.then(|| Symbol {
-            name: self.name(index).unwrap_or("?"),
-            offset,
-        })
+        let next_start = if index + 1 < self.count { self.field(index + 1, 0) } else { u32::MAX };
+        let inside = if size == 0 { address < next_start } else { offset < size };
+        inside.then(|| Symbol { name: self.name(index).unwrap_or("?"), offset })
     }
 }
 
@@ -150,73 +133,34 @@ mod tests {
 
     #[test]
     fn lookup_finds_the_containing_function_and_the_offset_into_it() {
-        let bytes = encode(&[
-            (0x2000, 0x10, "second"),
-            (0x1000, 0x100, "first"),
-            (0x3000, 0, "last"),
-        ]);
+        let bytes =
+            encode(&[(0x2000, 0x10, "second"), (0x1000, 0x100, "first"), (0x3000, 0, "last")]);
         let table = SymbolTable::parse(&bytes).unwrap();
         assert_eq!(table.len(), 3);
-        assert_eq!(
-            table.lookup(0x1000),
-            Some(Symbol {
-                name: "first",
-                offset: 0
-            })
-        );
-        assert_eq!(
-            table.lookup(0x10ff),
-            Some(Symbol {
-                name: "first",
-                offset: 0xff
-            })
-        );
+        assert_eq!(table.lookup(0x1000), Some(Symbol { name: "first", offset: 0 }));
+        assert_eq!(table.lookup(0x10ff), Some(Symbol { name: "first", offset: 0xff }));
         assert_eq!(table.lookup(0x1100), None, "past the end of `first`");
         assert_eq!(table.lookup(0x0fff), None, "before every function");
-        assert_eq!(
-            table.lookup(0x200f),
-            Some(Symbol {
-                name: "second",
-                offset: 0xf
-            })
-        );
-        assert_eq!(
-            table.lookup(0x3456),
-            Some(Symbol {
-                name: "last",
-                offset: 0x456
-            })
-        );
+        assert_eq!(table.lookup(0x200f), Some(Symbol { name: "second", offset: 0xf }));
+        assert_eq!(table.lookup(0x3456), Some(Symbol { name: "last", offset: 0x456 }));
     }
 
     #[test]
     fn an_all_zero_area_is_a_missing_table() {
-        assert_eq!(
-            SymbolTable::parse(&[0u8; 64]).unwrap_err(),
-            SymbolTableError::Missing
-        );
+        assert_eq!(SymbolTable::parse(&[0u8; 64]).unwrap_err(), SymbolTableError::Missing);
     }
 
     #[test]
     fn truncated_or_lying_tables_are_rejected_not_read_past() {
         let bytes = encode(&[(0x1000, 4, "function")]);
         for length in 0..bytes.len() {
-            assert!(
-                SymbolTable::parse(&bytes[..length]).is_err(),
-                "length {length}"
-            );
+            assert!(SymbolTable::parse(&bytes[..length]).is_err(), "length {length}");
         }
         let mut lying = bytes.clone();
         lying[4] = 200; // claims 200 entries
-        assert_eq!(
-            SymbolTable::parse(&lying).unwrap_err(),
-            SymbolTableError::Malformed
-        );
+        assert_eq!(SymbolTable::parse(&lying).unwrap_err(), SymbolTableError::Malformed);
         let mut lying = bytes;
         lying[12 + 12] = 99; // name longer than the name area
-        assert_eq!(
-            SymbolTable::parse(&lying).unwrap_err(),
-            SymbolTableError::Malformed
-        );
+        assert_eq!(SymbolTable::parse(&lying).unwrap_err(), SymbolTableError::Malformed);
     }
 }

@@ -42,10 +42,7 @@ impl From<ExitStatus> for QemuExit {
 
 /// The repository root (the tests crate lives in `tests/`).
 pub fn repository_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 pub fn kernel_path() -> PathBuf {
@@ -83,29 +80,20 @@ impl Qemu {
             .arg("-serial")
             .arg(format!("file:{}", directory.join("serial.log").display()))
             .arg("-monitor")
-            .arg(format!(
-                "unix:{},server=on,wait=off",
-                monitor_path.display()
-            ))
+            .arg(format!("unix:{},server=on,wait=off", monitor_path.display()))
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         match &boot {
             Boot::Kernel(words) => {
-                command
-                    .arg("-kernel")
-                    .arg(kernel_path())
-                    .arg("-append")
-                    .arg(words);
+                command.arg("-kernel").arg(kernel_path()).arg("-append").arg(words);
             }
             Boot::Iso => {
                 command.arg("-cdrom").arg(iso_path());
             }
         }
-        let child = command
-            .spawn()
-            .expect("qemu-system-i386 could not be started");
+        let child = command.spawn().expect("qemu-system-i386 could not be started");
         let deadline = Instant::now() + Duration::from_secs(10);
         let monitor = loop {
             match UnixStream::connect(&monitor_path) {
@@ -116,15 +104,8 @@ impl Qemu {
                 Err(_) => sleep(Duration::from_millis(20)),
             }
         };
-        monitor
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let mut qemu = Qemu {
-            child,
-            monitor,
-            directory,
-            exit: None,
-        };
+        monitor.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut qemu = Qemu { child, monitor, directory, exit: None };
         qemu.read_until_prompt();
         qemu
     }
@@ -149,9 +130,7 @@ impl Qemu {
 
     /// Runs a human-monitor command and returns its reply.
     pub fn monitor(&mut self, command: &str) -> String {
-        self.monitor
-            .write_all(format!("{command}\n").as_bytes())
-            .unwrap();
+        self.monitor.write_all(format!("{command}\n").as_bytes()).unwrap();
         self.read_until_prompt()
     }
 

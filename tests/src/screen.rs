@@ -53,11 +53,7 @@ pub struct Screen {
 impl Screen {
     /// Decodes the 4000 bytes of the text buffer (character, attribute pairs).
     pub fn from_bytes(bytes: &[u8]) -> Screen {
-        assert_eq!(
-            bytes.len(),
-            COLUMNS * ROWS * 2,
-            "VGA dump has the wrong size"
-        );
+        assert_eq!(bytes.len(), COLUMNS * ROWS * 2, "VGA dump has the wrong size");
         let cells = bytes
             .chunks(2)
             .map(|pair| Cell {
@@ -116,10 +112,7 @@ impl Screen {
 
     /// How many cells have `foreground` as their foreground color.
     pub fn count_foreground(&self, foreground: VgaColor) -> usize {
-        self.cells
-            .iter()
-            .filter(|cell| cell.foreground == foreground)
-            .count()
+        self.cells.iter().filter(|cell| cell.foreground == foreground).count()
     }
 
     /// How many distinct (foreground, background) pairs appear on cells that are not blank.

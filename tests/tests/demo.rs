@@ -11,54 +11,34 @@ fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {
     let serial = qemu.wait_for_serial("clock:", Duration::from_secs(30));
     let screen = qemu.screen();
     screen.assert_text_at(1, 0, "Hello from Rust!", LightGreen, Black);
-    let (row, column) = screen
-        .find("GRUB 2.")
-        .unwrap_or_else(|| panic!("loader not named:\n{screen}"));
+    let (row, column) =
+        screen.find("GRUB 2.").unwrap_or_else(|| panic!("loader not named:\n{screen}"));
     screen.assert_text_at(row, column, "GRUB 2.", Yellow, Black);
     assert!(!serial.contains("cmdline: unknown"), "{serial}");
 
     qemu.wait_for_serial("demo: logo", Duration::from_secs(10));
     let logo = qemu.screen();
-    assert!(
-        logo.find("a kernel for 32-bit x86, written in Rust")
-            .is_some(),
-        "{logo}"
-    );
-    assert!(
-        logo.count_foreground(Yellow) >= 40,
-        "logo letters missing:\n{logo}"
-    );
-    assert!(
-        logo.count_foreground(Red) >= 20,
-        "logo letters missing:\n{logo}"
-    );
+    assert!(logo.find("a kernel for 32-bit x86, written in Rust").is_some(), "{logo}");
+    assert!(logo.count_foreground(Yellow) >= 40, "logo letters missing:\n{logo}");
+    assert!(logo.count_foreground(Red) >= 20, "logo letters missing:\n{logo}");
 
     qemu.wait_for_serial("demo: animation", Duration::from_secs(10));
     std::thread::sleep(Duration::from_secs(2));
     let first = qemu.screen();
     std::thread::sleep(Duration::from_millis(700));
     let second = qemu.screen();
-    assert!(
-        first.distinct_colors() >= 8,
-        "scene has few colors:\n{first}"
-    );
+    assert!(first.distinct_colors() >= 8, "scene has few colors:\n{first}");
     let changed = (0..25)
         .flat_map(|row| (0..80).map(move |column| (row, column)))
         .filter(|&(row, column)| first.cell(row, column) != second.cell(row, column))
         .count();
-    assert!(
-        changed >= 100,
-        "only {changed} cells changed: the scene is not animating"
-    );
+    assert!(changed >= 100, "only {changed} cells changed: the scene is not animating");
 
     let serial = qemu.wait_for_serial("idle: halted", Duration::from_secs(40));
     let elapsed = started.elapsed();
     let end = qemu.screen();
     let status = end.row_text(24);
-    assert!(
-        status.contains(" frames/s "),
-        "no speed on the end screen: {status:?}"
-    );
+    assert!(status.contains(" frames/s "), "no speed on the end screen: {status:?}");
     assert_eq!(end.cell(24, 40).background, LightGray);
     // The figure on screen is the one logged on serial.
     let logged = serial
@@ -66,23 +46,15 @@ fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {
         .find_map(|line| line.strip_suffix(" frames/s")?.rsplit(' ').next())
         .expect("frames/s on serial");
     assert!(
-        status
-            .trim_start()
-            .starts_with(&format!("{logged} frames/s")),
+        status.trim_start().starts_with(&format!("{logged} frames/s")),
         "{status:?} vs {logged}"
     );
-    assert!(
-        elapsed > Duration::from_secs(14),
-        "demo too short: pauses not timed by a clock?"
-    );
+    assert!(elapsed > Duration::from_secs(14), "demo too short: pauses not timed by a clock?");
 
     // Idle means hlt: QEMU should use little host CPU once the demo is over.
     let before = qemu.cpu_seconds();
     std::thread::sleep(Duration::from_secs(2));
     let used = qemu.cpu_seconds() - before;
-    assert!(
-        used < 0.5,
-        "QEMU used {used:.2} s of CPU in 2 s of idle: busy loop?"
-    );
+    assert!(used < 0.5, "QEMU used {used:.2} s of CPU in 2 s of idle: busy loop?");
     assert!(qemu.is_running());
 }

@@ -13,10 +13,7 @@ fn in_kernel_tests_all_pass_and_qemu_exits_with_status_33() {
     let count: usize = serial
         .lines()
         .find_map(|line| {
-            line.strip_prefix("running ")?
-                .strip_suffix(" in-kernel tests")?
-                .parse()
-                .ok()
+            line.strip_prefix("running ")?.strip_suffix(" in-kernel tests")?.parse().ok()
         })
         .expect("the kernel announces how many tests it runs");
     let passed = serial
@@ -25,8 +22,5 @@ fn in_kernel_tests_all_pass_and_qemu_exits_with_status_33() {
         .count();
     assert!(count >= 10, "only {count} in-kernel tests");
     assert_eq!(passed, count, "serial:\n{serial}");
-    assert!(
-        serial.contains(&format!("\n{count} passed, 0 failed\n")),
-        "serial:\n{serial}"
-    );
+    assert!(serial.contains(&format!("\n{count} passed, 0 failed\n")), "serial:\n{serial}");
 }

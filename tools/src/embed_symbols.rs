@@ -55,10 +55,7 @@ fn read_u32(bytes: &[u8], offset: usize) -> Result<u32, String> {
 
 fn c_string(bytes: &[u8], offset: usize) -> Result<&str, String> {
     let tail = bytes.get(offset..).ok_or("string offset out of range")?;
-    let end = tail
-        .iter()
-        .position(|&byte| byte == 0)
-        .ok_or("unterminated string")?;
+    let end = tail.iter().position(|&byte| byte == 0).ok_or("unterminated string")?;
     std::str::from_utf8(&tail[..end]).map_err(|_| "string is not UTF-8".to_string())
 }
 
@@ -84,10 +81,8 @@ fn embed(path: &str) -> Result<String, String> {
             })
         })
         .collect::<Result<_, String>>()?;
-    let section_names = sections
-        .get(names_index)
-        .ok_or("no section name table")?
-        .file_offset as usize;
+    let section_names =
+        sections.get(names_index).ok_or("no section name table")?.file_offset as usize;
     let name_of = |section: &Section| c_string(&elf, section_names + section.name_offset as usize);
     let find = |wanted: &str| -> Result<usize, String> {
         for (index, section) in sections.iter().enumerate() {
@@ -104,9 +99,7 @@ fn embed(path: &str) -> Result<String, String> {
         .iter()
         .find(|section| section.kind == SECTION_TYPE_SYMBOL_TABLE)
         .ok_or("no symbol table (was the kernel stripped?)")?;
-    let string_table = sections
-        .get(symbol_table.link as usize)
-        .ok_or("bad symbol string table")?;
+    let string_table = sections.get(symbol_table.link as usize).ok_or("bad symbol string table")?;
 
     // Each ELF32 symbol: name, value, size (u32 each), info, other (u8), section index (u16).
     const SYMBOL_BYTES: usize = 16;
@@ -120,10 +113,8 @@ fn embed(path: &str) -> Result<String, String> {
         {
             continue;
         }
-        let raw_name = c_string(
-            &elf,
-            string_table.file_offset as usize + read_u32(&elf, offset)? as usize,
-        )?;
+        let raw_name =
+            c_string(&elf, string_table.file_offset as usize + read_u32(&elf, offset)? as usize)?;
         if raw_name.is_empty()
             || raw_name.contains('.')
             || raw_name.starts_with(SKIPPED_LABEL_PREFIX)
@@ -131,19 +122,13 @@ fn embed(path: &str) -> Result<String, String> {
             continue;
         }
         let name = format!("{:#}", rustc_demangle::demangle(raw_name));
-        names.push((
-            read_u32(&elf, offset + 4)?,
-            read_u32(&elf, offset + 8)?,
-            name,
-        ));
+        names.push((read_u32(&elf, offset + 4)?, read_u32(&elf, offset + 8)?, name));
     }
     names.sort();
     names.dedup_by_key(|(address, _, _)| *address);
 
-    let entries: Vec<(u32, u32, &str)> = names
-        .iter()
-        .map(|(address, size, name)| (*address, *size, name.as_str()))
-        .collect();
+    let entries: Vec<(u32, u32, &str)> =
+        names.iter().map(|(address, size, name)| (*address, *size, name.as_str())).collect();
     let table = symbol_table::encode(&entries);
     let target = &sections[target_index];
     if table.len() > target.size as usize {
@@ -158,10 +143,5 @@ fn embed(path: &str) -> Result<String, String> {
     elf[destination..destination + table.len()].copy_from_slice(&table);
     elf[destination + table.len()..destination + target.size as usize].fill(0);
     std::fs::write(path, &elf).map_err(|error| error.to_string())?;
-    Ok(format!(
-        "{} functions, {} of {} bytes",
-        entries.len(),
-        table.len(),
-        target.size
-    ))
+    Ok(format!("{} functions, {} of {} bytes", entries.len(), table.len(), target.size))
 }

@@ -35,12 +35,7 @@ pub struct CpuidResult {
 pub fn cpuid(leaf: u32, subleaf: u32) -> CpuidResult {
     // CPUID exists: asm/boot.asm checked before any Rust ran.
     let result = core::arch::x86::__cpuid_count(leaf, subleaf);
-    CpuidResult {
-        eax: result.eax,
-        ebx: result.ebx,
-        ecx: result.ecx,
-        edx: result.edx,
-    }
+    CpuidResult { eax: result.eax, ebx: result.ebx, ecx: result.ecx, edx: result.edx }
 }
 
 /// Reads control register CR0.
@@ -140,4 +135,81 @@ pub fn read_debug_status() -> u32 {
     // SAFETY: reading DR6 at ring 0 has no side effects.
     unsafe { asm!("mov {:e}, dr6", out(reg) value, options(nomem, nostack, preserves_flags)) };
     value
+}
+
+/// The selectors in CS, DS, SS and the task register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentSelectors {
+    pub code: u16,
+    pub data: u16,
+    pub stack: u16,
+    pub task: u16,
+}
+
+/// Reads the segment registers and the task register.
+pub fn read_segment_selectors() -> SegmentSelectors {
+    let (code, data, stack, task): (u32, u32, u32, u32);
+    // SAFETY: moving segment registers into general registers and `str` have no side effects.
+    unsafe {
+        asm!(
+            "mov {code:e}, cs",
+            "mov {data:e}, ds",
+            "mov {stack:e}, ss",
+            "str {task:e}",
+            code = out(reg) code,
+            data = out(reg) data,
+            stack = out(reg) stack,
+            task = out(reg) task,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
+    SegmentSelectors {
+        code: code as u16,
+        data: data as u16,
+        stack: stack as u16,
+        task: task as u16,
+    }
+}
+
+/// The vector whose handler overwrites all XMM registers, for the test that interrupt entry
+/// preserves them.
+pub const XMM_CLOBBER_TEST_VECTOR: u8 = 0x42;
+
+/// Loads `value` into XMM0, raises the XMM-clobbering test vector, and returns XMM0 afterwards.
+pub fn xmm0_across_clobbering_interrupt(value: f32) -> f32 {
+    let bits: u32;
+    // SAFETY: vector 0x42 returns after overwriting XMM registers, which the entry stub saves
+    // and restores; XMM0 is declared clobbered here regardless.
+    unsafe {
+        asm!(
+            "movd xmm0, {input:e}",
+            "int {vector}",
+            "movd {output:e}, xmm0",
+            input = in(reg) value.to_bits(),
+            output = out(reg) bits,
+            vector = const XMM_CLOBBER_TEST_VECTOR,
+            out("xmm0") _,
+        )
+    };
+    f32::from_bits(bits)
+}
+
+/// Fills XMM0-XMM7 with all-ones, as a handler that uses SSE would leave them.
+pub fn clobber_xmm_registers() {
+    // SAFETY: only the listed XMM registers change.
+    unsafe {
+        asm!(
+            "pcmpeqd xmm0, xmm0",
+            "pcmpeqd xmm1, xmm1",
+            "pcmpeqd xmm2, xmm2",
+            "pcmpeqd xmm3, xmm3",
+            "pcmpeqd xmm4, xmm4",
+            "pcmpeqd xmm5, xmm5",
+            "pcmpeqd xmm6, xmm6",
+            "pcmpeqd xmm7, xmm7",
+            out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _,
+            out("xmm4") _, out("xmm5") _, out("xmm6") _, out("xmm7") _,
+            options(nomem, nostack, preserves_flags)
+        )
+    };
 }

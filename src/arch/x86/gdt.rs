@@ -208,10 +208,8 @@ pub fn load() {
             FLAGS_BYTE_GRANULAR,
         );
 
-        let pointer = DescriptorTablePointer {
-            limit: (GDT_ENTRIES * 8 - 1) as u16,
-            base: gdt as u32,
-        };
+        let pointer =
+            DescriptorTablePointer { limit: (GDT_ENTRIES * 8 - 1) as u16, base: gdt as u32 };
         // Load the GDT, then every segment register: data segments directly, CS through a far
         // return, and finally the task register (SDM Vol. 3A §3.4.3, §7.2.4).
         asm!(

@@ -42,10 +42,8 @@ pub fn load() {
         }
         (*table)[DOUBLE_FAULT_VECTOR] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
         (*table)[DEBUG_VECTOR] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
-        let pointer = DescriptorTablePointer {
-            limit: (VECTORS * 8 - 1) as u16,
-            base: table as u32,
-        };
+        let pointer =
+            DescriptorTablePointer { limit: (VECTORS * 8 - 1) as u16, base: table as u32 };
         asm!("lidt [{}]", in(reg) &raw const pointer, options(readonly, nostack, preserves_flags));
     }
 }

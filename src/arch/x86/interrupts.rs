@@ -2,7 +2,10 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use super::cpu::{read_cr0, read_cr2, read_cr3, read_cr4, read_debug_status};
+use super::cpu::{
+    XMM_CLOBBER_TEST_VECTOR, clobber_xmm_registers, read_cr0, read_cr2, read_cr3, read_cr4,
+    read_debug_status,
+};
 use super::gdt::{double_fault_stack_bounds, interrupted_task_state};
 use super::linker_symbols::boot_stack_bounds;
 use crate::diagnostics::backtrace::StackMemory;
@@ -100,6 +103,10 @@ extern "C" fn interrupt_dispatch(frame: *mut InterruptFrame) {
     // refers to it while the handler runs.
     let frame = unsafe { &mut *frame };
     let vector = frame.vector as usize;
+    if vector == usize::from(XMM_CLOBBER_TEST_VECTOR) {
+        clobber_xmm_registers();
+        return;
+    }
     if vector >= EXCEPTION_VECTORS {
         UNHANDLED_INTERRUPTS[vector & 0xff].fetch_add(1, Ordering::Relaxed);
         return;

@@ -14,10 +14,7 @@ unsafe extern "C" {
 /// The boot stack as (lowest address, one past the highest).
 pub fn boot_stack_bounds() -> (u32, u32) {
     // Taking a linker symbol's address reads no memory.
-    (
-        addr_of!(boot_stack_bottom) as u32,
-        addr_of!(boot_stack_top) as u32,
-    )
+    (addr_of!(boot_stack_bottom) as u32, addr_of!(boot_stack_top) as u32)
 }
 
 /// The kernel's code as (start, end).

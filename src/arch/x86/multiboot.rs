@@ -44,10 +44,7 @@ impl core::fmt::Display for BootInformationError {
                 "boot magic is {magic:#010x}, expected {MULTIBOOT_LOADER_MAGIC:#010x}: not started by a Multiboot loader"
             ),
             BootInformationError::BadAddress(address) => {
-                write!(
-                    formatter,
-                    "Multiboot information at implausible address {address:#010x}"
-                )
+                write!(formatter, "Multiboot information at implausible address {address:#010x}")
             }
         }
     }

@@ -83,10 +83,7 @@ pub struct Port<T: PortValue> {
 impl<T: PortValue> Port<T> {
     /// The port numbered `number`.
     pub const fn new(number: u16) -> Self {
-        Port {
-            number,
-            width: PhantomData,
-        }
+        Port { number, width: PhantomData }
     }
 
     /// Reads from the port.

@@ -46,10 +46,7 @@ pub struct SerialPort {
 
 impl SerialPort {
     const fn new(base: u16) -> Self {
-        SerialPort {
-            base,
-            presence: SerialPresence::Unknown,
-        }
+        SerialPort { base, presence: SerialPresence::Unknown }
     }
 
     fn register(&self, offset: u16) -> Port<u8> {
@@ -64,23 +61,17 @@ impl SerialPort {
         // serial line.
         unsafe {
             self.register(INTERRUPT_ENABLE).write(0x00);
-            self.register(LINE_CONTROL)
-                .write(LINE_CONTROL_DIVISOR_LATCH);
+            self.register(LINE_CONTROL).write(LINE_CONTROL_DIVISOR_LATCH);
             self.register(DATA).write(divisor as u8);
             self.register(INTERRUPT_ENABLE).write((divisor >> 8) as u8);
             self.register(LINE_CONTROL).write(LINE_CONTROL_8N1);
-            self.register(FIFO_CONTROL)
-                .write(FIFO_ENABLE_AND_CLEAR_14_BYTES);
+            self.register(FIFO_CONTROL).write(FIFO_ENABLE_AND_CLEAR_14_BYTES);
             self.register(MODEM_CONTROL).write(MODEM_CONTROL_LOOPBACK);
             self.register(DATA).write(LOOPBACK_TEST_BYTE);
             let echoed = self.register(LINE_STATUS).read() & LINE_STATUS_DATA_READY != 0
                 && self.register(DATA).read() == LOOPBACK_TEST_BYTE;
             self.register(MODEM_CONTROL).write(MODEM_CONTROL_READY);
-            self.presence = if echoed {
-                SerialPresence::Present
-            } else {
-                SerialPresence::Absent
-            };
+            self.presence = if echoed { SerialPresence::Present } else { SerialPresence::Absent };
         }
         self.presence
     }

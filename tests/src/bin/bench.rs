@@ -25,27 +25,17 @@ fn main() {
 
     let (text, data, bss) = section_sizes();
     let elf_bytes = std::fs::metadata(kernel_path()).unwrap().len();
-    let iso_kernel_bytes = std::fs::metadata(root.join("build/iso/boot/kernel.elf"))
-        .unwrap()
-        .len();
+    let iso_kernel_bytes = std::fs::metadata(root.join("build/iso/boot/kernel.elf")).unwrap().len();
     let iso_bytes = std::fs::metadata(iso_path()).unwrap().len();
     row("kernel .text+.rodata (bytes)", text.to_string(), "");
     row("kernel .data (bytes)", data.to_string(), "");
-    row(
-        "kernel .bss (bytes, 16 KiB of it the stack)",
-        bss.to_string(),
-        "",
-    );
+    row("kernel .bss (bytes, 16 KiB of it the stack)", bss.to_string(), "");
     row(
         "kernel ELF on the ISO, symbols kept (bytes)",
         iso_kernel_bytes.to_string(),
         &format!("<= 131072; Go demo {GO_DEMO_ELF_BYTES}"),
     );
-    row(
-        "kernel ELF with line tables (bytes)",
-        elf_bytes.to_string(),
-        "",
-    );
+    row("kernel ELF with line tables (bytes)", elf_bytes.to_string(), "");
     row(
         "ISO image (bytes)",
         iso_bytes.to_string(),
@@ -54,21 +44,12 @@ fn main() {
 
     let kernel_boot =
         median_duration((0..BOOT_RUNS).map(|_| time_to_greeting(Boot::Kernel("nodemo".into()))));
-    row(
-        "QEMU start to greeting on screen, -kernel (ms)",
-        millis(kernel_boot),
-        "<= 500",
-    );
+    row("QEMU start to greeting on screen, -kernel (ms)", millis(kernel_boot), "<= 500");
     let iso_boot = median_duration((0..BOOT_RUNS).map(|_| time_to_greeting(Boot::Iso)));
-    row(
-        "QEMU start to greeting on screen, ISO+GRUB (ms)",
-        millis(iso_boot),
-        "",
-    );
+    row("QEMU start to greeting on screen, ISO+GRUB (ms)", millis(iso_boot), "");
 
-    let mut frames_per_second: Vec<f64> = (0..DEMO_RUNS)
-        .map(|_| bench_demo(&[]).frames_per_second())
-        .collect();
+    let mut frames_per_second: Vec<f64> =
+        (0..DEMO_RUNS).map(|_| bench_demo(&[]).frames_per_second()).collect();
     frames_per_second.sort_by(f64::total_cmp);
     let median_fps = frames_per_second[DEMO_RUNS / 2];
     let go_middle = (GO_DEMO_FRAMES_PER_SECOND.0 + GO_DEMO_FRAMES_PER_SECOND.1) / 2.0;
@@ -98,12 +79,11 @@ fn main() {
         "",
     );
 
+    let round_trip = breakpoint_round_trip_instructions();
+    row("int3 round trip, guest instructions (-icount)", format!("{round_trip:.1}"), "");
+
     let rebuild = median_duration((0..REBUILD_RUNS).map(|_| time_rebuild()));
-    row(
-        "rebuild + ISO after touching one .rs file (ms)",
-        millis(rebuild),
-        "<= 5000",
-    );
+    row("rebuild + ISO after touching one .rs file (ms)", millis(rebuild), "<= 5000");
 }
 
 fn row(name: &str, value: String, target: &str) {
@@ -122,10 +102,7 @@ fn median_duration(samples: impl Iterator<Item = Duration>) -> Duration {
 
 /// Text (code and read-only data), data and bss sizes, as binutils' `size` reports them.
 fn section_sizes() -> (u64, u64, u64) {
-    let output = Command::new("size")
-        .arg(kernel_path())
-        .output()
-        .expect("binutils' size");
+    let output = Command::new("size").arg(kernel_path()).output().expect("binutils' size");
     let text = String::from_utf8(output.stdout).unwrap();
     let numbers: Vec<u64> = text
         .lines()
@@ -146,10 +123,7 @@ fn time_to_greeting(boot: Boot) -> Duration {
         if qemu.screen().row_text(1).starts_with("Hello from Rust!") {
             return start.elapsed();
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no greeting within 30 s"
-        );
+        assert!(start.elapsed() < Duration::from_secs(30), "no greeting within 30 s");
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -173,10 +147,8 @@ fn bench_demo(extra: &[&str]) -> DemoFigures {
     let mut qemu = Qemu::start(Boot::Kernel("bench".into()), extra);
     qemu.wait_for_exit(Duration::from_secs(300));
     let serial = qemu.serial();
-    let line = serial
-        .lines()
-        .find(|line| line.starts_with("bench: demo "))
-        .expect("bench line on serial");
+    let line =
+        serial.lines().find(|line| line.starts_with("bench: demo ")).expect("bench line on serial");
     let field = |name: &str| -> u64 {
         line.split_whitespace()
             .find_map(|word| word.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
@@ -190,6 +162,24 @@ fn bench_demo(extra: &[&str]) -> DemoFigures {
         march_steps: field("march_steps") as u32,
         shadow_steps: field("shadow_steps") as u32,
     }
+}
+
+/// Guest instructions per `int3` trap, handler and `iret`, measured in the kernel over many
+/// round trips under `-icount shift=0`.
+fn breakpoint_round_trip_instructions() -> f64 {
+    let mut qemu = Qemu::start(Boot::Kernel("bench".into()), &["-icount", "shift=0"]);
+    qemu.wait_for_exit(Duration::from_secs(300));
+    let serial = qemu.serial();
+    let line = serial
+        .lines()
+        .find(|line| line.starts_with("bench: breakpoint "))
+        .expect("breakpoint bench line on serial");
+    let field = |name: &str| -> f64 {
+        line.split_whitespace()
+            .find_map(|word| word.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+    };
+    field("ticks") / field("trips")
 }
 
 /// Touches one source file and times `make iso` (cargo, link, grub-mkrescue).

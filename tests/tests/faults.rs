@@ -1,0 +1,139 @@
+//! Each fault scenario (`fault=<kind>`) ends in a readable diagnostic, never a reset: exception
+//! name and vector, EIP inside the kernel's code, and a backtrace naming the faulting function.
+
+use std::process::Command;
+use std::time::Duration;
+
+use ferrite_tests::qemu::kernel_path;
+use ferrite_tests::{Qemu, Screen, VgaColor::*};
+
+const FAULT_TIMEOUT: Duration = Duration::from_secs(20);
+const SCENARIOS: &str = "ferrite::arch::x86::fault_scenarios::";
+
+/// Address of a symbol in the kernel ELF, from binutils' nm.
+fn symbol_address(name: &str) -> u32 {
+    let output = Command::new("nm").arg(kernel_path()).output().expect("binutils' nm");
+    let listing = String::from_utf8(output.stdout).unwrap();
+    let line = listing
+        .lines()
+        .find(|line| line.split_whitespace().nth(2) == Some(name))
+        .unwrap_or_else(|| panic!("{name} not in the kernel's symbols"));
+    u32::from_str_radix(line.split_whitespace().next().unwrap(), 16).unwrap()
+}
+
+/// The value after `label` on screen, e.g. `EIP 0x00101234`.
+fn register(screen: &Screen, label: &str) -> u32 {
+    let text = screen.text();
+    let start = text
+        .find(&format!("{label} 0x"))
+        .unwrap_or_else(|| panic!("no {label} on screen:\n{screen}"));
+    let digits = &text[start + label.len() + 3..start + label.len() + 11];
+    u32::from_str_radix(digits, 16).unwrap()
+}
+
+/// Boots with `fault=kind`, waits for the diagnostic, and checks what every fault screen has.
+fn boot_fault(kind: &str, heading: &str) -> (Screen, String) {
+    let mut qemu = Qemu::kernel(&format!("nodemo fault={kind}"));
+    let serial = qemu.wait_for_serial("System halted.", FAULT_TIMEOUT);
+    let screen = qemu.screen();
+    screen.assert_text_at(0, 0, &format!(" CPU EXCEPTION {heading} "), White, Red);
+    // The rest of the screen is the blue diagnostic.
+    for row in 1..25 {
+        assert_eq!(screen.cell(row, 79).background, Blue, "row {row}:\n{screen}");
+    }
+    let eip = register(&screen, "EIP");
+    let (text_start, text_end) = (symbol_address("kernel_start"), symbol_address("text_end"));
+    assert!((text_start..text_end).contains(&eip), "EIP {eip:#x} outside the kernel's code");
+    for line in ["EAX 0x", "ESI 0x", "CR0 0x", "backtrace:"] {
+        assert!(screen.find(line).is_some(), "{line} missing:\n{screen}");
+    }
+    // Everything on screen also went to serial.
+    for row in 0..12 {
+        let text = screen.row_text(row);
+        assert!(serial.contains(text.trim()), "row {row} not on serial: {text:?}\n{serial}");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(qemu.is_running(), "QEMU reset or exited after the fault");
+    (screen, serial)
+}
+
+/// Asserts backtrace frame `index` names `function`, drawn in the symbol color.
+fn assert_frame(screen: &Screen, index: usize, function: &str) {
+    let (row, column) = screen
+        .find(&format!("{index:>3}  0x"))
+        .unwrap_or_else(|| panic!("no frame {index}:\n{screen}"));
+    let name_column = column + 17;
+    let text = screen.row_text(row);
+    assert!(
+        text[name_column..].starts_with(function),
+        "frame {index} is {:?}, wanted {function}",
+        &text[name_column..]
+    );
+    assert_eq!(screen.cell(row, name_column).foreground, LightCyan);
+}
+
+#[test]
+fn divide_by_zero_shows_divide_error_with_its_function() {
+    let (screen, _) = boot_fault("divide", "#DE Divide Error (vector 0)");
+    assert_frame(&screen, 0, &format!("{SCENARIOS}divide_by_zero+0x"));
+    assert_frame(&screen, 1, "kernel_main+0x");
+}
+
+#[test]
+fn ud2_shows_invalid_opcode_with_its_function() {
+    let (screen, _) = boot_fault("invalid-opcode", "#UD Invalid Opcode (vector 6)");
+    assert_frame(&screen, 0, &format!("{SCENARIOS}invalid_opcode+0x"));
+}
+
+#[test]
+fn a_bad_selector_shows_general_protection_with_the_decoded_error_code() {
+    let (screen, _) = boot_fault("general-protection", "#GP General Protection (vector 13)");
+    screen.assert_text_at(1, 0, "error code 0x00001238", White, Blue);
+    screen.assert_text_at(1, 21, ": selector index 583 in the GDT", Yellow, Blue);
+    assert_frame(&screen, 0, &format!("{SCENARIOS}general_protection+0x"));
+    assert_eq!(register(&screen, "EAX"), 0x1238, "the selector that was loaded");
+}
+
+#[test]
+fn unbounded_recursion_shows_a_stack_overflow_not_a_triple_fault() {
+    let mut qemu = Qemu::kernel("nodemo fault=stack-overflow");
+    let serial = qemu.wait_for_serial("System halted.", FAULT_TIMEOUT);
+    drop(qemu);
+    // Real CPUs stop it with the stack segment's limit (#SS, then #DF); QEMU's TCG ignores
+    // segment limits and the stack guard's watchpoint (#DB) catches it.
+    let heading = if serial.contains("#DF Double Fault (vector 8)") {
+        "#DF Double Fault (vector 8)"
+    } else {
+        "#DB Debug (vector 1)"
+    };
+    let (screen, _) = boot_fault("stack-overflow", heading);
+    let (row, _) =
+        screen.find("kernel stack overflow: ESP 0x").unwrap_or_else(|| panic!("{screen}"));
+    assert_eq!(screen.cell(row, 0).foreground, Yellow);
+    let esp = register(&screen, "ESP");
+    let bottom = symbol_address("boot_stack_bottom");
+    assert!(
+        esp >= bottom && esp < bottom + 512,
+        "ESP {esp:#x} not at the stack bottom {bottom:#x}"
+    );
+    for frame in 0..12 {
+        assert_frame(&screen, frame, &format!("{SCENARIOS}recurse_forever+0x"));
+    }
+}
+
+#[test]
+fn a_breakpoint_prints_a_note_and_the_kernel_carries_on() {
+    let mut qemu = Qemu::kernel("nodemo fault=breakpoint");
+    let serial = qemu.wait_for_serial("idle: halted", FAULT_TIMEOUT);
+    let screen = qemu.screen();
+    let (row, column) =
+        screen.find("#BP Breakpoint (vector 3) at 0x").unwrap_or_else(|| panic!("{screen}"));
+    // The note is one line of text, wrapped at column 80 on screen.
+    let note = screen.row_text(row) + screen.row_text(row + 1).trim_end();
+    assert!(note.contains(&format!(" in {SCENARIOS}breakpoint_trap+0x")), "{note:?}");
+    assert!(note.ends_with("; continuing"), "{note:?}");
+    assert_eq!(screen.cell(row, column).foreground, Yellow);
+    assert!(screen.row_text(row + 2).starts_with("Back from the breakpoint: execution continued."));
+    assert!(screen.find("Nothing more to do").is_some(), "{screen}");
+    assert!(serial.contains("#BP Breakpoint (vector 3)"), "{serial}");
+}
