@@ -84,7 +84,7 @@ iso: $(ISO)
 
 $(ISO): $(KERNEL_ELF) grub/grub.cfg
 	@mkdir -p $(ISO_ROOT)/boot/grub
-	objcopy --strip-debug $(KERNEL_ELF) $(ISO_ROOT)/boot/kernel.elf
+	objcopy --strip-all $(KERNEL_ELF) $(ISO_ROOT)/boot/kernel.elf
 	cp grub/grub.cfg $(ISO_ROOT)/boot/grub/grub.cfg
 	grub-mkrescue -d /usr/lib/grub/i386-pc --install-modules="$(GRUB_MODULES)" \
 	    --fonts= --locales= --themes= --compress=xz -o $@ $(ISO_ROOT) 2>$(BUILD_DIR)/grub-mkrescue.log \

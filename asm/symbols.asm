@@ -4,7 +4,7 @@
 ; src/diagnostics/symbol_table.rs) into it in place, so no address in the kernel moves. The
 ; kernel reads it between the linker symbols kernel_symbols_start and kernel_symbols_end.
 
-SYMBOL_TABLE_BYTES equ 16 * 1024
+SYMBOL_TABLE_BYTES equ 12 * 1024
 
 section .kernel_symbols progbits alloc noexec nowrite align=4
     times SYMBOL_TABLE_BYTES db 0

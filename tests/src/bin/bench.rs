@@ -31,11 +31,11 @@ fn main() {
     row("kernel .data (bytes)", data.to_string(), "");
     row("kernel .bss (bytes, 16 KiB of it the stack)", bss.to_string(), "");
     row(
-        "kernel ELF on the ISO, symbols kept (bytes)",
+        "kernel ELF on the ISO, stripped (bytes)",
         iso_kernel_bytes.to_string(),
         &format!("<= 131072; Go demo {GO_DEMO_ELF_BYTES}"),
     );
-    row("kernel ELF with line tables (bytes)", elf_bytes.to_string(), "");
+    row("kernel ELF with symbols and line tables (bytes)", elf_bytes.to_string(), "");
     row(
         "ISO image (bytes)",
         iso_bytes.to_string(),
