@@ -3,19 +3,26 @@
 
 use crate::arch::x86::cpu::breakpoint;
 use crate::arch::x86::cpu::halt_forever;
+use crate::arch::x86::cpu::{enable_interrupts, wait_for_interrupt};
 use crate::arch::x86::interrupts::{BreakpointNotes, set_breakpoint_notes};
 use crate::arch::x86::multiboot::{BootInformation, read_boot_information};
 use crate::arch::x86::serial::{COM1, SerialPresence};
 use crate::arch::x86::vga_text::VGA_CONSOLE;
-use crate::arch::x86::{fault_scenarios, gdt, idt};
+use crate::arch::x86::{fault_scenarios, gdt, idt, pic, ps2_keyboard};
 use crate::command_line::{BootMode, BootOptions, DemoChoice, parse_command_line};
 use crate::console::{Color, ColorCode};
+use crate::demo::text::write_centered;
 use crate::demo::{self, BLANK_FRAME, DEFAULT_TIMING, DemoEvent, Frame};
 use crate::fatal::{FatalAction, set_fatal_action};
+use crate::shell::run_shell;
 use crate::time::Instant;
 use crate::time::SystemClock;
 use crate::{log, print, print_colored, println, time};
 use spin::Mutex;
+
+/// The PIC lines of the system timer and the keyboard.
+const TIMER_IRQ: u8 = 0;
+const KEYBOARD_IRQ: u8 = 1;
 
 /// Frames rendered by `bench`: enough for a stable average, few enough to finish in seconds.
 const BENCH_FRAMES: u32 = 20;
@@ -63,6 +70,7 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
 
     let clock_hz = time::calibrate();
     log!("clock: time-stamp counter runs at {} kHz", clock_hz / 1000);
+    start_interrupts();
 
     if options.mode == BootMode::Test {
         set_fatal_action(FatalAction::ExitQemu);
@@ -78,11 +86,33 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     }
     if options.demo == DemoChoice::Play {
         run_demo();
-    } else {
-        println!("Nothing more to do; the CPU is halted.");
+        wait_for_any_key();
     }
-    log!("idle: halted");
-    halt_forever()
+    run_shell(&boot_information)
+}
+
+/// Remaps the PICs, starts the system tick and the keyboard, and lets interrupts in.
+fn start_interrupts() {
+    pic::initialize();
+    time::start_timer();
+    ps2_keyboard::initialize();
+    pic::unmask(TIMER_IRQ);
+    pic::unmask(KEYBOARD_IRQ);
+    enable_interrupts();
+}
+
+/// Leaves the demo's last frame up, with a hint, until a key is pressed; the CPU halts
+/// between interrupts meanwhile.
+fn wait_for_any_key() {
+    {
+        let mut console = VGA_CONSOLE.lock();
+        let hint = ColorCode::new(Color::Black, Color::LightGray);
+        write_centered(console.surface_mut(), 0, " Press any key for the shell ", hint);
+    }
+    log!("idle: waiting for a key");
+    while ps2_keyboard::SCANCODES.is_empty() {
+        wait_for_interrupt();
+    }
 }
 
 fn run_demo() {

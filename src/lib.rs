@@ -2,11 +2,17 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod calendar;
 pub mod command_line;
 pub mod console;
+pub mod cpu_features;
 pub mod demo;
 pub mod descriptors;
 pub mod diagnostics;
+pub mod keyboard;
+pub mod memory_map;
+pub mod shell;
+pub mod spsc_queue;
 
 #[cfg(not(test))]
 pub mod arch;

@@ -1,9 +1,47 @@
-//! Wall-clock time from the time-stamp counter, calibrated once against the PIT.
+//! Time: the system tick from PIT channel 0 (uptime, sleeping with `hlt`) and the time-stamp
+//! counter, calibrated once against the PIT, for fine-grained measurements.
+
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use spin::Once;
 
-use crate::arch::x86::cpu::{read_time_stamp_counter, spin_loop_hint};
-use crate::arch::x86::pit::measure_time_stamp_counter_hz;
+use crate::arch::x86::cpu::{
+    interrupts_enabled, read_time_stamp_counter, spin_loop_hint, wait_for_interrupt,
+};
+use crate::arch::x86::pit::{PIT_INPUT_HZ, measure_time_stamp_counter_hz, start_periodic_timer};
+
+/// The system tick rate asked of the PIT.
+pub const TIMER_HZ: u64 = 1000;
+/// PIT input clocks per tick; the real rate is PIT_INPUT_HZ / 1193 = 1000.15 Hz, which the
+/// uptime computation uses exactly.
+const TIMER_DIVISOR: u64 = PIT_INPUT_HZ / TIMER_HZ;
+
+static TIMER_TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// Starts the system tick (IRQ 0 must then be unmasked).
+pub fn start_timer() {
+    start_periodic_timer(TIMER_DIVISOR as u16);
+}
+
+/// Called from the IRQ 0 handler.
+pub fn record_timer_tick() {
+    TIMER_TICKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Timer interrupts since `start_timer`.
+pub fn timer_ticks() -> u64 {
+    TIMER_TICKS.load(Ordering::Relaxed)
+}
+
+/// Microseconds since the system tick started.
+pub fn uptime_microseconds() -> u64 {
+    ticks_to_uptime_microseconds(timer_ticks())
+}
+
+/// The exact length of `ticks` PIT periods, in microseconds.
+pub fn ticks_to_uptime_microseconds(ticks: u64) -> u64 {
+    ((u128::from(ticks) * u128::from(TIMER_DIVISOR) * 1_000_000) / u128::from(PIT_INPUT_HZ)) as u64
+}
 
 static TIME_STAMP_COUNTER_HZ: Once<u64> = Once::new();
 
@@ -42,11 +80,16 @@ pub fn ticks_to_microseconds(ticks: u64, ticks_per_second: u64) -> u64 {
     ((u128::from(ticks) * 1_000_000) / u128::from(ticks_per_second)) as u64
 }
 
-/// Waits `milliseconds` by the calibrated clock.
+/// Waits `milliseconds`: halted between timer interrupts once they run, spinning on the
+/// time-stamp counter before that.
 pub fn sleep_milliseconds(milliseconds: u64) {
     let start = Instant::now();
     while start.elapsed_microseconds() < milliseconds * 1000 {
-        spin_loop_hint();
+        if interrupts_enabled() {
+            wait_for_interrupt();
+        } else {
+            spin_loop_hint();
+        }
     }
 }
 

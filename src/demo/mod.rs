@@ -111,6 +111,28 @@ pub fn play<S: TextSurface>(
     summary
 }
 
+/// Animates the scene on `screen` until `stop` returns true (checked after every frame), then
+/// writes the speed on the bottom row.
+pub fn animate_until<S: TextSurface>(
+    screen: &mut S,
+    clock: &impl Clock,
+    mut stop: impl FnMut() -> bool,
+) -> DemoSummary {
+    let start = clock.now_microseconds();
+    let mut frames = 0;
+    loop {
+        let elapsed = clock.now_microseconds() - start;
+        render_frame(&Scene::at(elapsed as f32 / 1e6), screen, &mut FrameStatistics::default());
+        frames += 1;
+        if stop() {
+            break;
+        }
+    }
+    let summary = DemoSummary { frames, microseconds: clock.now_microseconds() - start };
+    draw_status_line(screen, &summary);
+    summary
+}
+
 /// Renders one frame of `scene` onto `surface`, one ray per cell.
 pub fn render_frame<S: TextSurface>(
     scene: &Scene,
@@ -267,6 +289,19 @@ mod tests {
         assert_eq!(screen.read_cell(0, 60), green);
         compose_slide(&mut screen, &from, &to, 80);
         assert_eq!(screen.read_cell(3, 10), green);
+    }
+
+    #[test]
+    fn animation_stops_when_asked_and_reports_its_frames() {
+        let clock = FakeClock { now: Cell::new(0), step_per_reading: 10_000, slept: Cell::new(0) };
+        let mut screen = BLANK_FRAME;
+        let mut checks = 0;
+        let summary = animate_until(&mut screen, &clock, || {
+            checks += 1;
+            checks == 3
+        });
+        assert_eq!(summary.frames, 3);
+        assert!(screen.row_text(24).contains(" frames/s "));
     }
 
     #[test]

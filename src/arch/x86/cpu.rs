@@ -213,3 +213,45 @@ pub fn clobber_xmm_registers() {
         )
     };
 }
+
+const EFLAGS_INTERRUPT_ENABLE: u32 = 1 << 9;
+
+/// Lets maskable interrupts in (`sti`).
+pub fn enable_interrupts() {
+    // SAFETY: the IDT and PIC are set up before this is called (kernel.rs boot order).
+    unsafe { asm!("sti", options(nomem, nostack)) };
+}
+
+/// Whether maskable interrupts are currently enabled (EFLAGS.IF).
+pub fn interrupts_enabled() -> bool {
+    let flags: u32;
+    // SAFETY: reading EFLAGS through the stack has no side effects.
+    unsafe { asm!("pushfd", "pop {}", out(reg) flags, options(nomem, preserves_flags)) };
+    flags & EFLAGS_INTERRUPT_ENABLE != 0
+}
+
+/// Runs `action` with maskable interrupts off, restoring the previous state afterwards
+/// (`pushfd; cli` ... `popfd`), for work an interrupt handler must not see half done.
+pub fn without_interrupts<T>(action: impl FnOnce() -> T) -> T {
+    let flags: u32;
+    // SAFETY: saves EFLAGS and clears IF; restored below.
+    unsafe { asm!("pushfd", "cli", "pop {}", out(reg) flags, options(nomem)) };
+    let result = action();
+    // SAFETY: restores the EFLAGS saved above (only IF differs).
+    unsafe { asm!("push {}", "popfd", in(reg) flags, options(nomem)) };
+    result
+}
+
+/// Sleeps until the next interrupt: `sti; hlt`, which the CPU executes with no window between
+/// them for an interrupt to slip through unnoticed (Intel SDM Vol. 2B, STI).
+pub fn wait_for_interrupt() {
+    // SAFETY: the IDT handles every vector, so any interrupt that wakes the CPU returns here.
+    unsafe { asm!("sti", "hlt", options(nomem, nostack)) };
+}
+
+/// Writes to port 0x80 (POST diagnostics), which takes about a microsecond on a PC: the
+/// classic pause between 8259 initialisation words.
+pub fn io_wait() {
+    // SAFETY: port 0x80 is unused after the BIOS; writing to it has no effect.
+    unsafe { super::port::Port::<u8>::new(0x80).write(0) };
+}

@@ -8,11 +8,14 @@ use super::cpu::{
 };
 use super::gdt::{double_fault_stack_bounds, interrupted_task_state};
 use super::linker_symbols::boot_stack_bounds;
+use super::{pic, ps2_keyboard};
 use crate::diagnostics::backtrace::StackMemory;
 use crate::diagnostics::exception::{EXCEPTIONS, ExceptionResponse, response_to};
 use crate::diagnostics::report::{FaultDetail, Registers, classify_double_fault};
 
 const EXCEPTION_VECTORS: usize = 32;
+const TIMER_IRQ: u8 = 0;
+const KEYBOARD_IRQ: u8 = 1;
 const DEBUG_VECTOR: usize = 1;
 const DOUBLE_FAULT_VECTOR: usize = 8;
 /// DR6 bits B0-B3: which watchpoint fired.
@@ -72,12 +75,18 @@ impl InterruptFrame {
 }
 
 static UNHANDLED_INTERRUPTS: [AtomicU32; 256] = [const { AtomicU32::new(0) }; 256];
+static SPURIOUS_INTERRUPTS: AtomicU32 = AtomicU32::new(0);
 static BREAKPOINTS: AtomicU32 = AtomicU32::new(0);
 static QUIET_BREAKPOINTS: AtomicBool = AtomicBool::new(false);
 
 /// How many times `vector` (32-255) fired with no driver for it.
 pub fn unhandled_interrupt_count(vector: u8) -> u32 {
     UNHANDLED_INTERRUPTS[usize::from(vector)].load(Ordering::Relaxed)
+}
+
+/// How many spurious IRQ 7/15 the PICs raised.
+pub fn spurious_interrupt_count() -> u32 {
+    SPURIOUS_INTERRUPTS.load(Ordering::Relaxed)
 }
 
 /// How many breakpoint traps have been taken.
@@ -107,6 +116,10 @@ extern "C" fn interrupt_dispatch(frame: *mut InterruptFrame) {
         clobber_xmm_registers();
         return;
     }
+    if let Some(irq) = pic::irq_of_vector(vector as u8) {
+        handle_irq(irq, vector);
+        return;
+    }
     if vector >= EXCEPTION_VECTORS {
         UNHANDLED_INTERRUPTS[vector & 0xff].fetch_add(1, Ordering::Relaxed);
         return;
@@ -129,6 +142,24 @@ extern "C" fn interrupt_dispatch(frame: *mut InterruptFrame) {
             crate::fatal::report_exception(exception, frame.error_code, detail, &registers)
         }
     }
+}
+
+/// A hardware interrupt from the PICs. Handlers here never wait on a lock: the timer bumps an
+/// atomic counter and the keyboard pushes into a lock-free queue.
+fn handle_irq(irq: u8, vector: usize) {
+    let spurious = pic::is_spurious(irq);
+    if spurious {
+        SPURIOUS_INTERRUPTS.fetch_add(1, Ordering::Relaxed);
+    } else {
+        match irq {
+            TIMER_IRQ => crate::time::record_timer_tick(),
+            KEYBOARD_IRQ => ps2_keyboard::handle_interrupt(),
+            _ => {
+                UNHANDLED_INTERRUPTS[vector & 0xff].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    pic::end_of_interrupt(irq, spurious);
 }
 
 /// The double-fault task's Rust side (asm/interrupts.asm, `double_fault_task_entry`), entered

@@ -5,10 +5,15 @@ pub const MULTIBOOT_LOADER_MAGIC: u32 = 0x2bad_b002;
 
 /// §3.3 flag bits saying which fields of the information structure are valid.
 const INFO_FLAG_COMMAND_LINE: u32 = 1 << 2;
+const INFO_FLAG_MEMORY_MAP: u32 = 1 << 6;
 const INFO_FLAG_LOADER_NAME: u32 = 1 << 9;
 /// §3.3 byte offsets of the fields read here.
 const OFFSET_FLAGS: usize = 0;
 const OFFSET_COMMAND_LINE: usize = 16;
+const OFFSET_MEMORY_MAP_LENGTH: usize = 44;
+const OFFSET_MEMORY_MAP_ADDRESS: usize = 48;
+/// A memory map longer than this is cut (a PC's has a few dozen 24-byte entries).
+const MAXIMUM_MEMORY_MAP_BYTES: u32 = 64 * 1024;
 const OFFSET_LOADER_NAME: usize = 64;
 /// Strings longer than this are cut: no loader passes more, and a missing NUL must not send
 /// the reader across all of memory.
@@ -25,6 +30,8 @@ pub struct BootInformation {
     pub command_line: Option<&'static [u8]>,
     /// The loader's name, e.g. `GRUB 2.06-13+deb12u1`.
     pub loader_name: Option<&'static [u8]>,
+    /// The raw memory map (see `crate::memory_map`).
+    pub memory_map: Option<&'static [u8]>,
 }
 
 /// Why the boot information could not be read.
@@ -72,6 +79,22 @@ pub unsafe fn read_boot_information(
     if flags & INFO_FLAG_COMMAND_LINE != 0 {
         // SAFETY: flag bit 2 says the field holds the address of a NUL-terminated string.
         information.command_line = unsafe { read_c_string(read_u32(base + OFFSET_COMMAND_LINE)) };
+    }
+    if flags & INFO_FLAG_MEMORY_MAP != 0 {
+        // SAFETY: flag bit 6 says these fields give the map's length and address.
+        let (length, address) = unsafe {
+            (read_u32(base + OFFSET_MEMORY_MAP_LENGTH), read_u32(base + OFFSET_MEMORY_MAP_ADDRESS))
+        };
+        let end = address.checked_add(length.min(MAXIMUM_MEMORY_MAP_BYTES));
+        if (LOWEST_PLAUSIBLE_ADDRESS..HIGHEST_PLAUSIBLE_ADDRESS).contains(&address)
+            && end.is_some_and(|end| end <= HIGHEST_PLAUSIBLE_ADDRESS)
+        {
+            let length = length.min(MAXIMUM_MEMORY_MAP_BYTES) as usize;
+            // SAFETY: the loader wrote the map at this address; the range is bounded and below
+            // the 32-bit device hole, and the memory is not reused while the kernel runs.
+            information.memory_map =
+                Some(unsafe { core::slice::from_raw_parts(address as *const u8, length) });
+        }
     }
     if flags & INFO_FLAG_LOADER_NAME != 0 {
         // SAFETY: flag bit 9 says the field holds the address of a NUL-terminated string.

@@ -1,4 +1,5 @@
-//! The 8254 programmable interval timer, used here to measure the time-stamp counter's rate.
+//! The 8254 programmable interval timer: channel 0 drives the system tick (IRQ 0), channel 2
+//! measures the time-stamp counter's rate.
 
 use super::cpu::read_time_stamp_counter;
 use super::port::Port;
@@ -6,6 +7,7 @@ use super::port::Port;
 /// The PIT's input clock (Intel 8254 datasheet; PC/AT: 14.31818 MHz / 12).
 pub const PIT_INPUT_HZ: u64 = 1_193_182;
 
+const PIT_CHANNEL_0_DATA: u16 = 0x40;
 const PIT_CHANNEL_2_DATA: u16 = 0x42;
 const PIT_COMMAND: u16 = 0x43;
 /// Keyboard controller port B on the PC/AT: bit 0 gates channel 2, bit 1 drives the speaker,
@@ -16,6 +18,19 @@ const PORT_B_SPEAKER_DATA: u8 = 0x02;
 const PORT_B_CHANNEL_2_OUTPUT: u8 = 0x20;
 /// Channel 2, low byte then high byte, mode 0 (interrupt on terminal count), binary.
 const COMMAND_CHANNEL_2_ONE_SHOT: u8 = 0b1011_0000;
+/// Channel 0, low byte then high byte, mode 2 (rate generator), binary.
+const COMMAND_CHANNEL_0_PERIODIC: u8 = 0b0011_0100;
+
+/// Starts channel 0 firing IRQ 0 every `divisor` input clocks (PIT_INPUT_HZ / divisor per
+/// second).
+pub fn start_periodic_timer(divisor: u16) {
+    // SAFETY: channel 0 belongs to the system timer, which only this kernel programs.
+    unsafe {
+        Port::<u8>::new(PIT_COMMAND).write(COMMAND_CHANNEL_0_PERIODIC);
+        Port::<u8>::new(PIT_CHANNEL_0_DATA).write(divisor as u8);
+        Port::<u8>::new(PIT_CHANNEL_0_DATA).write((divisor >> 8) as u8);
+    }
+}
 
 /// Length of one calibration window.
 const CALIBRATION_WINDOW_MILLISECONDS: u64 = 10;

@@ -1,0 +1,112 @@
+//! The two cascaded 8259A interrupt controllers: remapping, masking, end of interrupt and
+//! spurious interrupts (Intel 8259A datasheet; OSDev wiki "8259 PIC").
+
+use super::cpu::io_wait;
+use super::port::Port;
+
+const MASTER_COMMAND: u16 = 0x20;
+const MASTER_DATA: u16 = 0x21;
+const SLAVE_COMMAND: u16 = 0xa0;
+const SLAVE_DATA: u16 = 0xa1;
+
+/// IRQ 0-7 arrive on vectors 32-39, IRQ 8-15 on 40-47: above the CPU's 32 exception vectors,
+/// which the BIOS's mapping (8-15) overlaps.
+pub const MASTER_VECTOR_OFFSET: u8 = 32;
+pub const SLAVE_VECTOR_OFFSET: u8 = 40;
+/// The slave's output is wired to the master's IRQ 2.
+const CASCADE_IRQ: u8 = 2;
+
+const ICW1_INITIALISE_WITH_ICW4: u8 = 0x11;
+const ICW3_MASTER_HAS_SLAVE_ON_IRQ2: u8 = 1 << CASCADE_IRQ;
+const ICW3_SLAVE_IDENTITY: u8 = CASCADE_IRQ;
+const ICW4_8086_MODE: u8 = 0x01;
+const OCW2_END_OF_INTERRUPT: u8 = 0x20;
+const OCW3_READ_IN_SERVICE: u8 = 0x0b;
+/// IRQ 7 and 15 are where a PIC reports an interrupt that vanished before it was acknowledged.
+const SPURIOUS_MASTER_IRQ: u8 = 7;
+const SPURIOUS_SLAVE_IRQ: u8 = 15;
+
+/// Remaps both PICs to vectors 32-47 and masks every IRQ except the cascade.
+pub fn initialize() {
+    // SAFETY: these are the standard 8259 ports; the initialisation sequence (ICW1-ICW4) only
+    // reprograms the controllers, and interrupts are off while it runs.
+    unsafe {
+        Port::<u8>::new(MASTER_COMMAND).write(ICW1_INITIALISE_WITH_ICW4);
+        io_wait();
+        Port::<u8>::new(SLAVE_COMMAND).write(ICW1_INITIALISE_WITH_ICW4);
+        io_wait();
+        Port::<u8>::new(MASTER_DATA).write(MASTER_VECTOR_OFFSET);
+        io_wait();
+        Port::<u8>::new(SLAVE_DATA).write(SLAVE_VECTOR_OFFSET);
+        io_wait();
+        Port::<u8>::new(MASTER_DATA).write(ICW3_MASTER_HAS_SLAVE_ON_IRQ2);
+        io_wait();
+        Port::<u8>::new(SLAVE_DATA).write(ICW3_SLAVE_IDENTITY);
+        io_wait();
+        Port::<u8>::new(MASTER_DATA).write(ICW4_8086_MODE);
+        io_wait();
+        Port::<u8>::new(SLAVE_DATA).write(ICW4_8086_MODE);
+        io_wait();
+        Port::<u8>::new(MASTER_DATA).write(!(1 << CASCADE_IRQ));
+        Port::<u8>::new(SLAVE_DATA).write(0xff);
+    }
+}
+
+fn mask_port(irq: u8) -> (Port<u8>, u8) {
+    if irq < 8 { (Port::new(MASTER_DATA), irq) } else { (Port::new(SLAVE_DATA), irq - 8) }
+}
+
+/// Lets `irq` (0-15) through.
+pub fn unmask(irq: u8) {
+    let (port, bit) = mask_port(irq);
+    // SAFETY: read-modify-write of the interrupt mask register changes only this IRQ's bit.
+    unsafe { port.write(port.read() & !(1 << bit)) };
+}
+
+/// Blocks `irq` (0-15).
+pub fn mask(irq: u8) {
+    let (port, bit) = mask_port(irq);
+    // SAFETY: as for `unmask`.
+    unsafe { port.write(port.read() | (1 << bit)) };
+}
+
+/// The IRQ number of `vector`, if it is one of the PICs'.
+pub fn irq_of_vector(vector: u8) -> Option<u8> {
+    (MASTER_VECTOR_OFFSET..SLAVE_VECTOR_OFFSET + 8)
+        .contains(&vector)
+        .then(|| vector - MASTER_VECTOR_OFFSET)
+}
+
+fn in_service(command_port: u16) -> u8 {
+    // SAFETY: OCW3 selects the in-service register for the next read of the command port.
+    unsafe {
+        Port::<u8>::new(command_port).write(OCW3_READ_IN_SERVICE);
+        Port::<u8>::new(command_port).read()
+    }
+}
+
+/// Whether `irq` is a spurious IRQ 7 or 15: the PIC raised it, but no interrupt is in service.
+/// Such an interrupt must not be acknowledged on its own PIC.
+pub fn is_spurious(irq: u8) -> bool {
+    match irq {
+        SPURIOUS_MASTER_IRQ => in_service(MASTER_COMMAND) & (1 << 7) == 0,
+        SPURIOUS_SLAVE_IRQ => in_service(SLAVE_COMMAND) & (1 << 7) == 0,
+        _ => false,
+    }
+}
+
+/// Acknowledges `irq` so the PICs deliver the next one. A spurious IRQ 15 still needs the
+/// master acknowledged, since the master did see the slave's cascade line.
+pub fn end_of_interrupt(irq: u8, spurious: bool) {
+    // SAFETY: writing the non-specific EOI command only ends the highest in-service interrupt.
+    unsafe {
+        if irq >= 8 {
+            if !spurious {
+                Port::<u8>::new(SLAVE_COMMAND).write(OCW2_END_OF_INTERRUPT);
+            }
+            Port::<u8>::new(MASTER_COMMAND).write(OCW2_END_OF_INTERRUPT);
+        } else if !spurious {
+            Port::<u8>::new(MASTER_COMMAND).write(OCW2_END_OF_INTERRUPT);
+        }
+    }
+}
