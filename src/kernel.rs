@@ -2,8 +2,8 @@
 //! command line asked for.
 
 use crate::arch::x86::cpu::breakpoint;
+use crate::arch::x86::cpu::enable_interrupts;
 use crate::arch::x86::cpu::halt_forever;
-use crate::arch::x86::cpu::{enable_interrupts, wait_for_interrupt};
 use crate::arch::x86::interrupts::{BreakpointNotes, set_breakpoint_notes};
 use crate::arch::x86::multiboot::{BootInformation, read_boot_information};
 use crate::arch::x86::serial::{COM1, SerialPresence};
@@ -14,7 +14,7 @@ use crate::console::{Color, ColorCode};
 use crate::demo::text::write_centered;
 use crate::demo::{self, BLANK_FRAME, DEFAULT_TIMING, DemoEvent, Frame};
 use crate::fatal::{FatalAction, set_fatal_action};
-use crate::shell::run_shell;
+use crate::shell::{run_shell, wait_for_key_press};
 use crate::time::Instant;
 use crate::time::SystemClock;
 use crate::{log, print, print_colored, println, time};
@@ -87,6 +87,7 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     if options.demo == DemoChoice::Play {
         run_demo();
         wait_for_any_key();
+        VGA_CONSOLE.lock().clear();
     }
     run_shell(&boot_information)
 }
@@ -110,9 +111,7 @@ fn wait_for_any_key() {
         write_centered(console.surface_mut(), 0, " Press any key for the shell ", hint);
     }
     log!("idle: waiting for a key");
-    while ps2_keyboard::SCANCODES.is_empty() {
-        wait_for_interrupt();
-    }
+    wait_for_key_press();
 }
 
 fn run_demo() {

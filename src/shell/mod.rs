@@ -7,4 +7,4 @@ pub mod line_editor;
 #[cfg(not(test))]
 mod session;
 #[cfg(not(test))]
-pub use session::run_shell;
+pub use session::{run_shell, wait_for_key_press};

@@ -19,7 +19,7 @@ use crate::time::{SystemClock, uptime_microseconds};
 use crate::{demo, log, print, print_colored, println};
 
 const PROMPT: &str = "ferrite> ";
-const PROMPT_COLOR: ColorCode = ColorCode::new(Color::LightGreen, Color::Black);
+const PROMPT_FOREGROUND: Color = Color::LightGreen;
 const ERROR_COLOR: ColorCode = ColorCode::new(Color::LightRed, Color::Black);
 const HEADING_COLOR: ColorCode = ColorCode::new(Color::Yellow, Color::Black);
 const WRAP_COLUMN: usize = 78;
@@ -30,11 +30,11 @@ struct PromptPosition {
     drawn: usize,
 }
 
-/// Runs the shell forever. The CPU halts between key presses.
+/// Runs the shell forever, from where the console's cursor is. The CPU halts between key
+/// presses.
 pub fn run_shell(boot_information: &BootInformation) -> ! {
     let mut decoder = KeyDecoder::new();
     let mut editor = LineEditor::new();
-    VGA_CONSOLE.lock().clear();
     print_colored!(HEADING_COLOR, "Ferrite shell");
     println!(": type 'help' for the commands.");
     log!("shell: ready");
@@ -82,7 +82,7 @@ fn show_prompt() -> PromptPosition {
         console.write_str("\n");
     }
     let previous = console.color();
-    console.set_color(PROMPT_COLOR);
+    console.set_color(ColorCode::new(PROMPT_FOREGROUND, previous.background()));
     console.write_str(PROMPT);
     console.set_color(previous);
     let row = console.position().0;
@@ -248,15 +248,39 @@ fn memory(boot_information: &BootInformation) {
     println!("usable memory: {} KiB ({} MiB)", usable / 1024, usable / (1024 * 1024));
 }
 
-/// The SSE scene until a key is pressed (the key is consumed), then back to the shell.
+/// Empties the scancode queue; true if it held a key press. Set 1 make codes are below 0x80;
+/// break codes (releases, such as Enter's from the command that is running) and the 0xE0
+/// prefix are not presses.
+fn take_key_press() -> bool {
+    let mut pressed = false;
+    while let Some(scancode) = SCANCODES.pop() {
+        pressed |= scancode < 0x80;
+    }
+    pressed
+}
+
+/// How long a key's release may trail its press, at typing speed.
+const KEY_RELEASE_SETTLE_MILLISECONDS: u64 = 150;
+
+/// Halts until a key is pressed, then swallows it and its release, so the key that dismissed
+/// something does not also reach the shell.
+pub fn wait_for_key_press() {
+    while !take_key_press() {
+        wait_for_interrupt();
+    }
+    crate::time::sleep_milliseconds(KEY_RELEASE_SETTLE_MILLISECONDS);
+    take_key_press();
+}
+
+/// The SSE scene until a key is pressed (the key is swallowed), then back to the shell.
 fn interactive_demo() {
+    take_key_press();
     let summary = {
         let mut console = VGA_CONSOLE.lock();
-        demo::animate_until(console.surface_mut(), &SystemClock, || SCANCODES.pop().is_some())
+        demo::animate_until(console.surface_mut(), &SystemClock, take_key_press)
     };
-    // Let the key's release reach the queue, and drop it with the press.
-    crate::time::sleep_milliseconds(150);
-    while SCANCODES.pop().is_some() {}
+    crate::time::sleep_milliseconds(KEY_RELEASE_SETTLE_MILLISECONDS);
+    take_key_press();
     let hundredths = summary.frames_per_second_hundredths();
     let mut console = VGA_CONSOLE.lock();
     console.clear();

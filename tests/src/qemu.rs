@@ -63,6 +63,47 @@ pub struct Qemu {
 
 static NEXT_INSTANCE: AtomicUsize = AtomicUsize::new(0);
 
+/// The shell's prompt, as it appears on screen and serial.
+pub const SHELL_PROMPT: &str = "ferrite> ";
+/// How long `sendkey` holds each key down.
+const KEY_HOLD_MILLISECONDS: u32 = 5;
+/// Extra pause after each key's hold time, so QEMU's input queue never fills.
+const KEY_GAP_MILLISECONDS: u64 = 3;
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// QEMU's `sendkey` name for the key that types `character` on a US keyboard.
+pub fn key_name(character: char) -> String {
+    let shifted = |key: &str| format!("shift-{key}");
+    match character {
+        'a'..='z' | '0'..='9' => character.to_string(),
+        'A'..='Z' => shifted(&character.to_ascii_lowercase().to_string()),
+        ' ' => "spc".into(),
+        '\n' => "ret".into(),
+        '-' => "minus".into(),
+        '_' => shifted("minus"),
+        '=' => "equal".into(),
+        '+' => shifted("equal"),
+        '.' => "dot".into(),
+        ',' => "comma".into(),
+        '/' => "slash".into(),
+        ';' => "semicolon".into(),
+        '\'' => "apostrophe".into(),
+        '!' => shifted("1"),
+        '@' => shifted("2"),
+        '#' => shifted("3"),
+        '$' => shifted("4"),
+        '%' => shifted("5"),
+        '*' => shifted("8"),
+        '(' => shifted("9"),
+        ')' => shifted("0"),
+        '<' => shifted("comma"),
+        '>' => shifted("dot"),
+        '?' => shifted("slash"),
+        ':' => shifted("semicolon"),
+        _ => panic!("no key types {character:?}"),
+    }
+}
+
 impl Qemu {
     /// Starts QEMU headless with serial to a file, a monitor socket, the debug-exit device and
     /// `-no-reboot` (a triple fault ends QEMU instead of rebooting). `extra` adds arguments.
@@ -208,6 +249,44 @@ impl Qemu {
         let fields: Vec<&str> = after_name.split(' ').collect();
         let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
         ticks / clock_ticks_per_second()
+    }
+
+    /// Presses and releases one key, named as QEMU's `sendkey` names keys (`a`, `shift-a`,
+    /// `ret`, `left`, `ctrl-c`, ...). QEMU queues key events with their hold delays and drops
+    /// events beyond about fifty queued, so each press waits out its hold time first.
+    pub fn press(&mut self, key: &str) {
+        self.monitor(&format!("sendkey {key} {KEY_HOLD_MILLISECONDS}"));
+        sleep(Duration::from_millis(u64::from(KEY_HOLD_MILLISECONDS) + KEY_GAP_MILLISECONDS));
+    }
+
+    /// Types `text` (printable ASCII and `\n`) on the US keyboard.
+    pub fn type_text(&mut self, text: &str) {
+        for character in text.chars() {
+            self.press(&key_name(character));
+        }
+    }
+
+    /// Types `line` and Enter at the shell prompt and returns what the command printed on
+    /// serial, once the next prompt has appeared.
+    pub fn run_command(&mut self, line: &str) -> String {
+        let before = self.serial().len();
+        self.type_text(line);
+        self.press("ret");
+        let echoed = format!("{line}\n");
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        loop {
+            let serial = self.serial();
+            let new = &serial[before.min(serial.len())..];
+            if let Some(start) = new.find(&echoed) {
+                let output = &new[start + echoed.len()..];
+                if let Some(end) = output.rfind(SHELL_PROMPT) {
+                    return output[..end].to_string();
+                }
+            }
+            assert!(!self.has_exited(), "QEMU exited during {line:?}; serial:\n{serial}");
+            assert!(Instant::now() < deadline, "no prompt after {line:?}; serial:\n{serial}");
+            sleep(Duration::from_millis(20));
+        }
     }
 
     /// The process id, for measurements from outside.

@@ -9,7 +9,7 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
 #[test]
 fn greeting_is_drawn_in_its_colors_and_mirrored_to_serial() {
     let mut qemu = Qemu::kernel("nodemo");
-    let serial = qemu.wait_for_serial("idle: halted", BOOT_TIMEOUT);
+    let serial = qemu.wait_for_serial("shell: ready", BOOT_TIMEOUT);
     let screen = qemu.screen();
 
     // Row 0: the banner, centered, white on blue across the whole width.
@@ -26,8 +26,9 @@ fn greeting_is_drawn_in_its_colors_and_mirrored_to_serial() {
     screen.assert_text_at(1, 31, ".", LightGray, Black);
     screen.assert_text_at(2, 0, "32-bit protected mode, ", LightGray, Black);
     screen.assert_text_at(2, 23, "SSE2", LightCyan, Black);
-    let halted = "Nothing more to do; the CPU is halted.";
-    screen.assert_text_at(3, 0, halted, LightGray, Black);
+    // Then the shell, below the greeting.
+    screen.assert_text_at(3, 0, "Ferrite shell", Yellow, Black);
+    screen.assert_text_at(4, 0, "ferrite> ", LightGreen, Black);
 
     // Everything on screen is on serial too.
     for row in 0..4 {
@@ -39,7 +40,7 @@ fn greeting_is_drawn_in_its_colors_and_mirrored_to_serial() {
 #[test]
 fn unknown_command_line_words_get_a_one_line_warning_and_boot_goes_on() {
     let mut qemu = Qemu::kernel("nodemo sparkle fault=melt");
-    let serial = qemu.wait_for_serial("idle: halted", BOOT_TIMEOUT);
+    let serial = qemu.wait_for_serial("shell: ready", BOOT_TIMEOUT);
     let screen = qemu.screen();
     let warning = "cmdline: unknown word 'sparkle' (known: test bench nodemo fault=<kind>)";
     let (row, column) =
@@ -50,7 +51,7 @@ fn unknown_command_line_words_get_a_one_line_warning_and_boot_goes_on() {
     let wrapped = screen.row_text(row + 1) + screen.row_text(row + 2).trim_end();
     assert_eq!(wrapped, fault_warning);
     assert!(serial.contains(warning) && serial.contains(fault_warning));
-    assert!(screen.find("Nothing more to do").is_some(), "boot did not go on:\n{screen}");
+    assert!(screen.find("Ferrite shell").is_some(), "boot did not go on:\n{screen}");
 }
 
 /// Boots on a CPU model without SSE and checks the boot stub's message and that it halted.

@@ -34,7 +34,7 @@ fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {
         .count();
     assert!(changed >= 100, "only {changed} cells changed: the scene is not animating");
 
-    let serial = qemu.wait_for_serial("idle: halted", Duration::from_secs(40));
+    let serial = qemu.wait_for_serial("idle: waiting for a key", Duration::from_secs(40));
     let elapsed = started.elapsed();
     let end = qemu.screen();
     let status = end.row_text(24);
@@ -56,5 +56,15 @@ fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {
     std::thread::sleep(Duration::from_secs(2));
     let used = qemu.cpu_seconds() - before;
     assert!(used < 0.5, "QEMU used {used:.2} s of CPU in 2 s of idle: busy loop?");
-    assert!(qemu.is_running());
+    let hint = " Press any key for the shell ";
+    qemu.screen().assert_text_at(0, (80 - hint.len()) / 2, hint, Black, LightGray);
+
+    // A key opens the shell on a cleared screen.
+    qemu.press("spc");
+    qemu.wait_for_serial("shell: ready", Duration::from_secs(10));
+    assert_eq!(qemu.run_command("echo from the shell"), "from the shell\n");
+    let shell = qemu.screen();
+    shell.assert_text_at(0, 0, "Ferrite shell", Yellow, Black);
+    shell.assert_text_at(1, 0, "ferrite> ", LightGreen, Black);
+    shell.assert_text_at(1, 9, "echo from the shell", LightGray, Black);
 }

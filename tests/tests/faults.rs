@@ -124,7 +124,7 @@ fn unbounded_recursion_shows_a_stack_overflow_not_a_triple_fault() {
 #[test]
 fn a_breakpoint_prints_a_note_and_the_kernel_carries_on() {
     let mut qemu = Qemu::kernel("nodemo fault=breakpoint");
-    let serial = qemu.wait_for_serial("idle: halted", FAULT_TIMEOUT);
+    let serial = qemu.wait_for_serial("shell: ready", FAULT_TIMEOUT);
     let screen = qemu.screen();
     let (row, column) =
         screen.find("#BP Breakpoint (vector 3) at 0x").unwrap_or_else(|| panic!("{screen}"));
@@ -134,6 +134,6 @@ fn a_breakpoint_prints_a_note_and_the_kernel_carries_on() {
     assert!(note.ends_with("; continuing"), "{note:?}");
     assert_eq!(screen.cell(row, column).foreground, Yellow);
     assert!(screen.row_text(row + 2).starts_with("Back from the breakpoint: execution continued."));
-    assert!(screen.find("Nothing more to do").is_some(), "{screen}");
+    assert!(screen.find("Ferrite shell").is_some(), "{screen}");
     assert!(serial.contains("#BP Breakpoint (vector 3)"), "{serial}");
 }
