@@ -95,7 +95,7 @@ impl fmt::Display for ShellError<'_> {
             ShellError::MissingArgument { command, usage } => {
                 write!(formatter, "{command}: missing argument; usage: {command} {usage}")
             }
-            ShellError::TooManyArguments { command, usage } if usage.is_empty() => {
+            ShellError::TooManyArguments { command, usage: "" } => {
                 write!(formatter, "{command}: takes no arguments")
             }
             ShellError::TooManyArguments { command, usage } => {

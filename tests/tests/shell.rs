@@ -27,7 +27,7 @@ fn help_lists_every_command_with_a_description() {
     ] {
         let line = output
             .lines()
-            .find(|line| line.trim_start().split_whitespace().next() == Some(name))
+            .find(|line| line.split_whitespace().next() == Some(name))
             .unwrap_or_else(|| panic!("help has no line for {name}:\n{output}"));
         assert!(line.split_whitespace().count() >= 3, "{name} has no description: {line:?}");
     }
