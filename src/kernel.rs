@@ -20,6 +20,29 @@ use crate::time::SystemClock;
 use crate::{log, print, print_colored, println, time};
 use spin::Mutex;
 
+/// Iterations of the busy loop the timer-interrupt benchmark runs twice.
+const BENCH_LOOP_ITERATIONS: u32 = 5_000_000;
+
+/// Runs the same busy loop with the timer interrupt masked and unmasked: the difference in
+/// counter ticks over the number of timer interrupts is the cost of one (in instructions
+/// under `-icount shift=0`).
+fn measure_timer_interrupt_cost() {
+    let busy_loop = || {
+        let start = Instant::now();
+        for iteration in 0..BENCH_LOOP_ITERATIONS {
+            core::hint::black_box(iteration);
+        }
+        start.elapsed_ticks()
+    };
+    pic::mask(TIMER_IRQ);
+    let without = busy_loop();
+    pic::unmask(TIMER_IRQ);
+    let ticks_before = time::timer_ticks();
+    let with = busy_loop();
+    let interrupts = time::timer_ticks() - ticks_before;
+    log!("bench: timer loop_without={without} loop_with={with} interrupts={interrupts}");
+}
+
 /// The PIC lines of the system timer and the keyboard.
 const TIMER_IRQ: u8 = 0;
 const KEYBOARD_IRQ: u8 = 1;
@@ -149,6 +172,7 @@ fn run_benchmark() -> ! {
     let ticks = start.elapsed_ticks();
     set_breakpoint_notes(BreakpointNotes::Show);
     log!("bench: breakpoint round trips={BENCH_BREAKPOINTS} ticks={ticks}");
+    measure_timer_interrupt_cost();
     let (ticks, microseconds, statistics) = {
         let mut console = VGA_CONSOLE.lock();
         demo::benchmark(console.surface_mut(), &SystemClock, BENCH_FRAMES)

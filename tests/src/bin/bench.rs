@@ -13,6 +13,7 @@ use ferrite_tests::{Boot, Qemu};
 const BOOT_RUNS: usize = 7;
 const DEMO_RUNS: usize = 3;
 const REBUILD_RUNS: usize = 3;
+const KEYSTROKES: usize = 40;
 /// The Go demo kernel's figures, as given in the project's issue (measured there, not here).
 const GO_DEMO_FRAMES_PER_SECOND: (f64, f64) = (1.2, 1.5);
 const GO_DEMO_ELF_BYTES: u64 = 1_900_000;
@@ -79,8 +80,29 @@ fn main() {
         "",
     );
 
-    let round_trip = breakpoint_round_trip_instructions();
-    row("int3 round trip, guest instructions (-icount)", format!("{round_trip:.1}"), "");
+    let counted_serial = bench_serial(&["-icount", "shift=0"]);
+    let trips = serial_field(&counted_serial, "bench: breakpoint ", "trips");
+    let trip_ticks = serial_field(&counted_serial, "bench: breakpoint ", "ticks");
+    row("int3 round trip, guest instructions (-icount)", format!("{:.1}", trip_ticks / trips), "");
+    let without = serial_field(&counted_serial, "bench: timer ", "loop_without");
+    let with = serial_field(&counted_serial, "bench: timer ", "loop_with");
+    let interrupts = serial_field(&counted_serial, "bench: timer ", "interrupts");
+    row(
+        "timer interrupt, guest instructions each (-icount)",
+        format!("{:.0}", (with - without) / interrupts),
+        &format!("over {interrupts} interrupts"),
+    );
+
+    let latencies = keystroke_latencies(KEYSTROKES);
+    row(
+        &format!("keystroke to echo on screen, median of {KEYSTROKES} (ms)"),
+        format!("{:.1}", median(latencies.clone()) * 1000.0),
+        &format!(
+            "min {:.1}, max {:.1}",
+            latencies.iter().cloned().fold(f64::MAX, f64::min) * 1000.0,
+            latencies.iter().cloned().fold(0.0, f64::max) * 1000.0
+        ),
+    );
 
     let rebuild = median_duration((0..REBUILD_RUNS).map(|_| time_rebuild()));
     row("rebuild + ISO after touching one .rs file (ms)", millis(rebuild), "<= 5000");
@@ -164,22 +186,52 @@ fn bench_demo(extra: &[&str]) -> DemoFigures {
     }
 }
 
-/// Guest instructions per `int3` trap, handler and `iret`, measured in the kernel over many
-/// round trips under `-icount shift=0`.
-fn breakpoint_round_trip_instructions() -> f64 {
-    let mut qemu = Qemu::start(Boot::Kernel("bench".into()), &["-icount", "shift=0"]);
+/// The serial transcript of a `bench` boot with `extra` QEMU arguments.
+fn bench_serial(extra: &[&str]) -> String {
+    let mut qemu = Qemu::start(Boot::Kernel("bench".into()), extra);
     qemu.wait_for_exit(Duration::from_secs(300));
-    let serial = qemu.serial();
+    qemu.serial()
+}
+
+/// The number after `name=` on the serial line starting with `prefix`.
+fn serial_field(serial: &str, prefix: &str, name: &str) -> f64 {
     let line = serial
         .lines()
-        .find(|line| line.starts_with("bench: breakpoint "))
-        .expect("breakpoint bench line on serial");
-    let field = |name: &str| -> f64 {
-        line.split_whitespace()
-            .find_map(|word| word.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in {line:?}"))
-    };
-    field("ticks") / field("trips")
+        .find(|line| line.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} line on serial:\n{serial}"));
+    line.split_whitespace()
+        .find_map(|word| word.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// Seconds from sending a key to QEMU until its character shows at the shell's cursor,
+/// for `count` keys (each erased again with backspace before the next).
+fn keystroke_latencies(count: usize) -> Vec<f64> {
+    let mut qemu = Qemu::kernel("nodemo");
+    qemu.wait_for_serial("shell: ready", Duration::from_secs(20));
+    let prompt_row = 4;
+    let column = ferrite_tests::qemu::SHELL_PROMPT.len();
+    let mut latencies = Vec::new();
+    for _ in 0..count {
+        let start = Instant::now();
+        qemu.monitor("sendkey k 5");
+        while qemu.screen().cell(prompt_row, column).character != b'k' {
+            assert!(start.elapsed() < Duration::from_secs(5), "key never echoed");
+        }
+        latencies.push(start.elapsed().as_secs_f64());
+        std::thread::sleep(Duration::from_millis(20));
+        qemu.monitor("sendkey backspace 5");
+        while qemu.screen().cell(prompt_row, column).character == b'k' {
+            assert!(start.elapsed() < Duration::from_secs(10), "backspace never erased");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    latencies
 }
 
 /// Touches one source file and times `make iso` (cargo, link, grub-mkrescue).
