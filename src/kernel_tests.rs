@@ -3,6 +3,7 @@
 //! These check what only the real machine can: the hardware back ends, the CPU state the boot
 //! stub promised, and the clock. Pure logic is covered by host unit tests instead.
 
+use crate::arch::x86::cpu::interrupts_enabled;
 use crate::arch::x86::cpu::{
     breakpoint, cpuid, read_cr0, read_cr4, read_segment_selectors, software_interrupt,
     xmm0_across_clobbering_interrupt,
@@ -17,6 +18,7 @@ use crate::arch::x86::linker_symbols::symbol_table_bytes;
 use crate::arch::x86::multiboot::{
     BootInformationError, MULTIBOOT_LOADER_MAGIC, read_boot_information,
 };
+use crate::arch::x86::pic::irq_of_vector;
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
 use crate::arch::x86::serial::{COM1, SerialPresence};
 use crate::arch::x86::vga_text::VGA_CONSOLE;
@@ -48,6 +50,8 @@ const TESTS: &[KernelTest] = &[
     ("unhandled_vectors_are_counted_and_ignored", unhandled_vectors_are_counted_and_ignored),
     ("sse_state_survives_an_interrupt", sse_state_survives_an_interrupt),
     ("symbol_table_names_this_test", symbol_table_names_this_test),
+    ("timer_interrupts_tick_while_sleeping", timer_interrupts_tick_while_sleeping),
+    ("pic_vectors_sit_above_the_exceptions", pic_vectors_sit_above_the_exceptions),
 ];
 
 /// Runs every test, reports each on serial, and ends QEMU: status 33 if all passed, 35 if not.
@@ -209,4 +213,20 @@ fn symbol_table_names_this_test() -> TestResult {
     let symbol = table.lookup(address).ok_or("own address not in the table")?;
     check(symbol.name.ends_with("symbol_table_names_this_test"), "own address named wrongly")?;
     check(symbol.offset == 0, "function start has a non-zero offset")
+}
+
+fn timer_interrupts_tick_while_sleeping() -> TestResult {
+    check(interrupts_enabled(), "interrupts are off")?;
+    let before = time::timer_ticks();
+    sleep_milliseconds(100);
+    let ticks = time::timer_ticks() - before;
+    // 1000 Hz: about 100 ticks, allowing for a late first and last tick.
+    check((95..=110).contains(&ticks), "100 ms of sleep did not see about 100 timer ticks")
+}
+
+fn pic_vectors_sit_above_the_exceptions() -> TestResult {
+    check(irq_of_vector(31).is_none(), "vector 31 taken as an IRQ")?;
+    check(irq_of_vector(32) == Some(0), "IRQ 0 is not on vector 32")?;
+    check(irq_of_vector(47) == Some(15), "IRQ 15 is not on vector 47")?;
+    check(irq_of_vector(48).is_none(), "vector 48 taken as an IRQ")
 }
