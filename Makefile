@@ -8,8 +8,7 @@ KERNEL_LIBRARY := target/$(TARGET_NAME)/$(PROFILE)/libferrite.a
 KERNEL_ELF     := $(BUILD_DIR)/kernel.elf
 ISO            := $(BUILD_DIR)/ferrite.iso
 ISO_ROOT       := $(BUILD_DIR)/iso
-ASM_OBJECTS    := $(BUILD_DIR)/multiboot_header.o $(BUILD_DIR)/boot.o \
-                  $(BUILD_DIR)/interrupts.o $(BUILD_DIR)/symbols.o
+ASM_OBJECTS    := $(BUILD_DIR)/multiboot_header.o $(BUILD_DIR)/boot.o $(BUILD_DIR)/interrupts.o
 CARGO_RUN      := scripts/cargo.sh
 EMBED_SYMBOLS  := tools/target/release/embed-symbols
 QEMU           ?= qemu-system-i386
@@ -36,6 +35,9 @@ RUN_DISPLAY := -serial stdio
 else
 RUN_DISPLAY := -display curses -serial file:$(BUILD_DIR)/serial.log
 endif
+
+# A recipe that fails (say, embed-symbols) must not leave a half-made target behind.
+.DELETE_ON_ERROR:
 
 .PHONY: all kernel iso run run-kernel debug test test-host test-e2e bench clean setup help \
         fmt clippy check FORCE
@@ -74,10 +76,18 @@ $(KERNEL_LIBRARY): FORCE | setup
 $(EMBED_SYMBOLS): tools/Cargo.toml tools/src/embed_symbols.rs src/diagnostics/symbol_table.rs | setup
 	$(CARGO_RUN) build --release --quiet --manifest-path tools/Cargo.toml
 
-# Link, then write the function-name table into the image (tools/embed-symbols).
-$(KERNEL_ELF): $(ASM_OBJECTS) $(KERNEL_LIBRARY) linker.ld $(EMBED_SYMBOLS)
-	ld -m elf_i386 -n --gc-sections -T linker.ld -o $@ $(ASM_OBJECTS) $(KERNEL_LIBRARY)
-	$(EMBED_SYMBOLS) $@
+LINK := ld -m elf_i386 -n --gc-sections -T linker.ld
+
+# Two links: the first, with an empty name table, gives the functions' addresses and names;
+# tools/embed-symbols writes them as a table; the second link includes it. The table is the
+# last section of the image, so the second link moves no function.
+$(KERNEL_ELF): $(ASM_OBJECTS) $(KERNEL_LIBRARY) linker.ld asm/symbols.asm $(EMBED_SYMBOLS)
+	nasm -f elf32 -Wall -o $(BUILD_DIR)/symbols-empty.o asm/symbols.asm
+	$(LINK) -o $(BUILD_DIR)/kernel-first-link.elf $(ASM_OBJECTS) $(BUILD_DIR)/symbols-empty.o $(KERNEL_LIBRARY)
+	$(EMBED_SYMBOLS) $(BUILD_DIR)/kernel-first-link.elf $(BUILD_DIR)/symbols.bin
+	nasm -f elf32 -Wall -DSYMBOL_TABLE_FILE='"$(BUILD_DIR)/symbols.bin"' -o $(BUILD_DIR)/symbols.o asm/symbols.asm
+	$(LINK) -o $@ $(ASM_OBJECTS) $(BUILD_DIR)/symbols.o $(KERNEL_LIBRARY)
+	$(EMBED_SYMBOLS) --check $@ $(BUILD_DIR)/symbols.bin
 	@grub-file --is-x86-multiboot $@ || (echo "error: $@ has no valid Multiboot header" >&2; exit 1)
 
 iso: $(ISO)

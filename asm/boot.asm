@@ -15,6 +15,7 @@
 ; console exists yet.
 
 global _start
+global boot_stack_guard
 global boot_stack_bottom
 global boot_stack_top
 extern kernel_main
@@ -34,6 +35,8 @@ CR4_OSFXSR              equ 1 << 9     ; CR4.OSFXSR: OS saves SSE state with fxs
 CR4_OSXMMEXCPT          equ 1 << 10    ; CR4.OSXMMEXCPT: SIMD float exceptions raise #XM
 
 section .bss.stack nobits alloc noexec write align=4096
+boot_stack_guard:
+    resb 4096               ; left unmapped once paging is on: an overflow faults here
 boot_stack_bottom:
     resb STACK_SIZE_BYTES
 boot_stack_top:

@@ -1,12 +1,13 @@
-; asm/symbols.asm - room for the kernel's function-name table.
+; asm/symbols.asm - the kernel's function-name table, included from a file.
 ;
-; The area is zero in the linked image; tools/embed-symbols then writes the table (format in
-; src/diagnostics/symbol_table.rs) into it in place, so no address in the kernel moves. The
-; kernel reads it between the linker symbols kernel_symbols_start and kernel_symbols_end.
-
-SYMBOL_TABLE_BYTES equ 12 * 1024
+; The Makefile links the kernel once with an empty table, has tools/embed-symbols write the
+; names of that image's functions to SYMBOL_TABLE_FILE, assembles this file again with it and
+; links a second time. The section is last in the image (linker.ld), so both links place every
+; function at the same address. Format: src/diagnostics/symbol_table.rs.
 
 section .kernel_symbols progbits alloc noexec nowrite align=4
-    times SYMBOL_TABLE_BYTES db 0
+%ifdef SYMBOL_TABLE_FILE
+    incbin SYMBOL_TABLE_FILE
+%endif
 
 section .note.GNU-stack noalloc noexec nowrite progbits

@@ -32,18 +32,27 @@ pub enum FaultScenario {
     Breakpoint,
     /// Unbounded recursion until the kernel stack runs out (#SS, then #DF).
     StackOverflow,
+    /// A read of address 0, which paging leaves unmapped (#PF).
+    Null,
+    /// A write into the kernel's read-only code (#PF, protection violation).
+    WriteText,
+    /// An allocation larger than the heap may grow (the out-of-memory report).
+    OutOfMemory,
     /// A Rust panic.
     Panic,
 }
 
 impl FaultScenario {
     /// Every scenario with its command-line name.
-    pub const ALL: [(&'static str, FaultScenario); 6] = [
+    pub const ALL: [(&'static str, FaultScenario); 9] = [
         ("divide", FaultScenario::Divide),
         ("invalid-opcode", FaultScenario::InvalidOpcode),
         ("general-protection", FaultScenario::GeneralProtection),
         ("breakpoint", FaultScenario::Breakpoint),
         ("stack-overflow", FaultScenario::StackOverflow),
+        ("null", FaultScenario::Null),
+        ("write-text", FaultScenario::WriteText),
+        ("out-of-memory", FaultScenario::OutOfMemory),
         ("panic", FaultScenario::Panic),
     ];
 
@@ -175,7 +184,8 @@ mod tests {
         assert_eq!(parse("fault=panic").0.fault, Some(FaultScenario::Panic));
         let (options, warnings) = parse("fault=melt");
         assert_eq!(options.fault, None);
-        let known = "divide invalid-opcode general-protection breakpoint stack-overflow panic";
+        let known = "divide invalid-opcode general-protection breakpoint stack-overflow null \
+                     write-text out-of-memory panic";
         assert_eq!(warnings, [format!("cmdline: unknown fault 'melt'; known: {known}")]);
         assert_eq!(parse("fault=stack-overflow").0.fault, Some(FaultScenario::StackOverflow));
     }

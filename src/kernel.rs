@@ -5,10 +5,11 @@ use crate::arch::x86::cpu::breakpoint;
 use crate::arch::x86::cpu::enable_interrupts;
 use crate::arch::x86::cpu::halt_forever;
 use crate::arch::x86::interrupts::{BreakpointNotes, set_breakpoint_notes};
-use crate::arch::x86::multiboot::{BootInformation, read_boot_information};
+use crate::arch::x86::multiboot::read_boot_information;
 use crate::arch::x86::serial::{COM1, SerialPresence};
 use crate::arch::x86::vga_text::VGA_CONSOLE;
 use crate::arch::x86::{fault_scenarios, gdt, idt, pic, ps2_keyboard};
+use crate::boot_info::BootInformation;
 use crate::command_line::{BootMode, BootOptions, DemoChoice, parse_command_line};
 use crate::console::{Color, ColorCode};
 use crate::demo::text::write_centered;
@@ -17,7 +18,7 @@ use crate::fatal::{FatalAction, set_fatal_action};
 use crate::shell::{run_shell, wait_for_key_press};
 use crate::time::Instant;
 use crate::time::SystemClock;
-use crate::{log, print, print_colored, println, time};
+use crate::{log, memory, print, print_colored, println, time};
 use spin::Mutex;
 
 /// Iterations of the busy loop the timer-interrupt benchmark runs twice.
@@ -68,9 +69,7 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
         console.surface_mut().enable_cursor();
         console.clear();
     }
-    // SAFETY: `magic` and `info_address` are EAX and EBX as the loader left them, and paging is
-    // off, so a genuine Multiboot structure is readable where it says.
-    let boot_information = match unsafe { read_boot_information(magic, info_address) } {
+    let boot_information = match read_boot_information(magic, info_address) {
         Ok(information) => information,
         Err(error) => {
             print_colored!(ERROR_COLOR, "boot: {error}\n");
@@ -78,19 +77,22 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
         }
     };
     print_greeting(&boot_information);
+    for warning in boot_information.warnings() {
+        print_colored!(WARNING_COLOR, "boot information: {warning}\n");
+    }
     if serial == SerialPresence::Absent {
         print_colored!(WARNING_COLOR, "serial: no UART at COM1; output is on screen only\n");
     }
 
-    let command_line = boot_information
-        .command_line
-        .map(|bytes| core::str::from_utf8(bytes).unwrap_or("<command line is not UTF-8>"))
-        .unwrap_or("");
+    let command_line = boot_information.command_line;
     log!("cmdline: '{command_line}'");
     let options: BootOptions = parse_command_line(command_line, |warning| {
         print_colored!(WARNING_COLOR, "{warning}\n");
     });
 
+    if let Err(error) = memory::setup::initialize(&boot_information) {
+        print_colored!(ERROR_COLOR, "memory: {error}\n");
+    }
     let clock_hz = time::calibrate();
     log!("clock: time-stamp counter runs at {} kHz", clock_hz / 1000);
     start_interrupts();
@@ -191,10 +193,7 @@ fn print_greeting(boot_information: &BootInformation) {
     print_colored!(banner, "{:^80}\n", "Ferrite 0.1 - a Rust kernel for 32-bit x86");
     print_colored!(ColorCode::new(Color::LightGreen, Color::Black), "Hello from Rust!");
     print!(" Booted by ");
-    let loader = boot_information
-        .loader_name
-        .and_then(|name| core::str::from_utf8(name).ok())
-        .unwrap_or("a Multiboot loader");
+    let loader = boot_information.loader_name.unwrap_or("a Multiboot loader");
     print_colored!(ColorCode::new(Color::Yellow, Color::Black), "{loader}");
     println!(".");
     print!("32-bit protected mode, ");

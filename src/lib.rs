@@ -2,6 +2,9 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+extern crate alloc;
+
+pub mod boot_info;
 pub mod calendar;
 pub mod command_line;
 pub mod console;
@@ -10,6 +13,7 @@ pub mod demo;
 pub mod descriptors;
 pub mod diagnostics;
 pub mod keyboard;
+pub mod memory;
 pub mod memory_map;
 pub mod shell;
 pub mod spsc_queue;

@@ -7,6 +7,37 @@ use core::panic::PanicInfo;
 use crate::arch::x86::cpu::read_frame_pointer;
 use crate::diagnostics::report::{ReportWriter, Style};
 use crate::fatal::{FatalOutput, PANIC_PALETTE, stop, write_panic_backtrace};
+use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures, last_failed_request};
+use crate::memory::setup::FRAMES;
+
+/// Explains an allocation failure: the request, and what the heap and frames had left.
+fn write_out_of_memory(output: &mut FatalOutput, size: usize, align: usize) {
+    output.set_style(Style::Emphasis);
+    let _ = writeln!(
+        output,
+        " out of memory: a request for {size} bytes (alignment {align}) could not be met"
+    );
+    output.set_style(Style::Normal);
+    if let Some(heap) = heap_figures() {
+        let _ = writeln!(
+            output,
+            "   heap: {} bytes in {} blocks, {} claimed, {} free; limit {} bytes",
+            heap.allocated_bytes,
+            heap.allocation_count,
+            heap.claimed_bytes,
+            heap.available_bytes,
+            HEAP_LIMIT_BYTES
+        );
+    }
+    if let Some(frames) = FRAMES.try_lock() {
+        let _ = writeln!(
+            output,
+            "   frames: {} of {} free (4 KiB each)",
+            frames.free_frames(),
+            frames.managed_frames()
+        );
+    }
+}
 
 #[panic_handler]
 fn panic(info: &PanicInfo) -> ! {
@@ -22,6 +53,9 @@ fn panic(info: &PanicInfo) -> ! {
     }
     output.set_style(Style::Normal);
     let _ = writeln!(output);
+    if let Some((size, align)) = last_failed_request() {
+        write_out_of_memory(&mut output, size, align);
+    }
     write_panic_backtrace(&mut output, frame_pointer);
     output.set_style(Style::Heading);
     let _ = write!(output, " System halted. ");

@@ -250,7 +250,8 @@ mod tests {
         assert_eq!(message("uptime now"), "uptime: takes no arguments");
         assert_eq!(
             message("fault melt"),
-            "fault: unknown kind 'melt'; known: divide invalid-opcode general-protection breakpoint stack-overflow panic"
+            "fault: unknown kind 'melt'; known: divide invalid-opcode general-protection breakpoint \
+             stack-overflow null write-text out-of-memory panic"
         );
         assert_eq!(message("fault"), "fault: missing argument; usage: fault <kind>");
     }

@@ -6,14 +6,16 @@ use core::fmt::Write;
 use super::command::{COLOR_NAMES, COMMANDS, Command, parse_command};
 use super::line_editor::{EditAction, LineEditor};
 use crate::arch::x86::cpu::{cpuid, halt_forever, wait_for_interrupt};
-use crate::arch::x86::multiboot::BootInformation;
 use crate::arch::x86::ps2_keyboard::SCANCODES;
 use crate::arch::x86::serial::COM1;
 use crate::arch::x86::vga_text::VGA_CONSOLE;
 use crate::arch::x86::{fault_scenarios, power, rtc};
+use crate::boot_info::BootInformation;
 use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
 use crate::cpu_features::{LEAF_1_ECX, LEAF_1_EDX, set_features, vendor_bytes};
 use crate::keyboard::{Key, KeyDecoder};
+use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures};
+use crate::memory::setup::FRAMES;
 use crate::memory_map::{memory_map_entries, usable_bytes_below_4_gib};
 use crate::time::{SystemClock, uptime_microseconds};
 use crate::{demo, log, print, print_colored, println};
@@ -224,7 +226,7 @@ fn cpu() {
 }
 
 fn memory(boot_information: &BootInformation) {
-    let Some(map) = boot_information.memory_map else {
+    let Some(map) = boot_information.raw_memory_map else {
         print_colored!(ERROR_COLOR, "mem: the loader gave no memory map\n");
         return;
     };
@@ -246,6 +248,22 @@ fn memory(boot_information: &BootInformation) {
     }
     let usable = usable_bytes_below_4_gib(map);
     println!("usable memory: {} KiB ({} MiB)", usable / 1024, usable / (1024 * 1024));
+    {
+        let frames = FRAMES.lock();
+        let (free, managed) = (frames.free_frames(), frames.managed_frames());
+        drop(frames);
+        println!("frames: {} used, {} free of {} (4 KiB each)", managed - free, free, managed);
+    }
+    if let Some(heap) = heap_figures() {
+        println!(
+            "heap: {} bytes used in {} blocks, {} free of {} mapped (limit {} MiB)",
+            heap.allocated_bytes,
+            heap.allocation_count,
+            heap.available_bytes,
+            heap.claimed_bytes,
+            HEAP_LIMIT_BYTES / (1024 * 1024)
+        );
+    }
 }
 
 /// Empties the scancode queue; true if it held a key press. Set 1 make codes are below 0x80;

@@ -10,13 +10,13 @@ use ferrite_tests::{Qemu, Screen, VgaColor::*};
 const FAULT_TIMEOUT: Duration = Duration::from_secs(20);
 const SCENARIOS: &str = "ferrite::arch::x86::fault_scenarios::";
 
-/// Address of a symbol in the kernel ELF, from binutils' nm.
+/// Address of a symbol in the kernel ELF, by its demangled name, from binutils' `nm -C`.
 fn symbol_address(name: &str) -> u32 {
-    let output = Command::new("nm").arg(kernel_path()).output().expect("binutils' nm");
+    let output = Command::new("nm").arg("-C").arg(kernel_path()).output().expect("binutils' nm");
     let listing = String::from_utf8(output.stdout).unwrap();
     let line = listing
         .lines()
-        .find(|line| line.split_whitespace().nth(2) == Some(name))
+        .find(|line| line.splitn(3, ' ').nth(2) == Some(name))
         .unwrap_or_else(|| panic!("{name} not in the kernel's symbols"));
     u32::from_str_radix(line.split_whitespace().next().unwrap(), 16).unwrap()
 }
@@ -95,30 +95,64 @@ fn a_bad_selector_shows_general_protection_with_the_decoded_error_code() {
 }
 
 #[test]
-fn unbounded_recursion_shows_a_stack_overflow_not_a_triple_fault() {
-    let mut qemu = Qemu::kernel("nodemo fault=stack-overflow");
-    let serial = qemu.wait_for_serial("System halted.", FAULT_TIMEOUT);
-    drop(qemu);
-    // Real CPUs stop it with the stack segment's limit (#SS, then #DF); QEMU's TCG ignores
-    // segment limits and the stack guard's watchpoint (#DB) catches it.
-    let heading = if serial.contains("#DF Double Fault (vector 8)") {
-        "#DF Double Fault (vector 8)"
-    } else {
-        "#DB Debug (vector 1)"
-    };
-    let (screen, _) = boot_fault("stack-overflow", heading);
+fn unbounded_recursion_hits_the_guard_page_and_shows_a_double_fault() {
+    // The push into the unmapped guard page below the stack faults (#PF, or #SS from the stack
+    // segment's limit on real CPUs); that fault cannot be delivered on the exhausted stack, so
+    // the CPU raises #DF, whose task gate brings its own stack.
+    let (screen, _) = boot_fault("stack-overflow", "#DF Double Fault (vector 8)");
     let (row, _) =
         screen.find("kernel stack overflow: ESP 0x").unwrap_or_else(|| panic!("{screen}"));
     assert_eq!(screen.cell(row, 0).foreground, Yellow);
-    let esp = register(&screen, "ESP");
-    let bottom = symbol_address("boot_stack_bottom");
+    let guard = symbol_address("boot_stack_guard");
+    let cr2 = register(&screen, "CR2");
     assert!(
-        esp >= bottom && esp < bottom + 512,
-        "ESP {esp:#x} not at the stack bottom {bottom:#x}"
+        (guard..guard + 4096).contains(&cr2),
+        "CR2 {cr2:#x} is not in the guard page {guard:#x}"
     );
+    let esp = register(&screen, "ESP");
+    assert!(esp < guard + 4096 + 512, "ESP {esp:#x} not at the stack bottom");
     for frame in 0..12 {
         assert_frame(&screen, frame, &format!("{SCENARIOS}recurse_forever+0x"));
     }
+}
+
+#[test]
+fn reading_address_zero_is_a_page_fault_not_a_silent_zero() {
+    let (screen, _) = boot_fault("null", "#PF Page Fault (vector 14)");
+    screen.assert_text_at(1, 0, "error code 0x00000000", White, Blue);
+    let detail = ": kernel read, page not present at address 0x00000000";
+    screen.assert_text_at(1, 21, detail, Yellow, Blue);
+    assert_eq!(register(&screen, "CR2"), 0);
+    assert_frame(&screen, 0, &format!("{SCENARIOS}read_null+0x"));
+}
+
+#[test]
+fn writing_into_the_kernels_code_is_a_protection_fault() {
+    let (screen, _) = boot_fault("write-text", "#PF Page Fault (vector 14)");
+    let address = symbol_address("ferrite::arch::x86::fault_scenarios::write_text");
+    let detail = format!(": kernel write, protection violation at address {address:#010x}");
+    screen.assert_text_at(1, 0, "error code 0x00000003", White, Blue);
+    screen.assert_text_at(1, 21, &detail, Yellow, Blue);
+    assert_eq!(register(&screen, "CR2"), address);
+    assert_frame(&screen, 0, &format!("{SCENARIOS}write_text+0x"));
+}
+
+#[test]
+fn an_impossible_allocation_prints_an_out_of_memory_report() {
+    let mut qemu = Qemu::kernel("nodemo fault=out-of-memory");
+    let serial = qemu.wait_for_serial("System halted.", FAULT_TIMEOUT);
+    let screen = qemu.screen();
+    let request = "out of memory: a request for 67108865 bytes (alignment 1) could not be met";
+    let (row, column) = screen.find(request).unwrap_or_else(|| panic!("{screen}"));
+    screen.assert_text_at(row, column, request, Yellow, Red);
+    let heap = screen.row_text(row + 1);
+    assert!(
+        heap.trim_start().starts_with("heap: ") && heap.contains("limit 67108864 bytes"),
+        "{heap:?}"
+    );
+    assert!(screen.row_text(row + 2).trim_start().starts_with("frames: "), "{screen}");
+    assert!(serial.contains("KERNEL PANIC memory allocation of 67108865 bytes failed"), "{serial}");
+    assert!(qemu.is_running());
 }
 
 #[test]

@@ -1,9 +1,11 @@
-//! `embed-symbols KERNEL.elf`: writes the kernel's function names into its `.kernel_symbols`
-//! section, in place, so backtraces can name functions without any loader's help.
+//! The kernel's function-name table, made at build time so backtraces can name functions
+//! without any loader's help.
 //!
-//! Reads the ELF32 symbol table, keeps functions in `.text` (and the boot stub's labels),
-//! demangles Rust names, encodes them in the format of src/diagnostics/symbol_table.rs, and
-//! overwrites the reserved, zero-filled section. No address in the kernel moves.
+//! `embed-symbols FIRST.elf TABLE.bin` reads the ELF32 symbol table of the first link, keeps
+//! functions in `.text` (and the boot stub's labels), demangles Rust names and writes them in
+//! the format of src/diagnostics/symbol_table.rs. The Makefile then links again with the table.
+//! `embed-symbols --check FINAL.elf TABLE.bin` confirms the second link moved no function and
+//! carries exactly that table in `.kernel_symbols`.
 
 use std::process::ExitCode;
 
@@ -19,20 +21,51 @@ const SYMBOL_TYPE_FUNCTION: u8 = 2;
 const SKIPPED_LABEL_PREFIX: &str = "interrupt_stub_";
 
 fn main() -> ExitCode {
-    let Some(path) = std::env::args().nth(1) else {
-        eprintln!("usage: embed-symbols KERNEL.elf");
-        return ExitCode::FAILURE;
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let result = match arguments.as_slice() {
+        [first_link, table] => write_table(first_link, table),
+        [flag, final_link, table] if flag == "--check" => check_table(final_link, table),
+        _ => Err(
+            "usage: embed-symbols FIRST.elf TABLE.bin | embed-symbols --check FINAL.elf TABLE.bin"
+                .into(),
+        ),
     };
-    match embed(&path) {
+    match result {
         Ok(summary) => {
             println!("embed-symbols: {summary}");
             ExitCode::SUCCESS
         }
         Err(message) => {
-            eprintln!("embed-symbols: {path}: {message}");
+            eprintln!("embed-symbols: {message}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn write_table(elf_path: &str, table_path: &str) -> Result<String, String> {
+    let elf = std::fs::read(elf_path).map_err(|error| format!("{elf_path}: {error}"))?;
+    let (table, count) =
+        function_table(&elf).map_err(|message| format!("{elf_path}: {message}"))?;
+    std::fs::write(table_path, &table).map_err(|error| format!("{table_path}: {error}"))?;
+    Ok(format!("{count} functions, {} bytes", table.len()))
+}
+
+fn check_table(elf_path: &str, table_path: &str) -> Result<String, String> {
+    let elf = std::fs::read(elf_path).map_err(|error| format!("{elf_path}: {error}"))?;
+    let expected = std::fs::read(table_path).map_err(|error| format!("{table_path}: {error}"))?;
+    let (table, count) =
+        function_table(&elf).map_err(|message| format!("{elf_path}: {message}"))?;
+    if table != expected {
+        return Err(format!(
+            "{elf_path}: functions moved between the two links; the table would be wrong"
+        ));
+    }
+    let embedded =
+        section_bytes(&elf, SECTION_NAME).map_err(|message| format!("{elf_path}: {message}"))?;
+    if embedded != expected.as_slice() {
+        return Err(format!("{elf_path}: {SECTION_NAME} does not hold the table"));
+    }
+    Ok(format!("{count} function names embedded, checked"))
 }
 
 struct Section {
@@ -59,41 +92,60 @@ fn c_string(bytes: &[u8], offset: usize) -> Result<&str, String> {
     std::str::from_utf8(&tail[..end]).map_err(|_| "string is not UTF-8".to_string())
 }
 
-fn embed(path: &str) -> Result<String, String> {
-    let mut elf = std::fs::read(path).map_err(|error| error.to_string())?;
+/// The sections of an ELF32 little-endian file, and the file offset of its section names.
+fn sections(elf: &[u8]) -> Result<(Vec<Section>, usize), String> {
     // ELF header (System V ABI, ELF32): class 1 = 32-bit, data 1 = little-endian.
     if elf.get(..6) != Some(b"\x7fELF\x01\x01") {
         return Err("not a little-endian ELF32 file".into());
     }
-    let section_table = read_u32(&elf, 32)? as usize;
-    let section_entry_size = read_u16(&elf, 46)? as usize;
-    let section_count = read_u16(&elf, 48)? as usize;
-    let names_index = read_u16(&elf, 50)? as usize;
+    let section_table = read_u32(elf, 32)? as usize;
+    let section_entry_size = read_u16(elf, 46)? as usize;
+    let section_count = read_u16(elf, 48)? as usize;
+    let names_index = read_u16(elf, 50)? as usize;
     let sections: Vec<Section> = (0..section_count)
         .map(|index| {
             let base = section_table + index * section_entry_size;
             Ok(Section {
-                name_offset: read_u32(&elf, base)?,
-                kind: read_u32(&elf, base + 4)?,
-                file_offset: read_u32(&elf, base + 16)?,
-                size: read_u32(&elf, base + 20)?,
-                link: read_u32(&elf, base + 24)?,
+                name_offset: read_u32(elf, base)?,
+                kind: read_u32(elf, base + 4)?,
+                file_offset: read_u32(elf, base + 16)?,
+                size: read_u32(elf, base + 20)?,
+                link: read_u32(elf, base + 24)?,
             })
         })
         .collect::<Result<_, String>>()?;
-    let section_names =
-        sections.get(names_index).ok_or("no section name table")?.file_offset as usize;
-    let name_of = |section: &Section| c_string(&elf, section_names + section.name_offset as usize);
-    let find = |wanted: &str| -> Result<usize, String> {
-        for (index, section) in sections.iter().enumerate() {
-            if name_of(section)? == wanted {
-                return Ok(index);
-            }
+    let names = sections.get(names_index).ok_or("no section name table")?.file_offset as usize;
+    Ok((sections, names))
+}
+
+/// The index of the section called `wanted`.
+fn find_section(
+    elf: &[u8],
+    sections: &[Section],
+    names: usize,
+    wanted: &str,
+) -> Result<usize, String> {
+    for (index, section) in sections.iter().enumerate() {
+        if c_string(elf, names + section.name_offset as usize)? == wanted {
+            return Ok(index);
         }
-        Err(format!("no {wanted} section"))
-    };
-    let text_index = find(".text")?;
-    let target_index = find(SECTION_NAME)?;
+    }
+    Err(format!("no {wanted} section"))
+}
+
+/// The file contents of the section called `wanted`.
+fn section_bytes<'a>(elf: &'a [u8], wanted: &str) -> Result<&'a [u8], String> {
+    let (sections, names) = sections(elf)?;
+    let section = &sections[find_section(elf, &sections, names, wanted)?];
+    let start = section.file_offset as usize;
+    elf.get(start..start + section.size as usize)
+        .ok_or_else(|| format!("{wanted} lies outside the file"))
+}
+
+/// The encoded function-name table of `elf`, and how many functions it names.
+fn function_table(elf: &[u8]) -> Result<(Vec<u8>, usize), String> {
+    let (sections, names) = sections(elf)?;
+    let text_index = find_section(elf, &sections, names, ".text")?;
     const SECTION_TYPE_SYMBOL_TABLE: u32 = 2;
     let symbol_table = sections
         .iter()
@@ -103,18 +155,18 @@ fn embed(path: &str) -> Result<String, String> {
 
     // Each ELF32 symbol: name, value, size (u32 each), info, other (u8), section index (u16).
     const SYMBOL_BYTES: usize = 16;
-    let mut names: Vec<(u32, u32, String)> = Vec::new();
+    let mut functions: Vec<(u32, u32, String)> = Vec::new();
     let start = symbol_table.file_offset as usize;
     for offset in (start..start + symbol_table.size as usize).step_by(SYMBOL_BYTES) {
         let symbol_type = elf.get(offset + 12).ok_or("truncated symbol")? & 0xf;
-        let section = read_u16(&elf, offset + 14)? as usize;
+        let section = read_u16(elf, offset + 14)? as usize;
         if section != text_index
             || !matches!(symbol_type, SYMBOL_TYPE_FUNCTION | SYMBOL_TYPE_NOTYPE)
         {
             continue;
         }
         let raw_name =
-            c_string(&elf, string_table.file_offset as usize + read_u32(&elf, offset)? as usize)?;
+            c_string(elf, string_table.file_offset as usize + read_u32(elf, offset)? as usize)?;
         if raw_name.is_empty()
             || raw_name.contains('.')
             || raw_name.starts_with(SKIPPED_LABEL_PREFIX)
@@ -122,26 +174,11 @@ fn embed(path: &str) -> Result<String, String> {
             continue;
         }
         let name = format!("{:#}", rustc_demangle::demangle(raw_name));
-        names.push((read_u32(&elf, offset + 4)?, read_u32(&elf, offset + 8)?, name));
+        functions.push((read_u32(elf, offset + 4)?, read_u32(elf, offset + 8)?, name));
     }
-    names.sort();
-    names.dedup_by_key(|(address, _, _)| *address);
-
+    functions.sort();
+    functions.dedup_by_key(|(address, _, _)| *address);
     let entries: Vec<(u32, u32, &str)> =
-        names.iter().map(|(address, size, name)| (*address, *size, name.as_str())).collect();
-    let table = symbol_table::encode(&entries);
-    let target = &sections[target_index];
-    if table.len() > target.size as usize {
-        return Err(format!(
-            "{} functions need {} bytes but {SECTION_NAME} has {}: raise SYMBOL_TABLE_BYTES in asm/symbols.asm",
-            entries.len(),
-            table.len(),
-            target.size
-        ));
-    }
-    let destination = target.file_offset as usize;
-    elf[destination..destination + table.len()].copy_from_slice(&table);
-    elf[destination + table.len()..destination + target.size as usize].fill(0);
-    std::fs::write(path, &elf).map_err(|error| error.to_string())?;
-    Ok(format!("{} functions, {} of {} bytes", entries.len(), table.len(), target.size))
+        functions.iter().map(|(address, size, name)| (*address, *size, name.as_str())).collect();
+    Ok((symbol_table::encode(&entries), entries.len()))
 }

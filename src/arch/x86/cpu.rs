@@ -255,3 +255,9 @@ pub fn io_wait() {
     // SAFETY: port 0x80 is unused after the BIOS; writing to it has no effect.
     unsafe { super::port::Port::<u8>::new(0x80).write(0) };
 }
+
+/// Turns all four debug-register breakpoints off (DR7 = 0).
+pub fn clear_watchpoints() {
+    // SAFETY: disarming breakpoints has no other effect.
+    unsafe { asm!("mov dr7, {:e}", in(reg) 0u32, options(nomem, nostack, preserves_flags)) };
+}

@@ -17,8 +17,35 @@ pub fn provoke(scenario: FaultScenario) {
         FaultScenario::StackOverflow => {
             black_box(recurse_forever(0));
         }
+        FaultScenario::Null => read_null(),
+        FaultScenario::WriteText => write_text(),
+        FaultScenario::OutOfMemory => exhaust_heap(),
         FaultScenario::Panic => panic!("fault=panic asked for a panic"),
     }
+}
+
+/// Reads address 0, whose page paging leaves unmapped: #PF, "kernel read, page not present".
+#[inline(never)]
+fn read_null() {
+    // SAFETY: the read faults; the fatal handler never returns here.
+    unsafe { asm!("mov {0:e}, [0]", out(reg) _, options(nostack, readonly)) };
+}
+
+/// Writes over the first instruction of this very function, in the read-only code pages: #PF,
+/// "kernel write, protection violation" (CR0.WP makes the kernel obey read-only pages).
+#[inline(never)]
+fn write_text() {
+    let target = write_text as *const () as u32;
+    // SAFETY: the write faults before changing anything; the fatal handler never returns.
+    unsafe { asm!("mov byte ptr [{0:e}], 0xcc", in(reg) target, options(nostack)) };
+}
+
+/// Asks for more memory than the heap may ever have; ends in the out-of-memory panic.
+#[inline(never)]
+fn exhaust_heap() {
+    let too_much = crate::memory::heap::HEAP_LIMIT_BYTES as usize + 1;
+    let buffer: alloc::vec::Vec<u8> = alloc::vec::Vec::with_capacity(black_box(too_much));
+    black_box(buffer);
 }
 
 /// `div` by a zero register: #DE (vector 0). Rust's `/` would panic before dividing.

@@ -75,8 +75,24 @@ struct CpuTables {
     gdt: [u64; GDT_ENTRIES],
     main_tss: TaskStateSegment,
     double_fault_tss: TaskStateSegment,
-    double_fault_stack: [u8; DOUBLE_FAULT_STACK_BYTES],
 }
+
+/// The double-fault task's stack with a guard page below it, which paging leaves unmapped.
+#[repr(C, align(4096))]
+struct GuardedStack {
+    guard: [u8; 4096],
+    stack: [u8; DOUBLE_FAULT_STACK_BYTES],
+}
+
+struct GuardedStackCell(UnsafeCell<GuardedStack>);
+
+// SAFETY: only the double-fault task runs on this stack; nothing else touches it.
+unsafe impl Sync for GuardedStackCell {}
+
+static DOUBLE_FAULT_STACK: GuardedStackCell = GuardedStackCell(UnsafeCell::new(GuardedStack {
+    guard: [0; 4096],
+    stack: [0; DOUBLE_FAULT_STACK_BYTES],
+}));
 
 struct CpuTablesCell(UnsafeCell<CpuTables>);
 
@@ -142,7 +158,6 @@ static CPU_TABLES: CpuTablesCell = CpuTablesCell(UnsafeCell::new(CpuTables {
         ldt_selector: 0,
         trap_and_io_map: 0,
     },
-    double_fault_stack: [0; DOUBLE_FAULT_STACK_BYTES],
 }));
 
 unsafe extern "C" {
@@ -166,8 +181,7 @@ pub fn load() {
     unsafe {
         let main_tss = &raw mut (*tables).main_tss;
         let double_fault_tss = &raw mut (*tables).double_fault_tss;
-        let stack_top =
-            (&raw mut (*tables).double_fault_stack) as u32 + DOUBLE_FAULT_STACK_BYTES as u32;
+        let (_, stack_top) = double_fault_stack_bounds();
         (*main_tss).trap_and_io_map = TSS_BYTES << 16; // no I/O permission bitmap
         (*double_fault_tss).eip = double_fault_task_entry as *const () as u32;
         (*double_fault_tss).eflags = EFLAGS_RESERVED; // interrupts stay off
@@ -262,6 +276,18 @@ pub fn interrupted_task_state() -> TaskStateSegment {
 /// The double-fault task's stack as (lowest address, one past the highest).
 pub fn double_fault_stack_bounds() -> (u32, u32) {
     // SAFETY: computing a field address reads no memory.
-    let start = unsafe { &raw const (*CPU_TABLES.0.get()).double_fault_stack } as u32;
+    let start = unsafe { &raw const (*DOUBLE_FAULT_STACK.0.get()).stack } as u32;
     (start, start + DOUBLE_FAULT_STACK_BYTES as u32)
+}
+
+/// The unmapped page below the double-fault task's stack.
+pub fn double_fault_stack_guard_page() -> u32 {
+    DOUBLE_FAULT_STACK.0.get() as u32
+}
+
+/// Gives the double-fault task the kernel's page directory: a task switch loads CR3 from
+/// the new task's TSS, so it must be set before paging is turned on.
+pub fn set_double_fault_page_directory(page_directory: u32) {
+    // SAFETY: a plain store into the TSS, made before any task switch can read it.
+    unsafe { (*CPU_TABLES.0.get()).double_fault_tss.cr3 = page_directory };
 }

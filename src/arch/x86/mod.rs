@@ -7,6 +7,7 @@ pub mod idt;
 pub mod interrupts;
 pub mod linker_symbols;
 pub mod multiboot;
+pub mod paging;
 pub mod pic;
 pub mod pit;
 pub mod port;

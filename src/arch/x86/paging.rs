@@ -1,0 +1,165 @@
+//! 32-bit paging (Intel SDM Vol. 3A §4.3): one page directory, 4 KiB pages with per-section
+//! permissions for the first 4 MiB (where the kernel lives), 4 MiB pages identity-mapping the
+//! rest of RAM, and 4 KiB pages mapped on demand for the heap.
+
+use core::arch::asm;
+use core::cell::UnsafeCell;
+
+use super::cpu::{cpuid, read_cr0, read_cr4};
+use super::gdt::{double_fault_stack_guard_page, set_double_fault_page_directory};
+use super::linker_symbols::{boot_stack_guard_page, kernel_image};
+use crate::memory::frame_allocator::Frame;
+use crate::memory::page_table::{
+    ENTRIES_PER_TABLE, LARGE_PAGE_BYTES, PAGE_BYTES, PRESENT, PageTableEntry, WRITABLE,
+    directory_index, table_index,
+};
+
+const CR0_WRITE_PROTECT: u32 = 1 << 16; // the kernel, too, faults on writes to read-only pages
+const CR0_PAGING: u32 = 1 << 31;
+const CR4_PAGE_SIZE_EXTENSIONS: u32 = 1 << 4; // 4 MiB pages
+const CPUID_EDX_PSE: u32 = 1 << 3;
+
+#[repr(C, align(4096))]
+struct PageTable([PageTableEntry; ENTRIES_PER_TABLE]);
+
+struct PageTableCell(UnsafeCell<PageTable>);
+
+// SAFETY: changed only by `enable_paging` (once, interrupts off) and `map_page`, whose callers
+// hold the heap's lock; the CPU reads them.
+unsafe impl Sync for PageTableCell {}
+
+static PAGE_DIRECTORY: PageTableCell =
+    PageTableCell(UnsafeCell::new(PageTable([PageTableEntry(0); ENTRIES_PER_TABLE])));
+/// Maps the first 4 MiB page by page.
+static LOW_PAGE_TABLE: PageTableCell =
+    PageTableCell(UnsafeCell::new(PageTable([PageTableEntry(0); ENTRIES_PER_TABLE])));
+
+/// Why paging could not be turned on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagingError {
+    /// The CPU has no 4 MiB pages (CPUID PSE); every SSE2 CPU has them.
+    NoLargePages,
+}
+
+/// The permissions a page in the first 4 MiB gets: none for the null page and the guard pages,
+/// read-only for code and constants, read-write for everything else.
+fn low_page_entry(address: u32) -> PageTableEntry {
+    let image = kernel_image();
+    let inside = |(start, end): (u32, u32)| (start..end).contains(&address);
+    if address == 0
+        || address == boot_stack_guard_page()
+        || address == double_fault_stack_guard_page()
+    {
+        PageTableEntry::NOT_PRESENT
+    } else if inside(image.code) || inside(image.constants) || inside(image.symbols) {
+        PageTableEntry::new(address, PRESENT)
+    } else {
+        PageTableEntry::new(address, PRESENT | WRITABLE)
+    }
+}
+
+/// Builds the page tables, identity-mapping physical memory up to `identity_end`, and turns
+/// paging on with write protection. Runs once, with interrupts off.
+pub fn enable_paging(identity_end: u32) -> Result<(), PagingError> {
+    if cpuid(1, 0).edx & CPUID_EDX_PSE == 0 {
+        return Err(PagingError::NoLargePages);
+    }
+    let directory = PAGE_DIRECTORY.0.get();
+    let low_table = LOW_PAGE_TABLE.0.get();
+    // SAFETY: nothing else uses the tables yet; paging is still off, so writing them changes
+    // nothing until CR3 and CR0 are set below.
+    unsafe {
+        for (index, entry) in (*low_table).0.iter_mut().enumerate() {
+            *entry = low_page_entry(index as u32 * PAGE_BYTES);
+        }
+        (*directory).0[0] = PageTableEntry::new(low_table as u32, PRESENT | WRITABLE);
+        let large_pages = identity_end.div_ceil(LARGE_PAGE_BYTES) as usize;
+        for index in 1..large_pages.min(ENTRIES_PER_TABLE) {
+            (*directory).0[index] =
+                PageTableEntry::large(index as u32 * LARGE_PAGE_BYTES, PRESENT | WRITABLE);
+        }
+        set_double_fault_page_directory(directory as u32);
+        asm!("mov cr4, {:e}", in(reg) read_cr4() | CR4_PAGE_SIZE_EXTENSIONS, options(nostack));
+        asm!("mov cr3, {:e}", in(reg) directory as u32, options(nostack));
+        asm!("mov cr0, {:e}", in(reg) read_cr0() | CR0_PAGING | CR0_WRITE_PROTECT, options(nostack));
+    }
+    Ok(())
+}
+
+/// Why a page could not be mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapError {
+    /// No frame was left for a new page table.
+    NoFrameForTable,
+    /// The address is already mapped (identity map or an earlier mapping).
+    AlreadyMapped,
+}
+
+/// Maps the 4 KiB page at `virtual_address` to `frame`, read-write, taking a frame from
+/// `allocate_table` if a new page table is needed.
+///
+/// # Safety
+/// `virtual_address` must not be in use by anything else, and the caller must serialise
+/// calls (the heap calls it under its lock). New page tables come from identity-mapped frames.
+pub unsafe fn map_page(
+    virtual_address: u32,
+    frame: Frame,
+    allocate_table: &mut dyn FnMut() -> Option<Frame>,
+) -> Result<(), MapError> {
+    let directory = PAGE_DIRECTORY.0.get();
+    // SAFETY: the caller serialises access; page-table frames are identity-mapped RAM.
+    unsafe {
+        let directory_entry = &mut (*directory).0[directory_index(virtual_address)];
+        if directory_entry.is_large() {
+            return Err(MapError::AlreadyMapped);
+        }
+        if !directory_entry.is_present() {
+            let table_frame = allocate_table().ok_or(MapError::NoFrameForTable)?;
+            core::ptr::write_bytes(table_frame.0 as usize as *mut u8, 0, PAGE_BYTES as usize);
+            *directory_entry = PageTableEntry::new(table_frame.0, PRESENT | WRITABLE);
+        }
+        let table = directory_entry.address() as usize as *mut PageTable;
+        let entry = &mut (*table).0[table_index(virtual_address)];
+        if entry.is_present() {
+            return Err(MapError::AlreadyMapped);
+        }
+        *entry = PageTableEntry::new(frame.0, PRESENT | WRITABLE);
+        asm!("invlpg [{}]", in(reg) virtual_address, options(nostack, preserves_flags));
+    }
+    Ok(())
+}
+
+/// The entry that maps `virtual_address` (a page table entry, or a 4 MiB directory entry).
+pub fn translate(virtual_address: u32) -> PageTableEntry {
+    // SAFETY: reading the tables; present page tables are identity-mapped.
+    unsafe {
+        let directory_entry = (*PAGE_DIRECTORY.0.get()).0[directory_index(virtual_address)];
+        if !directory_entry.is_present() || directory_entry.is_large() {
+            return directory_entry;
+        }
+        let table = directory_entry.address() as usize as *const PageTable;
+        (*table).0[table_index(virtual_address)]
+    }
+}
+
+/// Whether paging is on (CR0.PG).
+pub fn paging_enabled() -> bool {
+    read_cr0() & CR0_PAGING != 0
+}
+
+/// Removes the mapping of the 4 KiB page at `virtual_address` (its page table stays).
+///
+/// # Safety
+/// Nothing may use the page afterwards; calls must be serialised as for `map_page`.
+pub unsafe fn unmap_page(virtual_address: u32) {
+    // SAFETY: as for `map_page`.
+    unsafe {
+        let directory_entry = (*PAGE_DIRECTORY.0.get()).0[directory_index(virtual_address)];
+        if !directory_entry.is_present() || directory_entry.is_large() {
+            return;
+        }
+        let table = directory_entry.address() as usize as *mut PageTable;
+        (*table).0[table_index(virtual_address)] = PageTableEntry::NOT_PRESENT;
+        asm!("invlpg [{}]", in(reg) virtual_address, options(nostack, preserves_flags));
+    }
+}

@@ -1,0 +1,672 @@
+//! The Multiboot 1 information structure (Multiboot 1 §3.3), parsed and validated.
+//!
+//! The loader's structure points at more structures anywhere in memory. Every read goes
+//! through `PhysicalMemory`, which refuses addresses that cannot be read safely, so a corrupt
+//! structure yields warnings and fallbacks, never a fault. Host tests feed it random bytes.
+
+use core::fmt;
+
+use crate::memory_map::{MemoryMapError, memory_map_entries};
+
+/// Read access to physical memory, refusing ranges that are not safely readable.
+pub trait PhysicalMemory {
+    fn read(&self, address: u64, length: usize) -> Option<&[u8]>;
+}
+
+/// The most regions, modules, reserved ranges and warnings kept; more are dropped with a
+/// warning (a PC's memory map has a few dozen entries).
+pub const MAXIMUM_REGIONS: usize = 32;
+pub const MAXIMUM_MODULES: usize = 8;
+pub const MAXIMUM_RESERVED: usize = 48;
+pub const MAXIMUM_WARNINGS: usize = 8;
+const MAXIMUM_STRING_BYTES: usize = 4096;
+const MAXIMUM_MEMORY_MAP_BYTES: usize = 64 * 1024;
+const INFO_BYTES: usize = 116;
+const FOUR_GIB: u64 = 1 << 32;
+const ONE_MIB: u64 = 1 << 20;
+/// With no usable memory information at all, assume this much above 1 MiB: any machine with
+/// an SSE2 CPU has far more.
+const FALLBACK_MEMORY_END: u64 = 8 * ONE_MIB;
+
+// Multiboot 1 §3.3 flag bits.
+const FLAG_MEMORY_SIZES: u32 = 1 << 0;
+const FLAG_COMMAND_LINE: u32 = 1 << 2;
+const FLAG_MODULES: u32 = 1 << 3;
+const FLAG_AOUT_SYMBOLS: u32 = 1 << 4;
+const FLAG_ELF_SECTIONS: u32 = 1 << 5;
+const FLAG_MEMORY_MAP: u32 = 1 << 6;
+const FLAG_LOADER_NAME: u32 = 1 << 9;
+const FLAG_FRAMEBUFFER: u32 = 1 << 12;
+
+/// A range of physical addresses, `start` inclusive, `end` exclusive, below 4 GiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PhysicalRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl PhysicalRange {
+    pub const fn new(start: u64, end: u64) -> PhysicalRange {
+        PhysicalRange { start, end }
+    }
+
+    pub fn length(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+
+    pub fn overlaps(&self, other: &PhysicalRange) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+}
+
+/// A module the loader loaded with the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Module {
+    pub range: PhysicalRange,
+    pub name: &'static str,
+}
+
+/// The framebuffer the loader set up (Multiboot 1 §3.3, flag 12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FramebufferInfo {
+    pub address: u64,
+    pub pitch: u32,
+    pub width: u32,
+    pub height: u32,
+    pub bits_per_pixel: u8,
+    /// 0 indexed, 1 direct RGB, 2 EGA text.
+    pub kind: u8,
+}
+
+/// Where the kernel's ELF section headers are (flag 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ElfSections {
+    pub count: u32,
+    pub entry_size: u32,
+    pub address: u32,
+    pub string_table_index: u32,
+}
+
+/// Something wrong with the information, and what the kernel does instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootWarning {
+    UnreadableField(&'static str),
+    MemoryMap(MemoryMapError),
+    TooManyRegions,
+    NoMemoryInformation,
+    CommandLineNotUtf8,
+    BothSymbolKinds,
+    BadElfSections,
+    BadModule(u32),
+    TooManyModules(u32),
+    BadFramebuffer,
+}
+
+impl fmt::Display for BootWarning {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BootWarning::UnreadableField(field) => {
+                write!(formatter, "{field} points at unreadable memory; ignored")
+            }
+            BootWarning::MemoryMap(error) => {
+                write!(formatter, "{error}; the rest of the map is ignored")
+            }
+            BootWarning::TooManyRegions => write!(
+                formatter,
+                "more than {MAXIMUM_REGIONS} memory regions; the rest are ignored"
+            ),
+            BootWarning::NoMemoryInformation => write!(
+                formatter,
+                "no memory map or sizes; assuming RAM from 1 MiB to {} MiB",
+                FALLBACK_MEMORY_END / ONE_MIB
+            ),
+            BootWarning::CommandLineNotUtf8 => {
+                write!(formatter, "command line is not UTF-8; ignored")
+            }
+            BootWarning::BothSymbolKinds => {
+                write!(formatter, "flags claim both a.out and ELF symbols; both ignored")
+            }
+            BootWarning::BadElfSections => {
+                write!(formatter, "ELF section header table is malformed; ignored")
+            }
+            BootWarning::BadModule(index) => {
+                write!(formatter, "module {index} has an impossible range; ignored")
+            }
+            BootWarning::TooManyModules(count) => {
+                write!(
+                    formatter,
+                    "{count} modules listed; only the first {MAXIMUM_MODULES} are used"
+                )
+            }
+            BootWarning::BadFramebuffer => {
+                write!(formatter, "framebuffer description is impossible; ignored")
+            }
+        }
+    }
+}
+
+/// Everything the kernel takes from the loader, validated.
+#[derive(Debug, Clone, Copy)]
+pub struct BootInformation {
+    pub command_line: &'static str,
+    pub loader_name: Option<&'static str>,
+    /// The memory map exactly as given, for display.
+    pub raw_memory_map: Option<&'static [u8]>,
+    /// RAM the kernel may use: sorted, non-overlapping, below 4 GiB, reserved parts removed.
+    pub available: [PhysicalRange; MAXIMUM_REGIONS],
+    pub available_count: usize,
+    /// Memory holding the loader's structures and modules, never to be handed out.
+    pub reserved: [PhysicalRange; MAXIMUM_RESERVED],
+    pub reserved_count: usize,
+    pub modules: [Module; MAXIMUM_MODULES],
+    pub module_count: usize,
+    pub elf_sections: Option<ElfSections>,
+    pub framebuffer: Option<FramebufferInfo>,
+    pub warnings: [Option<BootWarning>; MAXIMUM_WARNINGS],
+}
+
+impl BootInformation {
+    const EMPTY: BootInformation = BootInformation {
+        command_line: "",
+        loader_name: None,
+        raw_memory_map: None,
+        available: [PhysicalRange::new(0, 0); MAXIMUM_REGIONS],
+        available_count: 0,
+        reserved: [PhysicalRange::new(0, 0); MAXIMUM_RESERVED],
+        reserved_count: 0,
+        modules: [Module { range: PhysicalRange::new(0, 0), name: "" }; MAXIMUM_MODULES],
+        module_count: 0,
+        elf_sections: None,
+        framebuffer: None,
+        warnings: [None; MAXIMUM_WARNINGS],
+    };
+
+    pub fn available(&self) -> &[PhysicalRange] {
+        &self.available[..self.available_count]
+    }
+
+    pub fn reserved(&self) -> &[PhysicalRange] {
+        &self.reserved[..self.reserved_count]
+    }
+
+    pub fn modules(&self) -> &[Module] {
+        &self.modules[..self.module_count]
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = BootWarning> + '_ {
+        self.warnings.iter().flatten().copied()
+    }
+
+    fn warn(&mut self, warning: BootWarning) {
+        if let Some(slot) = self.warnings.iter_mut().find(|slot| slot.is_none()) {
+            *slot = Some(warning);
+        }
+    }
+
+    fn reserve(&mut self, range: PhysicalRange) {
+        if range.length() > 0 && self.reserved_count < MAXIMUM_RESERVED {
+            self.reserved[self.reserved_count] = range;
+            self.reserved_count += 1;
+        }
+    }
+}
+
+fn read_u32(bytes: &[u8], offset: usize) -> u32 {
+    bytes
+        .get(offset..offset + 4)
+        .map_or(0, |word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
+}
+
+/// A NUL-terminated string at `address`, at most `MAXIMUM_STRING_BYTES`, with its range.
+fn read_c_string(
+    memory: &'static impl PhysicalMemory,
+    address: u32,
+) -> Option<(&'static [u8], PhysicalRange)> {
+    let mut length = 0;
+    loop {
+        if length == MAXIMUM_STRING_BYTES {
+            break;
+        }
+        let byte = memory.read(u64::from(address) + length as u64, 1)?[0];
+        if byte == 0 {
+            break;
+        }
+        length += 1;
+    }
+    let bytes = memory.read(u64::from(address), length)?;
+    Some((bytes, PhysicalRange::new(u64::from(address), u64::from(address) + length as u64 + 1)))
+}
+
+/// Parses the structure at `info_address`. Never fails: problems become warnings.
+pub fn parse_boot_information(
+    memory: &'static impl PhysicalMemory,
+    info_address: u32,
+) -> BootInformation {
+    let mut information = BootInformation::EMPTY;
+    let Some(info) = memory.read(u64::from(info_address), INFO_BYTES) else {
+        information.warn(BootWarning::UnreadableField("the information structure"));
+        fallback_memory(&mut information, None);
+        return information;
+    };
+    information.reserve(PhysicalRange::new(
+        u64::from(info_address),
+        u64::from(info_address) + INFO_BYTES as u64,
+    ));
+    let flags = read_u32(info, 0);
+
+    if flags & FLAG_COMMAND_LINE != 0 {
+        match read_c_string(memory, read_u32(info, 16)) {
+            Some((bytes, range)) => {
+                information.reserve(range);
+                match core::str::from_utf8(bytes) {
+                    Ok(text) => information.command_line = text,
+                    Err(_) => information.warn(BootWarning::CommandLineNotUtf8),
+                }
+            }
+            None => information.warn(BootWarning::UnreadableField("command line")),
+        }
+    }
+    if flags & FLAG_LOADER_NAME != 0 {
+        match read_c_string(memory, read_u32(info, 64)) {
+            Some((bytes, range)) => {
+                information.reserve(range);
+                information.loader_name = core::str::from_utf8(bytes).ok();
+            }
+            None => information.warn(BootWarning::UnreadableField("loader name")),
+        }
+    }
+    if flags & FLAG_MODULES != 0 {
+        parse_modules(memory, &mut information, read_u32(info, 20), read_u32(info, 24));
+    }
+    if flags & FLAG_AOUT_SYMBOLS != 0 && flags & FLAG_ELF_SECTIONS != 0 {
+        information.warn(BootWarning::BothSymbolKinds);
+    } else if flags & FLAG_ELF_SECTIONS != 0 {
+        let sections = ElfSections {
+            count: read_u32(info, 28),
+            entry_size: read_u32(info, 32),
+            address: read_u32(info, 36),
+            string_table_index: read_u32(info, 40),
+        };
+        let table_bytes = (sections.count as usize).checked_mul(sections.entry_size as usize);
+        const ELF32_SECTION_HEADER_BYTES: u32 = 40;
+        let readable =
+            table_bytes.and_then(|bytes| memory.read(u64::from(sections.address), bytes)).is_some();
+        if sections.entry_size == ELF32_SECTION_HEADER_BYTES
+            && sections.string_table_index < sections.count
+            && readable
+        {
+            let end = u64::from(sections.address)
+                + u64::from(sections.count) * u64::from(sections.entry_size);
+            information.reserve(PhysicalRange::new(u64::from(sections.address), end));
+            information.elf_sections = Some(sections);
+        } else {
+            information.warn(BootWarning::BadElfSections);
+        }
+    }
+    if flags & FLAG_FRAMEBUFFER != 0 {
+        parse_framebuffer(&mut information, info);
+    }
+
+    let mut memory_map = None;
+    if flags & FLAG_MEMORY_MAP != 0 {
+        let length = (read_u32(info, 44) as usize).min(MAXIMUM_MEMORY_MAP_BYTES);
+        let address = read_u32(info, 48);
+        match memory.read(u64::from(address), length) {
+            Some(bytes) => {
+                information.reserve(PhysicalRange::new(
+                    u64::from(address),
+                    u64::from(address) + length as u64,
+                ));
+                information.raw_memory_map = Some(bytes);
+                memory_map = Some(bytes);
+            }
+            None => information.warn(BootWarning::UnreadableField("memory map")),
+        }
+    }
+    let sizes = (flags & FLAG_MEMORY_SIZES != 0).then(|| (read_u32(info, 4), read_u32(info, 8)));
+    match memory_map {
+        Some(map) => available_from_map(&mut information, map),
+        None => fallback_memory(&mut information, sizes),
+    }
+    information
+}
+
+fn parse_modules(
+    memory: &'static impl PhysicalMemory,
+    information: &mut BootInformation,
+    count: u32,
+    address: u32,
+) {
+    const MODULE_ENTRY_BYTES: usize = 16;
+    if count as usize > MAXIMUM_MODULES {
+        information.warn(BootWarning::TooManyModules(count));
+    }
+    let used = (count as usize).min(MAXIMUM_MODULES);
+    let Some(table) = memory.read(u64::from(address), used * MODULE_ENTRY_BYTES) else {
+        information.warn(BootWarning::UnreadableField("module table"));
+        return;
+    };
+    information.reserve(PhysicalRange::new(
+        u64::from(address),
+        u64::from(address) + (used * MODULE_ENTRY_BYTES) as u64,
+    ));
+    for index in 0..used {
+        let entry = &table[index * MODULE_ENTRY_BYTES..];
+        let range =
+            PhysicalRange::new(u64::from(read_u32(entry, 0)), u64::from(read_u32(entry, 4)));
+        if range.start >= range.end || memory.read(range.start, 1).is_none() {
+            information.warn(BootWarning::BadModule(index as u32));
+            continue;
+        }
+        information.reserve(range);
+        let name = read_c_string(memory, read_u32(entry, 8)).and_then(|(bytes, name_range)| {
+            information.reserve(name_range);
+            core::str::from_utf8(bytes).ok()
+        });
+        information.modules[information.module_count] = Module { range, name: name.unwrap_or("") };
+        information.module_count += 1;
+    }
+}
+
+fn parse_framebuffer(information: &mut BootInformation, info: &[u8]) {
+    let address = u64::from(read_u32(info, 88)) | (u64::from(read_u32(info, 92)) << 32);
+    let framebuffer = FramebufferInfo {
+        address,
+        pitch: read_u32(info, 96),
+        width: read_u32(info, 100),
+        height: read_u32(info, 104),
+        bits_per_pixel: info[108],
+        kind: info[109],
+    };
+    let row_bytes =
+        u64::from(framebuffer.width) * u64::from(framebuffer.bits_per_pixel).div_ceil(8);
+    let plausible = framebuffer.width > 0
+        && framebuffer.height > 0
+        && matches!(framebuffer.bits_per_pixel, 8 | 15 | 16 | 24 | 32)
+        && u64::from(framebuffer.pitch) >= row_bytes
+        && address
+            .checked_add(u64::from(framebuffer.pitch) * u64::from(framebuffer.height))
+            .is_some_and(|end| end <= FOUR_GIB)
+        && framebuffer.kind <= 2;
+    if plausible {
+        information.framebuffer = Some(framebuffer);
+    } else {
+        information.warn(BootWarning::BadFramebuffer);
+    }
+}
+
+/// Available memory from the map: entries clipped to 4 GiB, then every byte that some entry
+/// calls available and no entry calls anything else, in sorted, merged ranges.
+fn available_from_map(information: &mut BootInformation, map: &[u8]) {
+    let mut entries = [(PhysicalRange::default(), false); MAXIMUM_REGIONS];
+    let mut count = 0;
+    for entry in memory_map_entries(map) {
+        let region = match entry {
+            Ok(region) => region,
+            Err(error) => {
+                information.warn(BootWarning::MemoryMap(error));
+                break;
+            }
+        };
+        let range = PhysicalRange::new(region.base.min(FOUR_GIB), region.end().min(FOUR_GIB));
+        if range.length() == 0 {
+            continue;
+        }
+        if count == MAXIMUM_REGIONS {
+            information.warn(BootWarning::TooManyRegions);
+            break;
+        }
+        entries[count] = (range, region.is_available());
+        count += 1;
+    }
+    let entries = &entries[..count];
+    // Every range boundary, sorted: between two neighbours, coverage does not change.
+    let mut boundaries = [0u64; MAXIMUM_REGIONS * 2];
+    for (index, (range, _)) in entries.iter().enumerate() {
+        boundaries[index * 2] = range.start;
+        boundaries[index * 2 + 1] = range.end;
+    }
+    let boundaries = &mut boundaries[..count * 2];
+    boundaries.sort_unstable();
+    for pair in boundaries.windows(2) {
+        let piece = PhysicalRange::new(pair[0], pair[1]);
+        if piece.length() == 0 {
+            continue;
+        }
+        let available = entries.iter().any(|(range, usable)| *usable && range.overlaps(&piece))
+            && !entries.iter().any(|(range, usable)| !*usable && range.overlaps(&piece));
+        if available {
+            add_available(information, piece);
+        }
+    }
+    if information.available_count == 0 {
+        fallback_memory(information, None);
+    }
+}
+
+fn add_available(information: &mut BootInformation, piece: PhysicalRange) {
+    let count = information.available_count;
+    if count > 0 && information.available[count - 1].end == piece.start {
+        information.available[count - 1].end = piece.end;
+    } else if count < MAXIMUM_REGIONS {
+        information.available[count] = piece;
+        information.available_count += 1;
+    }
+}
+
+/// Without a usable map: the BIOS's lower/upper memory sizes, or a conservative guess.
+fn fallback_memory(information: &mut BootInformation, sizes: Option<(u32, u32)>) {
+    information.available_count = 0;
+    match sizes {
+        Some((lower_kib, upper_kib)) if upper_kib > 0 => {
+            add_available(
+                information,
+                PhysicalRange::new(0, (u64::from(lower_kib) * 1024).min(0xa0000)),
+            );
+            let upper_end = (ONE_MIB + u64::from(upper_kib) * 1024).min(FOUR_GIB);
+            add_available(information, PhysicalRange::new(ONE_MIB, upper_end));
+        }
+        _ => {
+            information.warn(BootWarning::NoMemoryInformation);
+            add_available(information, PhysicalRange::new(ONE_MIB, FALLBACK_MEMORY_END));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory_map::tests::encode;
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    /// A fake physical memory: `bytes` at `base`; everything else unreadable.
+    struct FakeMemory {
+        base: u64,
+        bytes: Vec<u8>,
+    }
+
+    impl PhysicalMemory for FakeMemory {
+        fn read(&self, address: u64, length: usize) -> Option<&[u8]> {
+            let start = address.checked_sub(self.base)? as usize;
+            self.bytes.get(start..start.checked_add(length)?)
+        }
+    }
+
+    const BASE: u64 = 0x10000;
+
+    /// Builds memory with an info structure at BASE and extra data placed at given offsets.
+    fn memory_with(info: &[(usize, u32)], extra: &[(usize, &[u8])]) -> &'static FakeMemory {
+        let mut bytes = std::vec![0u8; 0x4000];
+        for &(offset, value) in info {
+            bytes[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
+        }
+        for &(offset, data) in extra {
+            bytes[offset..offset + data.len()].copy_from_slice(data);
+        }
+        Box::leak(Box::new(FakeMemory { base: BASE, bytes }))
+    }
+
+    fn address(offset: usize) -> u32 {
+        (BASE as usize + offset) as u32
+    }
+
+    #[test]
+    fn a_well_formed_structure_gives_command_line_name_and_sorted_available_memory() {
+        // Unsorted and overlapping: a reserved hole inside an available region.
+        let map = encode(
+            &[
+                (0x100000, 0x7f00000, 1),
+                (0, 0x9fc00, 1),
+                (0x200000, 0x1000, 2),
+                (0x1_0000_0000, 0x1000_0000, 1),
+            ],
+            20,
+        );
+        let memory = memory_with(
+            &[
+                (0, FLAG_COMMAND_LINE | FLAG_MEMORY_MAP | FLAG_LOADER_NAME),
+                (16, address(0x200)),
+                (44, map.len() as u32),
+                (48, address(0x400)),
+                (64, address(0x300)),
+            ],
+            &[(0x200, b"/boot/kernel.elf test\0"), (0x300, b"GRUB 2.06\0"), (0x400, &map)],
+        );
+        let information = parse_boot_information(memory, address(0));
+        assert_eq!(information.command_line, "/boot/kernel.elf test");
+        assert_eq!(information.loader_name, Some("GRUB 2.06"));
+        assert_eq!(
+            information.available(),
+            [
+                PhysicalRange::new(0, 0x9fc00),
+                PhysicalRange::new(0x100000, 0x200000),
+                PhysicalRange::new(0x201000, 0x8000000),
+            ]
+        );
+        assert_eq!(information.warnings().count(), 0);
+        // The structure, the strings and the map are reserved.
+        assert!(
+            information.reserved().iter().any(|range| range.start == BASE && range.length() == 116)
+        );
+        assert!(
+            information.reserved().iter().any(|range| range.start == u64::from(address(0x400)))
+        );
+    }
+
+    #[test]
+    fn unreadable_pointers_become_warnings_and_the_sizes_are_the_fallback() {
+        let memory = memory_with(
+            &[
+                (0, FLAG_MEMORY_SIZES | FLAG_COMMAND_LINE | FLAG_MEMORY_MAP),
+                (4, 639),
+                (8, 64 * 1024),
+                (16, 0xdead_0000),
+                (44, 240),
+                (48, 0xdead_1000),
+            ],
+            &[],
+        );
+        let information = parse_boot_information(memory, address(0));
+        let warnings: Vec<BootWarning> = information.warnings().collect();
+        assert_eq!(
+            warnings,
+            [
+                BootWarning::UnreadableField("command line"),
+                BootWarning::UnreadableField("memory map")
+            ]
+        );
+        assert_eq!(information.command_line, "");
+        assert_eq!(
+            information.available(),
+            [
+                PhysicalRange::new(0, 639 * 1024),
+                PhysicalRange::new(ONE_MIB, ONE_MIB + 64 * 1024 * 1024)
+            ]
+        );
+    }
+
+    #[test]
+    fn no_memory_information_at_all_falls_back_to_a_small_safe_guess() {
+        let memory = memory_with(&[(0, 0)], &[]);
+        let information = parse_boot_information(memory, address(0));
+        assert_eq!(information.available(), [PhysicalRange::new(ONE_MIB, FALLBACK_MEMORY_END)]);
+        assert_eq!(information.warnings().next(), Some(BootWarning::NoMemoryInformation));
+        let nowhere = parse_boot_information(memory, 0x50);
+        assert_eq!(
+            nowhere.warnings().next(),
+            Some(BootWarning::UnreadableField("the information structure"))
+        );
+    }
+
+    #[test]
+    fn bad_modules_symbols_and_framebuffers_are_refused() {
+        let memory = memory_with(
+            &[
+                (0, FLAG_MODULES | FLAG_AOUT_SYMBOLS | FLAG_ELF_SECTIONS | FLAG_FRAMEBUFFER),
+                (20, 2),
+                (24, address(0x100)),
+                (0x100, address(0x1000)),
+                (0x104, address(0x2000)),
+                (0x110, address(0x3000)),
+                (0x114, address(0x2000)),
+                (100, 0),
+            ],
+            &[],
+        );
+        let information = parse_boot_information(memory, address(0));
+        assert_eq!(information.modules().len(), 1);
+        assert_eq!(
+            information.modules()[0].range,
+            PhysicalRange::new(u64::from(address(0x1000)), u64::from(address(0x2000)))
+        );
+        let warnings: Vec<BootWarning> = information.warnings().collect();
+        assert!(warnings.contains(&BootWarning::BadModule(1)));
+        assert!(warnings.contains(&BootWarning::BothSymbolKinds));
+        assert!(warnings.contains(&BootWarning::BadFramebuffer));
+        assert!(information.framebuffer.is_none() && information.elf_sections.is_none());
+    }
+
+    #[test]
+    fn random_bytes_never_panic_and_never_yield_impossible_results() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..3000 {
+            let mut bytes: Vec<u8> = (0..0x2000).map(|_| next() as u8).collect();
+            // Steer some pointers into the fake memory so deeper structures get parsed too.
+            for offset in [16usize, 24, 36, 48, 64] {
+                if next() % 2 == 0 {
+                    let pointer = address((next() % 0x1f00) as usize).to_le_bytes();
+                    bytes[offset..offset + 4].copy_from_slice(&pointer);
+                }
+            }
+            if round % 3 == 0 {
+                bytes[44..48].copy_from_slice(&((next() % 600) as u32).to_le_bytes());
+            }
+            let memory: &'static FakeMemory = Box::leak(Box::new(FakeMemory { base: BASE, bytes }));
+            let information = parse_boot_information(memory, address((next() % 0x40) as usize));
+            let available = information.available();
+            assert!(!available.is_empty(), "round {round}: no memory at all");
+            for pair in available.windows(2) {
+                assert!(
+                    pair[0].end < pair[1].start,
+                    "round {round}: unsorted or touching {pair:?}"
+                );
+            }
+            for range in available {
+                assert!(
+                    range.start < range.end && range.end <= FOUR_GIB,
+                    "round {round}: {range:?}"
+                );
+            }
+            for module in information.modules() {
+                assert!(module.range.start < module.range.end);
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The kernel heap: the `talc` allocator over virtual memory from `HEAP_START`, grown page by
+//! page from the frame allocator when it runs out, up to `HEAP_LIMIT_BYTES`.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use spin::Mutex;
+use talc::DefaultBinning;
+use talc::base::Talc;
+use talc::base::binning::Binning;
+use talc::source::Source;
+
+use super::frame_allocator::Frame;
+use super::page_table::PAGE_BYTES;
+use super::setup::FRAMES;
+use crate::arch::x86::paging::map_page;
+
+/// Where the heap's virtual addresses begin: above the identity-mapped RAM (at most 3 GiB).
+pub const HEAP_START: u32 = 0xd000_0000;
+/// The most the heap may grow to.
+pub const HEAP_LIMIT_BYTES: u32 = 64 * 1024 * 1024;
+/// The heap grows by at least this much at a time, so small allocations do not map a page
+/// each.
+const GROWTH_STEP_BYTES: u32 = 64 * 1024;
+
+/// talc's source of memory: maps fresh frames at the end of the heap.
+#[derive(Debug)]
+pub struct PagedHeapSource {
+    /// The end of the heap as talc knows it, once the first piece is claimed.
+    heap_end: Option<NonNull<u8>>,
+    /// One past the last mapped byte.
+    mapped_end: u32,
+}
+
+// SAFETY: the source only holds addresses of the heap's own virtual range.
+unsafe impl Send for PagedHeapSource {}
+
+impl PagedHeapSource {
+    const fn new() -> PagedHeapSource {
+        PagedHeapSource { heap_end: None, mapped_end: HEAP_START }
+    }
+
+    /// Maps pages until `bytes` more are mapped; false if frames or the limit run out.
+    fn map_more(&mut self, bytes: u32) -> bool {
+        let wanted_end = self.mapped_end.saturating_add(bytes.next_multiple_of(PAGE_BYTES));
+        if wanted_end > HEAP_START + HEAP_LIMIT_BYTES {
+            return false;
+        }
+        let mut frames = FRAMES.lock();
+        while self.mapped_end < wanted_end {
+            let Some(frame) = frames.allocate() else { return false };
+            let mut table_frames = || frames_allocate_for_table();
+            // SAFETY: the heap's virtual range belongs to the heap alone, and callers hold the
+            // heap's lock, which serialises page-table changes for this range.
+            if unsafe { map_page(self.mapped_end, frame, &mut table_frames) }.is_err() {
+                let _ = frames.free(frame);
+                return false;
+            }
+            self.mapped_end += PAGE_BYTES;
+        }
+        true
+    }
+}
+
+/// A frame for a page table while the frame allocator's lock is already held by `map_more`:
+/// page tables for the heap's range are pre-allocated in `initialize`, so none is needed here.
+fn frames_allocate_for_table() -> Option<Frame> {
+    None
+}
+
+// SAFETY: `acquire` maps memory and calls claim/extend on the given `talc` only; it never
+// allocates (no formatting, no collections).
+unsafe impl Source for PagedHeapSource {
+    fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
+        if !HEAP_READY.load(Ordering::Relaxed) {
+            return Err(());
+        }
+        let needed = (layout.size() + layout.align() + 256).max(GROWTH_STEP_BYTES as usize);
+        let old_end = talc.source.mapped_end;
+        if !talc.source.map_more(needed as u32) {
+            return Err(());
+        }
+        let new_end = talc.source.mapped_end as usize as *mut u8;
+        // SAFETY: [old_end, new_end) was just mapped, read-write, and belongs to nothing else.
+        let heap_end = unsafe {
+            match talc.source.heap_end {
+                None => talc.claim(
+                    old_end as usize as *mut u8,
+                    (talc.source.mapped_end - old_end) as usize,
+                ),
+                Some(end) => Some(talc.extend(end, new_end)),
+            }
+        };
+        talc.source.heap_end = heap_end;
+        heap_end.map(|_| ()).ok_or(())
+    }
+}
+
+/// The global allocator: talc behind a spin lock. No interrupt handler allocates, so the lock
+/// is never contended from interrupt context.
+pub struct KernelHeap {
+    talc: Mutex<Talc<PagedHeapSource, DefaultBinning>>,
+}
+
+static HEAP_READY: AtomicBool = AtomicBool::new(false);
+/// The size and alignment of the last request that could not be met.
+static FAILED_SIZE: AtomicUsize = AtomicUsize::new(0);
+static FAILED_ALIGN: AtomicUsize = AtomicUsize::new(0);
+
+#[global_allocator]
+static HEAP: KernelHeap = KernelHeap { talc: Mutex::new(Talc::new(PagedHeapSource::new())) };
+
+// SAFETY: talc returns blocks of at least the requested size and alignment that do not overlap
+// live blocks; every call holds the lock.
+unsafe impl GlobalAlloc for KernelHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: `layout` has a non-zero size, as GlobalAlloc guarantees.
+        match unsafe { self.talc.lock().allocate(layout) } {
+            Some(pointer) => pointer.as_ptr(),
+            None => {
+                FAILED_SIZE.store(layout.size(), Ordering::Relaxed);
+                FAILED_ALIGN.store(layout.align(), Ordering::Relaxed);
+                core::ptr::null_mut()
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        // SAFETY: the caller passes a block this allocator handed out, with its layout.
+        unsafe { self.talc.lock().deallocate(pointer, layout) }
+    }
+}
+
+/// Maps the page tables the heap's range needs and the first piece of the heap.
+pub fn initialize() -> Result<(), HeapError> {
+    HEAP_READY.store(true, Ordering::Relaxed);
+    // Page tables for the whole range up front, so growing never needs a frame for a table
+    // while the frame allocator is locked.
+    let mut frames = FRAMES.lock();
+    let mut address = HEAP_START;
+    while address < HEAP_START + HEAP_LIMIT_BYTES {
+        let probe = frames.allocate().ok_or(HeapError::OutOfFrames)?;
+        let mut table = || frames.allocate();
+        // SAFETY: the heap's range is unused; mapping its first page creates its page table.
+        unsafe { map_page(address, probe, &mut table) }.map_err(|_| HeapError::OutOfFrames)?;
+        // SAFETY: the probe page is unmapped again at once: only its table stays.
+        unsafe { crate::arch::x86::paging::unmap_page(address) };
+        let _ = frames.free(probe);
+        address += 4 * 1024 * 1024;
+    }
+    drop(frames);
+    let first = alloc::boxed::Box::new(0u8);
+    drop(first);
+    Ok(())
+}
+
+/// Why the heap could not be set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeapError {
+    OutOfFrames,
+}
+
+/// What the heap holds now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeapFigures {
+    /// Bytes in live allocations.
+    pub allocated_bytes: usize,
+    /// Bytes mapped and handed to talc.
+    pub claimed_bytes: usize,
+    /// Bytes talc could still hand out without growing.
+    pub available_bytes: usize,
+    pub allocation_count: usize,
+    pub total_allocation_count: u64,
+}
+
+/// The heap's figures; `None` if its lock is held (on a panic path).
+pub fn heap_figures() -> Option<HeapFigures> {
+    let talc = HEAP.talc.try_lock()?;
+    let counters = talc.counters();
+    Some(HeapFigures {
+        allocated_bytes: counters.allocated_bytes,
+        claimed_bytes: counters.claimed_bytes,
+        available_bytes: counters.available_bytes,
+        allocation_count: counters.allocation_count,
+        total_allocation_count: counters.total_allocation_count,
+    })
+}
+
+/// The last allocation request the heap could not meet, as (size, alignment).
+pub fn last_failed_request() -> Option<(usize, usize)> {
+    let size = FAILED_SIZE.load(Ordering::Relaxed);
+    (size != 0).then(|| (size, FAILED_ALIGN.load(Ordering::Relaxed)))
+}

@@ -1,0 +1,95 @@
+//! 32-bit paging entries (Intel SDM Vol. 3A §4.3, tables 4-4 to 4-6): how a page directory or
+//! page table entry encodes a physical address and its permission bits.
+
+/// Bits of a 32-bit page directory or page table entry.
+pub const PRESENT: u32 = 1 << 0;
+pub const WRITABLE: u32 = 1 << 1;
+pub const USER: u32 = 1 << 2;
+pub const ACCESSED: u32 = 1 << 5;
+pub const DIRTY: u32 = 1 << 6;
+/// In a page directory entry: maps a 4 MiB page directly (needs CR4.PSE).
+pub const LARGE_PAGE: u32 = 1 << 7;
+const ADDRESS_MASK_4K: u32 = 0xffff_f000;
+const ADDRESS_MASK_4M: u32 = 0xffc0_0000;
+
+pub const PAGE_BYTES: u32 = 4096;
+pub const LARGE_PAGE_BYTES: u32 = 4 * 1024 * 1024;
+pub const ENTRIES_PER_TABLE: usize = 1024;
+
+/// One entry of a page directory or page table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(transparent)]
+pub struct PageTableEntry(pub u32);
+
+impl PageTableEntry {
+    pub const NOT_PRESENT: PageTableEntry = PageTableEntry(0);
+
+    /// Maps the 4 KiB frame (or page table) at `address` with `flags`.
+    pub const fn new(address: u32, flags: u32) -> PageTableEntry {
+        PageTableEntry((address & ADDRESS_MASK_4K) | (flags & !ADDRESS_MASK_4K))
+    }
+
+    /// A page directory entry mapping the 4 MiB page at `address` with `flags`.
+    pub const fn large(address: u32, flags: u32) -> PageTableEntry {
+        PageTableEntry((address & ADDRESS_MASK_4M) | LARGE_PAGE | (flags & !ADDRESS_MASK_4K))
+    }
+
+    pub const fn is_present(self) -> bool {
+        self.0 & PRESENT != 0
+    }
+
+    pub const fn is_writable(self) -> bool {
+        self.0 & WRITABLE != 0
+    }
+
+    pub const fn is_large(self) -> bool {
+        self.0 & LARGE_PAGE != 0
+    }
+
+    /// The physical address the entry points at.
+    pub const fn address(self) -> u32 {
+        if self.is_large() { self.0 & ADDRESS_MASK_4M } else { self.0 & ADDRESS_MASK_4K }
+    }
+}
+
+/// Which page directory entry covers `virtual_address` (bits 22-31).
+pub const fn directory_index(virtual_address: u32) -> usize {
+    (virtual_address >> 22) as usize
+}
+
+/// Which page table entry covers `virtual_address` (bits 12-21).
+pub const fn table_index(virtual_address: u32) -> usize {
+    ((virtual_address >> 12) & 0x3ff) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_keep_address_and_flags_apart() {
+        let entry = PageTableEntry::new(0x0012_3456, PRESENT | WRITABLE);
+        assert_eq!(entry.0, 0x0012_3003);
+        assert_eq!(entry.address(), 0x0012_3000);
+        assert!(entry.is_present() && entry.is_writable() && !entry.is_large());
+        let read_only = PageTableEntry::new(0x0010_0000, PRESENT);
+        assert!(!read_only.is_writable());
+        assert!(!PageTableEntry::NOT_PRESENT.is_present());
+    }
+
+    #[test]
+    fn large_pages_use_the_top_ten_bits() {
+        let entry = PageTableEntry::large(0x0840_0000 + 0x1234, PRESENT | WRITABLE);
+        assert_eq!(entry.0, 0x0840_0083);
+        assert_eq!(entry.address(), 0x0840_0000);
+        assert!(entry.is_large());
+    }
+
+    #[test]
+    fn virtual_addresses_split_into_directory_and_table_indices() {
+        assert_eq!(directory_index(0xd000_0000), 0x340);
+        assert_eq!(table_index(0xd000_5000), 5);
+        assert_eq!(directory_index(0x003f_ffff), 0);
+        assert_eq!(table_index(0x003f_f000), 1023);
+    }
+}
