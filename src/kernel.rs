@@ -60,6 +60,7 @@ const ERROR_COLOR: ColorCode = ColorCode::new(Color::LightRed, Color::Black);
 /// Entered from `asm/boot.asm` with the loader's magic and the Multiboot information address.
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
+    let boot_started = Instant::now();
     gdt::load();
     idt::load();
     gdt::arm_stack_guard();
@@ -90,8 +91,11 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
         print_colored!(WARNING_COLOR, "{warning}\n");
     });
 
-    if let Err(error) = memory::setup::initialize(&boot_information) {
-        print_colored!(ERROR_COLOR, "memory: {error}\n");
+    match memory::setup::initialize(&boot_information) {
+        Ok(()) => {
+            log!("memory: heap ready {} ticks after kernel_main", boot_started.elapsed_ticks())
+        }
+        Err(error) => print_colored!(ERROR_COLOR, "memory: {error}\n"),
     }
     let clock_hz = time::calibrate();
     log!("clock: time-stamp counter runs at {} kHz", clock_hz / 1000);
@@ -175,6 +179,7 @@ fn run_benchmark() -> ! {
     set_breakpoint_notes(BreakpointNotes::Show);
     log!("bench: breakpoint round trips={BENCH_BREAKPOINTS} ticks={ticks}");
     measure_timer_interrupt_cost();
+    memory::benchmark::run();
     let (ticks, microseconds, statistics) = {
         let mut console = VGA_CONSOLE.lock();
         demo::benchmark(console.surface_mut(), &SystemClock, BENCH_FRAMES)

@@ -15,7 +15,9 @@ use crate::arch::x86::interrupts::{
     BreakpointNotes, breakpoint_count, set_breakpoint_notes, unhandled_interrupt_count,
 };
 use crate::arch::x86::linker_symbols::symbol_table_bytes;
+use crate::arch::x86::linker_symbols::{boot_stack_guard_page, kernel_image};
 use crate::arch::x86::multiboot::{WrongMagic, read_boot_information};
+use crate::arch::x86::paging::{paging_enabled, translate};
 use crate::arch::x86::pic::irq_of_vector;
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
 use crate::arch::x86::serial::{COM1, SerialPresence};
@@ -23,8 +25,19 @@ use crate::arch::x86::vga_text::VGA_CONSOLE;
 use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
 use crate::demo::scene::{FrameStatistics, Scene};
 use crate::diagnostics::symbol_table::SymbolTable;
+use crate::memory::frame_allocator::Frame;
+use crate::memory::heap::heap_figures;
+use crate::memory::setup::FRAMES;
+use crate::memory::workload::{ContentChecks, GlobalHeap, STRESS_SHAPE, run_workload};
 use crate::time::{Instant, sleep_milliseconds};
 use crate::{log, time};
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
 type TestResult = Result<(), &'static str>;
 
@@ -50,6 +63,10 @@ const TESTS: &[KernelTest] = &[
     ("symbol_table_names_this_test", symbol_table_names_this_test),
     ("timer_interrupts_tick_while_sleeping", timer_interrupts_tick_while_sleeping),
     ("pic_vectors_sit_above_the_exceptions", pic_vectors_sit_above_the_exceptions),
+    ("paging_protects_the_kernel_image", paging_protects_the_kernel_image),
+    ("frames_exclude_the_kernel_and_low_memory", frames_exclude_the_kernel_and_low_memory),
+    ("heap_survives_a_100000_operation_stress_run", heap_survives_a_100000_operation_stress_run),
+    ("alloc_collections_work", alloc_collections_work),
 ];
 
 /// Runs every test, reports each on serial, and ends QEMU: status 33 if all passed, 35 if not.
@@ -217,4 +234,87 @@ fn pic_vectors_sit_above_the_exceptions() -> TestResult {
     check(irq_of_vector(32) == Some(0), "IRQ 0 is not on vector 32")?;
     check(irq_of_vector(47) == Some(15), "IRQ 15 is not on vector 47")?;
     check(irq_of_vector(48).is_none(), "vector 48 taken as an IRQ")
+}
+
+fn paging_protects_the_kernel_image() -> TestResult {
+    let image = kernel_image();
+    check(paging_enabled(), "paging is off")?;
+    check(!translate(0).is_present(), "the null page is mapped")?;
+    check(
+        !translate(boot_stack_guard_page()).is_present(),
+        "the boot stack's guard page is mapped",
+    )?;
+    let code = translate(image.code.0 + 0x1000);
+    check(code.is_present() && !code.is_writable(), "code is not read-only")?;
+    let constants = translate(image.constants.0);
+    check(constants.is_present() && !constants.is_writable(), "constants are not read-only")?;
+    let data = translate(image.writable.0);
+    check(data.is_present() && data.is_writable(), ".data is not writable")?;
+    check(translate(0xb8000).is_writable(), "the VGA buffer is not writable")?;
+    check(read_cr0() & (1 << 16) != 0, "CR0.WP is off: the kernel could write its own code")
+}
+
+fn frames_exclude_the_kernel_and_low_memory() -> TestResult {
+    let (image_start, image_end) = kernel_image().range();
+    let mut frames = FRAMES.lock();
+    let mut taken = [Frame(0); 64];
+    for slot in taken.iter_mut() {
+        *slot = frames.allocate().ok_or("no free frames")?;
+    }
+    let mut result = Ok(());
+    for frame in taken {
+        if frame.0 < 0x10_0000 || (image_start..image_end).contains(&frame.0) {
+            result = Err("a frame in low memory or the kernel image was handed out");
+        }
+    }
+    for frame in taken {
+        frames.free(frame).map_err(|_| "a frame could not be given back")?;
+    }
+    result
+}
+
+fn heap_survives_a_100000_operation_stress_run() -> TestResult {
+    let before = heap_figures().ok_or("heap is locked")?;
+    let mut blocks = Vec::with_capacity(STRESS_SHAPE.maximum_live_blocks);
+    let report = run_workload(
+        &mut GlobalHeap,
+        &STRESS_SHAPE,
+        0x0123_4567_89ab_cdef,
+        ContentChecks::On,
+        &mut blocks,
+    )
+    .map_err(|_| "a block was misaligned or its contents changed")?;
+    drop(blocks);
+    let after = heap_figures().ok_or("heap is locked")?;
+    log!(
+        "heap stress: {} allocations, {} frees, {} reallocations, peak {} live bytes, heap {} bytes claimed",
+        report.allocations,
+        report.frees,
+        report.reallocations,
+        report.peak_live_bytes,
+        after.claimed_bytes
+    );
+    check(report.failures == 0, "an allocation failed")?;
+    check(
+        report.allocations + report.frees + report.reallocations == 100_000,
+        "not 100,000 operations",
+    )?;
+    check(
+        after.allocated_bytes == before.allocated_bytes,
+        "the heap did not return to its starting use",
+    )
+}
+
+fn alloc_collections_work() -> TestResult {
+    let mut map = BTreeMap::new();
+    for value in 0..1000u32 {
+        map.insert(value.wrapping_mul(2_654_435_761), value);
+    }
+    let text: String = map.values().take(3).map(|value| alloc::format!("{value},")).collect();
+    let shared = Rc::new(RefCell::new(vec![1, 2, 3]));
+    Rc::clone(&shared).borrow_mut().push(4);
+    let boxed: Box<dyn Fn(u32) -> u32> = Box::new(|value| value * 2);
+    check(map.len() == 1000, "BTreeMap lost entries")?;
+    check(!text.is_empty(), "String formatting failed")?;
+    check(shared.borrow().len() == 4 && boxed(21) == 42, "Rc/RefCell/Box<dyn Fn> misbehaved")
 }

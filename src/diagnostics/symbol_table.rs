@@ -4,7 +4,141 @@
 //! Format (all little-endian u32):
 //!   header:  magic "FSYM", entry count, byte offset of the name area
 //!   entries: start address, size in bytes, name offset, name length; sorted by address
-//!   names:   UTF-8 bytes, not terminated
+//!   names:   ASCII bytes, not terminated; a byte 0x80 + i stands for `NAME_DICTIONARY[i]`
+
+use core::fmt;
+
+/// Path pieces that recur in the kernel's function names, stored as one byte each (0x80 + index)
+/// to keep the table small. Longer pieces first where one contains another.
+pub const NAME_DICTIONARY: [&str; 64] = [
+    "ferrite::",
+    " as core::",
+    "kernel_tests::",
+    "core::",
+    "alloc::",
+    "fmt::",
+    "arch::x86::",
+    "memory::",
+    "VgaTextBuffer",
+    "collections::",
+    "fault_scenarios::",
+    "diagnostics::",
+    "vga_text::",
+    "Display",
+    "compiler_builtins::",
+    "{closure#0}",
+    "console::",
+    "frame_allocator::",
+    "text_console::",
+    "demo::",
+    "linked_list_allocator::",
+    "iter::",
+    "slice::",
+    "workload::",
+    "fatal::",
+    "btree::",
+    "FrameAllocator",
+    "pc_keyboard::",
+    "Write",
+    "raw_vec::",
+    "string::",
+    "adapters::",
+    "shell::",
+    "TextConsole",
+    "panicking::",
+    "write_str",
+    "traits::",
+    "interrupts::",
+    "write_char",
+    "iterator::",
+    "builders::",
+    "benchmark::",
+    "boot_info::",
+    "surface::",
+    "MemorySurface",
+    "write_fmt",
+    "Formatter",
+    "libm::math::",
+    "scene::",
+    "time::",
+    "serial::",
+    "SerialPort",
+    "keyboard::",
+    "heap::",
+    "paging::",
+    "vec::",
+    "spin::",
+    "mutex::",
+    "talc::",
+    "session::",
+    "report::",
+    "exception::",
+    "command::",
+    "line_editor::",
+];
+const DICTIONARY_CODE: u8 = 0x80;
+
+/// A function's name as stored: ASCII with dictionary codes, expanded when shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SymbolName<'a>(&'a [u8]);
+
+impl SymbolName<'_> {
+    /// The name's text, piece by piece.
+    pub fn pieces(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().map(|&byte| match byte {
+            0..=0x7f => ASCII_CHARACTERS[byte as usize],
+            code => {
+                NAME_DICTIONARY.get(usize::from(code - DICTIONARY_CODE)).copied().unwrap_or("?")
+            }
+        })
+    }
+
+    /// Whether the expanded name ends with `suffix`.
+    pub fn ends_with(&self, suffix: &str) -> bool {
+        let length: usize = self.pieces().map(str::len).sum();
+        let Some(suffix_start) = length.checked_sub(suffix.len()) else { return false };
+        let mut position = 0;
+        for piece in self.pieces() {
+            for (index, byte) in piece.bytes().enumerate() {
+                let at = position + index;
+                if at >= suffix_start && suffix.as_bytes()[at - suffix_start] != byte {
+                    return false;
+                }
+            }
+            position += piece.len();
+        }
+        true
+    }
+}
+
+impl fmt::Display for SymbolName<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.pieces().try_for_each(|piece| formatter.write_str(piece))
+    }
+}
+
+/// Each ASCII character as a one-character string, so names expand without allocating.
+const ASCII_CHARACTERS: [&str; 128] = {
+    const BYTES: [u8; 128] = {
+        let mut bytes = [0u8; 128];
+        let mut index = 0;
+        while index < 128 {
+            bytes[index] = index as u8;
+            index += 1;
+        }
+        bytes
+    };
+    let mut characters = [""; 128];
+    let mut index = 0;
+    while index < 128 {
+        characters[index] = match core::str::from_utf8(BYTES.split_at(index).1.split_at(1).0) {
+            Ok(text) => text,
+            Err(_) => "?",
+        };
+        index += 1;
+    }
+    characters
+};
 
 /// "FSYM" read as a little-endian u32.
 pub const SYMBOL_TABLE_MAGIC: u32 = u32::from_le_bytes(*b"FSYM");
@@ -31,7 +165,7 @@ pub struct SymbolTable<'a> {
 /// A function found for an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Symbol<'a> {
-    pub name: &'a str,
+    pub name: SymbolName<'a>,
     /// How far into the function the address is.
     pub offset: u32,
 }
@@ -77,10 +211,16 @@ impl<'a> SymbolTable<'a> {
         read_u32(self.bytes, HEADER_BYTES + index * ENTRY_BYTES + field * 4).unwrap_or(0)
     }
 
-    fn name(&self, index: usize) -> Option<&'a str> {
+    /// The stored name of entry `index`, if it lies in the table and uses only ASCII and
+    /// dictionary codes.
+    fn name(&self, index: usize) -> Option<SymbolName<'a>> {
         let start = self.names_offset.checked_add(self.field(index, 2) as usize)?;
         let end = start.checked_add(self.field(index, 3) as usize)?;
-        core::str::from_utf8(self.bytes.get(start..end)?).ok()
+        let bytes = self.bytes.get(start..end)?;
+        let valid = |&byte: &u8| {
+            byte < DICTIONARY_CODE || usize::from(byte - DICTIONARY_CODE) < NAME_DICTIONARY.len()
+        };
+        bytes.iter().all(valid).then_some(SymbolName(bytes))
     }
 
     /// The function containing `address`: the last one starting at or before it, if the
@@ -102,8 +242,34 @@ impl<'a> SymbolTable<'a> {
         let offset = address - start;
         let next_start = if index + 1 < self.count { self.field(index + 1, 0) } else { u32::MAX };
         let inside = if size == 0 { address < next_start } else { offset < size };
-        inside.then(|| Symbol { name: self.name(index).unwrap_or("?"), offset })
+        inside.then(|| Symbol { name: self.name(index).unwrap_or(SymbolName(b"?")), offset })
     }
+}
+
+/// `name` with every dictionary piece replaced by its code, longest piece first at each
+/// position; characters outside ASCII become `?`.
+#[cfg(not(target_os = "none"))]
+fn compress_name(name: &str) -> std::vec::Vec<u8> {
+    let mut stored = std::vec::Vec::new();
+    let mut rest = name;
+    while let Some(character) = rest.chars().next() {
+        let longest = NAME_DICTIONARY
+            .iter()
+            .enumerate()
+            .filter(|(_, piece)| rest.starts_with(*piece))
+            .max_by_key(|(_, piece)| piece.len());
+        match longest {
+            Some((index, piece)) => {
+                stored.push(DICTIONARY_CODE + index as u8);
+                rest = &rest[piece.len()..];
+            }
+            None => {
+                stored.push(if character.is_ascii() { character as u8 } else { b'?' });
+                rest = &rest[character.len_utf8()..];
+            }
+        }
+    }
+    stored
 }
 
 /// Builds a table from (address, size, name) triples, for the build tool and tests.
@@ -118,10 +284,11 @@ pub fn encode(symbols: &[(u32, u32, &str)]) -> std::vec::Vec<u8> {
         bytes.extend_from_slice(&word.to_le_bytes());
     }
     for (address, size, name) in sorted {
-        for word in [*address, *size, names.len() as u32, name.len() as u32] {
+        let stored = compress_name(name);
+        for word in [*address, *size, names.len() as u32, stored.len() as u32] {
             bytes.extend_from_slice(&word.to_le_bytes());
         }
-        names.extend_from_slice(name.as_bytes());
+        names.extend_from_slice(&stored);
     }
     bytes.extend_from_slice(&names);
     bytes
@@ -130,19 +297,40 @@ pub fn encode(symbols: &[(u32, u32, &str)]) -> std::vec::Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::string::ToString;
 
     #[test]
     fn lookup_finds_the_containing_function_and_the_offset_into_it() {
         let bytes =
             encode(&[(0x2000, 0x10, "second"), (0x1000, 0x100, "first"), (0x3000, 0, "last")]);
         let table = SymbolTable::parse(&bytes).unwrap();
+        let named =
+            |address| table.lookup(address).map(|symbol| (symbol.name.to_string(), symbol.offset));
         assert_eq!(table.len(), 3);
-        assert_eq!(table.lookup(0x1000), Some(Symbol { name: "first", offset: 0 }));
-        assert_eq!(table.lookup(0x10ff), Some(Symbol { name: "first", offset: 0xff }));
+        assert_eq!(named(0x1000), Some(("first".to_string(), 0)));
+        assert_eq!(named(0x10ff), Some(("first".to_string(), 0xff)));
         assert_eq!(table.lookup(0x1100), None, "past the end of `first`");
         assert_eq!(table.lookup(0x0fff), None, "before every function");
-        assert_eq!(table.lookup(0x200f), Some(Symbol { name: "second", offset: 0xf }));
-        assert_eq!(table.lookup(0x3456), Some(Symbol { name: "last", offset: 0x456 }));
+        assert_eq!(named(0x200f), Some(("second".to_string(), 0xf)));
+        assert_eq!(named(0x3456), Some(("last".to_string(), 0x456)));
+    }
+
+    #[test]
+    fn dictionary_pieces_are_stored_as_one_byte_and_shown_in_full() {
+        let name = "<ferrite::console::text_console::TextConsole<ferrite::arch::x86::vga_text::VgaTextBuffer>>::new_line";
+        let bytes = encode(&[(0x1000, 0x10, name)]);
+        let table = SymbolTable::parse(&bytes).unwrap();
+        let symbol = table.lookup(0x1004).unwrap();
+        assert_eq!(symbol.name.to_string(), name);
+        assert!(symbol.name.0.len() < name.len() / 2, "{} bytes stored", symbol.name.0.len());
+        assert!(
+            symbol
+                .name
+                .ends_with("TextConsole<ferrite::arch::x86::vga_text::VgaTextBuffer>>::new_line")
+        );
+        assert!(symbol.name.ends_with(""));
+        assert!(!symbol.name.ends_with("old_line"));
+        assert!(!symbol.name.ends_with(&std::format!("x{name}")));
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub const HEAP_START: u32 = 0xd000_0000;
 pub const HEAP_LIMIT_BYTES: u32 = 64 * 1024 * 1024;
 /// The heap grows by at least this much at a time, so small allocations do not map a page
 /// each.
-const GROWTH_STEP_BYTES: u32 = 64 * 1024;
+const GROWTH_STEP_BYTES: u32 = 16 * 1024;
 
 /// talc's source of memory: maps fresh frames at the end of the heap.
 #[derive(Debug)]

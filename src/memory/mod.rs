@@ -3,7 +3,10 @@
 
 pub mod frame_allocator;
 pub mod page_table;
+pub mod workload;
 
+#[cfg(not(test))]
+pub mod benchmark;
 #[cfg(not(test))]
 pub mod heap;
 #[cfg(not(test))]

@@ -167,8 +167,13 @@ fn function_table(elf: &[u8]) -> Result<(Vec<u8>, usize), String> {
         }
         let raw_name =
             c_string(elf, string_table.file_offset as usize + read_u32(elf, offset)? as usize)?;
+        let rust_name = raw_name.starts_with("_R") || raw_name.starts_with("_ZN");
+        // Thin LTO gives local Rust functions a `.llvm.<hash>` suffix; in an assembly label a
+        // dot marks a NASM local label, which is part of the function before it.
+        let raw_name =
+            if rust_name { raw_name.split(".llvm.").next().unwrap_or(raw_name) } else { raw_name };
         if raw_name.is_empty()
-            || raw_name.contains('.')
+            || (!rust_name && raw_name.contains('.'))
             || raw_name.starts_with(SKIPPED_LABEL_PREFIX)
         {
             continue;

@@ -34,22 +34,18 @@ pub fn start_periodic_timer(divisor: u16) {
 
 /// Length of one calibration window.
 const CALIBRATION_WINDOW_MILLISECONDS: u64 = 10;
-/// Calibration windows measured; the median is kept.
-const CALIBRATION_ROUNDS: usize = 3;
 
-/// Counts time-stamp-counter ticks over a PIT-timed window and returns the TSC rate in Hz.
+/// Counts time-stamp-counter ticks over three PIT-timed windows and returns the median rate
+/// in Hz.
 ///
 /// Channel 2 is used because it can be polled through port B without interrupts and leaves
 /// channel 0 free for the system timer.
 pub fn measure_time_stamp_counter_hz() -> u64 {
     let count = (PIT_INPUT_HZ * CALIBRATION_WINDOW_MILLISECONDS / 1000) as u16;
-    let mut rates = [0u64; CALIBRATION_ROUNDS];
-    for rate in rates.iter_mut() {
-        let ticks = time_stamp_ticks_over_count(count);
-        *rate = ticks * 1000 / CALIBRATION_WINDOW_MILLISECONDS;
-    }
-    rates.sort_unstable();
-    rates[CALIBRATION_ROUNDS / 2]
+    let rate = || time_stamp_ticks_over_count(count) * 1000 / CALIBRATION_WINDOW_MILLISECONDS;
+    let (first, second, third) = (rate(), rate(), rate());
+    // The median of the three rounds.
+    first.max(second).min(first.min(second).max(third))
 }
 
 fn time_stamp_ticks_over_count(count: u16) -> u64 {

@@ -93,6 +93,50 @@ fn main() {
         &format!("over {interrupts} interrupts"),
     );
 
+    let heap_ready = number_after(&counted_serial, "memory: heap ready ");
+    row("kernel_main to heap ready, guest instructions (-icount)", format!("{heap_ready:.0}"), "");
+    let operations = serial_field(&counted_serial, "bench: allocator ", "operations");
+    let baseline = serial_field(&counted_serial, "bench: allocator ", "baseline_ticks");
+    let talc = serial_field(&counted_serial, "bench: allocator ", "talc_ticks") - baseline;
+    let list = serial_field(&counted_serial, "bench: allocator ", "list_ticks") - baseline;
+    row(
+        "allocator instructions per operation: talc (ours)",
+        format!("{:.0}", talc / operations),
+        "",
+    );
+    row(
+        "allocator instructions per operation: linked_list",
+        format!("{:.0}", list / operations),
+        "",
+    );
+    row(
+        "allocator throughput, talc / linked_list_allocator",
+        format!("{:.1}x", list / talc),
+        ">= 10x (workload overhead subtracted)",
+    );
+    let wall = bench_serial(&[]);
+    let hz = number_after(&wall, "clock: time-stamp counter runs at ") * 1000.0;
+    let wall_baseline = serial_field(&wall, "bench: allocator ", "baseline_ticks");
+    let wall_talc = serial_field(&wall, "bench: allocator ", "talc_ticks") - wall_baseline;
+    row(
+        "talc operations per second, TCG wall clock",
+        format!("{:.0}", operations / (wall_talc / hz)),
+        "one boot; noisy",
+    );
+    let peak = serial_field(&counted_serial, "bench: heap ", "peak_live");
+    let claimed = serial_field(&counted_serial, "bench: heap ", "claimed_growth");
+    let reusable = serial_field(&counted_serial, "bench: heap ", "available_growth");
+    row(
+        "heap use at the stress run's peak: live / claimed",
+        format!("{:.1} %", peak / claimed * 100.0),
+        ">= 90 %",
+    );
+    row(
+        "heap reusable after the stress run: free / claimed",
+        format!("{:.1} %", reusable / claimed * 100.0),
+        "",
+    );
+
     let latencies = keystroke_latencies(KEYSTROKES);
     row(
         &format!("keystroke to echo on screen, median of {KEYSTROKES} (ms)"),
@@ -202,6 +246,14 @@ fn serial_field(serial: &str, prefix: &str, name: &str) -> f64 {
     line.split_whitespace()
         .find_map(|word| word.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
         .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+}
+
+/// The number that follows `prefix` on serial.
+fn number_after(serial: &str, prefix: &str) -> f64 {
+    let start = serial.find(prefix).unwrap_or_else(|| panic!("no {prefix:?} on serial:\n{serial}"))
+        + prefix.len();
+    let digits: String = serial[start..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or_else(|_| panic!("no number after {prefix:?}"))
 }
 
 fn median(mut samples: Vec<f64>) -> f64 {
