@@ -11,6 +11,7 @@ use crate::arch::x86::vga_text::VGA_CONSOLE;
 use crate::arch::x86::{fault_scenarios, gdt, idt, pic, ps2_keyboard};
 use crate::boot_info::BootInformation;
 use crate::command_line::{BootMode, BootOptions, DemoChoice, parse_command_line};
+use crate::console::text_console::DEFAULT_COLOR;
 use crate::console::{Color, ColorCode};
 use crate::demo::text::write_centered;
 use crate::demo::{self, BLANK_FRAME, DEFAULT_TIMING, DemoEvent, Frame};
@@ -68,6 +69,7 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     {
         let mut console = VGA_CONSOLE.lock();
         console.surface_mut().enable_cursor();
+        console.set_color(DEFAULT_COLOR);
         console.clear();
     }
     let boot_information = match read_boot_information(magic, info_address) {

@@ -29,7 +29,12 @@ pub struct TextConsole<S: TextSurface> {
 impl<S: TextSurface> TextConsole<S> {
     /// A console writing on `surface` from its top-left corner in the default colors.
     pub const fn new(surface: S) -> Self {
-        TextConsole { surface, row: 0, column: 0, color: DEFAULT_COLOR }
+        Self::with_color(surface, DEFAULT_COLOR)
+    }
+
+    /// A console writing on `surface` from its top-left corner in `color`.
+    pub const fn with_color(surface: S, color: ColorCode) -> Self {
+        TextConsole { surface, row: 0, column: 0, color }
     }
 
     /// The colors of text written from now on.

@@ -29,8 +29,9 @@ const GROWTH_STEP_BYTES: u32 = 16 * 1024;
 pub struct PagedHeapSource {
     /// The end of the heap as talc knows it, once the first piece is claimed.
     heap_end: Option<NonNull<u8>>,
-    /// One past the last mapped byte.
-    mapped_end: u32,
+    /// Bytes mapped from `HEAP_START` on (an offset, so the static starts all-zero and costs
+    /// no space in the kernel file).
+    mapped_bytes: u32,
 }
 
 // SAFETY: the source only holds addresses of the heap's own virtual range.
@@ -38,26 +39,31 @@ unsafe impl Send for PagedHeapSource {}
 
 impl PagedHeapSource {
     const fn new() -> PagedHeapSource {
-        PagedHeapSource { heap_end: None, mapped_end: HEAP_START }
+        PagedHeapSource { heap_end: None, mapped_bytes: 0 }
+    }
+
+    /// One past the last mapped byte.
+    fn mapped_end(&self) -> u32 {
+        HEAP_START + self.mapped_bytes
     }
 
     /// Maps pages until `bytes` more are mapped; false if frames or the limit run out.
     fn map_more(&mut self, bytes: u32) -> bool {
-        let wanted_end = self.mapped_end.saturating_add(bytes.next_multiple_of(PAGE_BYTES));
+        let wanted_end = self.mapped_end().saturating_add(bytes.next_multiple_of(PAGE_BYTES));
         if wanted_end > HEAP_START + HEAP_LIMIT_BYTES {
             return false;
         }
         let mut frames = FRAMES.lock();
-        while self.mapped_end < wanted_end {
+        while self.mapped_end() < wanted_end {
             let Some(frame) = frames.allocate() else { return false };
             let mut table_frames = || frames_allocate_for_table();
             // SAFETY: the heap's virtual range belongs to the heap alone, and callers hold the
             // heap's lock, which serialises page-table changes for this range.
-            if unsafe { map_page(self.mapped_end, frame, &mut table_frames) }.is_err() {
+            if unsafe { map_page(self.mapped_end(), frame, &mut table_frames) }.is_err() {
                 let _ = frames.free(frame);
                 return false;
             }
-            self.mapped_end += PAGE_BYTES;
+            self.mapped_bytes += PAGE_BYTES;
         }
         true
     }
@@ -77,17 +83,17 @@ unsafe impl Source for PagedHeapSource {
             return Err(());
         }
         let needed = (layout.size() + layout.align() + 256).max(GROWTH_STEP_BYTES as usize);
-        let old_end = talc.source.mapped_end;
+        let old_end = talc.source.mapped_end();
         if !talc.source.map_more(needed as u32) {
             return Err(());
         }
-        let new_end = talc.source.mapped_end as usize as *mut u8;
+        let new_end = talc.source.mapped_end() as usize as *mut u8;
         // SAFETY: [old_end, new_end) was just mapped, read-write, and belongs to nothing else.
         let heap_end = unsafe {
             match talc.source.heap_end {
                 None => talc.claim(
                     old_end as usize as *mut u8,
-                    (talc.source.mapped_end - old_end) as usize,
+                    (talc.source.mapped_end() - old_end) as usize,
                 ),
                 Some(end) => Some(talc.extend(end, new_end)),
             }

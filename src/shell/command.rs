@@ -2,6 +2,9 @@
 
 use core::fmt;
 
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+
 use crate::command_line::FaultScenario;
 use crate::console::Color;
 
@@ -24,37 +27,163 @@ pub enum Command<'a> {
     Halt,
 }
 
-/// A command's name, arguments and one-line description, for `help`.
-pub struct CommandHelp {
-    pub name: &'static str,
-    pub arguments: &'static str,
-    pub summary: &'static str,
+/// One shell command: how it is described in `help`, and how its arguments are read.
+pub trait ShellCommand {
+    /// The arguments it takes, as `help` shows them (empty for none).
+    fn arguments(&self) -> &'static str;
+    /// A one-line description.
+    fn summary(&self) -> &'static str;
+    /// Reads the text after the command's name.
+    fn parse<'a>(&self, name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>>;
 }
 
-/// Every command, in the order `help` lists them.
-pub const COMMANDS: [CommandHelp; 13] = [
-    CommandHelp { name: "help", arguments: "", summary: "list the commands" },
-    CommandHelp { name: "clear", arguments: "", summary: "clear the screen" },
-    CommandHelp { name: "echo", arguments: "<text>", summary: "print the text" },
-    CommandHelp {
-        name: "color",
-        arguments: "<fg> [bg]",
-        summary: "set text colors (names or 0-15)",
-    },
-    CommandHelp { name: "uptime", arguments: "", summary: "seconds since boot" },
-    CommandHelp { name: "date", arguments: "", summary: "date and time from the CMOS clock" },
-    CommandHelp { name: "cpu", arguments: "", summary: "CPU vendor, brand and features" },
-    CommandHelp { name: "mem", arguments: "", summary: "the memory map and usable memory" },
-    CommandHelp { name: "demo", arguments: "", summary: "the SSE raymarching demo, until a key" },
-    CommandHelp {
-        name: "fault",
-        arguments: "<kind>",
-        summary: "provoke a CPU fault to see its report",
-    },
-    CommandHelp { name: "panic", arguments: "", summary: "panic the kernel" },
-    CommandHelp { name: "reboot", arguments: "", summary: "restart the machine" },
-    CommandHelp { name: "halt", arguments: "", summary: "stop the CPU" },
-];
+/// A command that takes no arguments.
+struct NoArguments {
+    command: Command<'static>,
+    summary: &'static str,
+}
+
+impl ShellCommand for NoArguments {
+    fn arguments(&self) -> &'static str {
+        ""
+    }
+
+    fn summary(&self) -> &'static str {
+        self.summary
+    }
+
+    fn parse<'a>(&self, name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>> {
+        if arguments.is_empty() {
+            Ok(self.command)
+        } else {
+            Err(ShellError::TooManyArguments { command: name, usage: "" })
+        }
+    }
+}
+
+struct EchoCommand;
+
+impl ShellCommand for EchoCommand {
+    fn arguments(&self) -> &'static str {
+        "<text>"
+    }
+
+    fn summary(&self) -> &'static str {
+        "print the text"
+    }
+
+    fn parse<'a>(&self, _name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>> {
+        Ok(Command::Echo(arguments))
+    }
+}
+
+struct ColorCommand;
+
+impl ShellCommand for ColorCommand {
+    fn arguments(&self) -> &'static str {
+        "<fg> [bg]"
+    }
+
+    fn summary(&self) -> &'static str {
+        "set text colors (names or 0-15)"
+    }
+
+    fn parse<'a>(&self, name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>> {
+        let mut words = arguments.split(' ').filter(|word| !word.is_empty());
+        let usage = self.arguments();
+        let foreground_name =
+            words.next().ok_or(ShellError::MissingArgument { command: name, usage })?;
+        let background_name = words.next();
+        if words.next().is_some() {
+            return Err(ShellError::TooManyArguments { command: name, usage });
+        }
+        let color = |argument| {
+            parse_color(argument).ok_or(ShellError::BadColor { command: name, argument })
+        };
+        let foreground = color(foreground_name)?;
+        let background = background_name.map(color).transpose()?;
+        Ok(Command::Color { foreground, background })
+    }
+}
+
+struct FaultCommand;
+
+impl ShellCommand for FaultCommand {
+    fn arguments(&self) -> &'static str {
+        "<kind>"
+    }
+
+    fn summary(&self) -> &'static str {
+        "provoke a CPU fault to see its report"
+    }
+
+    fn parse<'a>(&self, name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>> {
+        let mut words = arguments.split(' ').filter(|word| !word.is_empty());
+        let usage = self.arguments();
+        let kind = words.next().ok_or(ShellError::MissingArgument { command: name, usage })?;
+        if words.next().is_some() {
+            return Err(ShellError::TooManyArguments { command: name, usage });
+        }
+        FaultScenario::from_name(kind)
+            .map(Command::Fault)
+            .ok_or(ShellError::UnknownFault { argument: kind })
+    }
+}
+
+/// Every command by name; `help` lists them in the map's (alphabetical) order.
+pub struct CommandTable {
+    commands: BTreeMap<&'static str, Box<dyn ShellCommand>>,
+}
+
+impl CommandTable {
+    pub fn new() -> CommandTable {
+        let mut commands: BTreeMap<&'static str, Box<dyn ShellCommand>> = BTreeMap::new();
+        let simple = [
+            ("help", Command::Help, "list the commands"),
+            ("clear", Command::Clear, "clear the screen"),
+            ("uptime", Command::Uptime, "seconds since boot"),
+            ("date", Command::Date, "date and time from the CMOS clock"),
+            ("cpu", Command::Cpu, "CPU vendor, brand and features"),
+            ("mem", Command::Mem, "memory map, frames and heap"),
+            ("demo", Command::Demo, "the SSE raymarching demo, until a key"),
+            ("panic", Command::Panic, "panic the kernel"),
+            ("reboot", Command::Reboot, "restart the machine"),
+            ("halt", Command::Halt, "stop the CPU"),
+        ];
+        for (name, command, summary) in simple {
+            commands.insert(name, Box::new(NoArguments { command, summary }));
+        }
+        commands.insert("echo", Box::new(EchoCommand));
+        commands.insert("color", Box::new(ColorCommand));
+        commands.insert("fault", Box::new(FaultCommand));
+        CommandTable { commands }
+    }
+
+    /// Every command with its name, in alphabetical order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &dyn ShellCommand)> + '_ {
+        self.commands.iter().map(|(name, command)| (*name, command.as_ref()))
+    }
+
+    /// Parses a line into a command, checking its arguments.
+    pub fn parse<'a>(&self, line: &'a str) -> Result<Command<'a>, ShellError<'a>> {
+        let line = line.trim();
+        let (name, arguments) = match line.split_once(' ') {
+            Some((name, rest)) => (name, rest.trim_start()),
+            None => (line, ""),
+        };
+        if name.is_empty() {
+            return Ok(Command::Empty);
+        }
+        let command = self.commands.get(name).ok_or(ShellError::UnknownCommand(name))?;
+        command.parse(name, arguments)
+    }
+}
+
+impl Default for CommandTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Color names `color` accepts, in palette order.
 pub const COLOR_NAMES: [&str; 16] = [
@@ -125,88 +254,31 @@ pub fn parse_color(name: &str) -> Option<Color> {
     Some(Color::from_number(index as u8))
 }
 
-fn usage_of(name: &str) -> &'static str {
-    COMMANDS.iter().find(|command| command.name == name).map_or("", |command| command.arguments)
-}
-
-/// Parses a line into a command, checking its arguments.
-pub fn parse_command(line: &str) -> Result<Command<'_>, ShellError<'_>> {
-    let line = line.trim();
-    let (name, rest) = match line.split_once(' ') {
-        Some((name, rest)) => (name, rest.trim_start()),
-        None => (line, ""),
-    };
-    let mut arguments = rest.split(' ').filter(|word| !word.is_empty());
-    let missing = || ShellError::MissingArgument { command: name, usage: usage_of(name) };
-    let too_many = || ShellError::TooManyArguments { command: name, usage: usage_of(name) };
-    let no_arguments = |command: Command<'static>| {
-        if rest.is_empty() { Ok(command) } else { Err(too_many()) }
-    };
-    match name {
-        "" => Ok(Command::Empty),
-        "help" => no_arguments(Command::Help),
-        "clear" => no_arguments(Command::Clear),
-        "echo" => Ok(Command::Echo(rest)),
-        "color" => {
-            let foreground_name = arguments.next().ok_or_else(missing)?;
-            let background_name = arguments.next();
-            if arguments.next().is_some() {
-                return Err(too_many());
-            }
-            let bad = |argument| ShellError::BadColor { command: name, argument };
-            let foreground = parse_color(foreground_name).ok_or_else(|| bad(foreground_name))?;
-            let background = match background_name {
-                Some(background) => Some(parse_color(background).ok_or_else(|| bad(background))?),
-                None => None,
-            };
-            Ok(Command::Color { foreground, background })
-        }
-        "uptime" => no_arguments(Command::Uptime),
-        "date" => no_arguments(Command::Date),
-        "cpu" => no_arguments(Command::Cpu),
-        "mem" => no_arguments(Command::Mem),
-        "demo" => no_arguments(Command::Demo),
-        "fault" => {
-            let kind = arguments.next().ok_or_else(missing)?;
-            if arguments.next().is_some() {
-                return Err(too_many());
-            }
-            FaultScenario::from_name(kind)
-                .map(Command::Fault)
-                .ok_or(ShellError::UnknownFault { argument: kind })
-        }
-        "panic" => no_arguments(Command::Panic),
-        "reboot" => no_arguments(Command::Reboot),
-        "halt" => no_arguments(Command::Halt),
-        _ => Err(ShellError::UnknownCommand(name)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::string::ToString;
 
+    fn parse_command(line: &str) -> Result<Command<'_>, ShellError<'_>> {
+        CommandTable::new().parse(line)
+    }
+
     #[test]
-    fn every_listed_command_parses_when_used_as_documented() {
-        let examples = [
-            "help",
-            "clear",
-            "echo hi",
-            "color yellow",
-            "uptime",
-            "date",
-            "cpu",
-            "mem",
-            "demo",
-            "fault divide",
-            "panic",
-            "reboot",
-            "halt",
-        ];
-        for (command, example) in COMMANDS.iter().zip(examples) {
-            assert!(example.starts_with(command.name));
-            assert!(parse_command(example).is_ok(), "{example}");
+    fn every_command_parses_when_used_as_documented_and_help_is_alphabetical() {
+        let table = CommandTable::new();
+        let names: std::vec::Vec<&str> = table.iter().map(|(name, _)| name).collect();
+        assert_eq!(
+            names,
+            [
+                "clear", "color", "cpu", "date", "demo", "echo", "fault", "halt", "help", "mem",
+                "panic", "reboot", "uptime"
+            ]
+        );
+        let examples = ["color yellow", "echo hi", "fault divide"];
+        for (name, command) in table.iter() {
+            let example = examples.iter().find(|example| example.starts_with(name)).copied();
+            assert!(table.parse(example.unwrap_or(name)).is_ok(), "{name}");
+            assert!(!command.summary().is_empty());
         }
     }
 
@@ -258,9 +330,8 @@ mod tests {
 
     #[test]
     fn help_lines_fit_the_screen() {
-        for command in &COMMANDS {
-            let line =
-                std::format!("  {:<8}{:<12}{}", command.name, command.arguments, command.summary);
+        for (name, command) in CommandTable::new().iter() {
+            let line = std::format!("  {name:<8}{:<12}{}", command.arguments(), command.summary());
             assert!(line.len() < 80, "{line}");
         }
     }

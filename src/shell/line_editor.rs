@@ -1,6 +1,9 @@
 //! The shell's line editor: insert anywhere, backspace, delete, cursor movement, ctrl-u,
 //! ctrl-c, and a history browsed with up and down.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::keyboard::Key;
 
 /// Longest line accepted; with the prompt it fits on one 80-column row.
@@ -25,49 +28,33 @@ pub enum EditAction {
     ClearScreen,
 }
 
-#[derive(Clone, Copy)]
-struct Line {
-    bytes: [u8; LINE_CAPACITY],
-    length: usize,
-}
-
-impl Line {
-    const EMPTY: Line = Line { bytes: [0; LINE_CAPACITY], length: 0 };
-
-    fn text(&self) -> &str {
-        // Only printable ASCII is ever stored.
-        core::str::from_utf8(&self.bytes[..self.length]).unwrap_or("")
-    }
-}
-
-/// An editable line of printable ASCII with a cursor and a history.
+/// An editable line of printable ASCII with a cursor and a history, kept on the heap.
 pub struct LineEditor {
-    line: Line,
+    line: String,
+    /// Position in `line` (every character is one byte).
     cursor: usize,
-    history: [Line; HISTORY_ENTRIES],
-    /// Number of history entries in use (the newest at `history_count - 1`).
-    history_count: usize,
+    /// Earlier lines, oldest first, at most `HISTORY_ENTRIES`.
+    history: Vec<String>,
     /// While browsing, how many entries back from the newest (1 = newest); 0 = not browsing.
     browse_depth: usize,
     /// The line being typed before browsing started, restored when browsing past the newest.
-    draft: Line,
+    draft: String,
 }
 
 impl LineEditor {
-    pub const fn new() -> LineEditor {
+    pub fn new() -> LineEditor {
         LineEditor {
-            line: Line::EMPTY,
+            line: String::with_capacity(LINE_CAPACITY),
             cursor: 0,
-            history: [Line::EMPTY; HISTORY_ENTRIES],
-            history_count: 0,
+            history: Vec::with_capacity(HISTORY_ENTRIES),
             browse_depth: 0,
-            draft: Line::EMPTY,
+            draft: String::new(),
         }
     }
 
     /// The line as typed so far.
     pub fn line(&self) -> &str {
-        self.line.text()
+        &self.line
     }
 
     /// The cursor's position within the line (0 = before the first character).
@@ -81,25 +68,25 @@ impl LineEditor {
             Key::Character(character) => self.insert(character),
             Key::Backspace if self.cursor > 0 => {
                 self.cursor -= 1;
-                self.remove_at_cursor();
+                self.line.remove(self.cursor);
                 EditAction::Redraw
             }
-            Key::Delete if self.cursor < self.line.length => {
-                self.remove_at_cursor();
+            Key::Delete if self.cursor < self.line.len() => {
+                self.line.remove(self.cursor);
                 EditAction::Redraw
             }
             Key::Left if self.cursor > 0 => self.move_to(self.cursor - 1),
-            Key::Right if self.cursor < self.line.length => self.move_to(self.cursor + 1),
+            Key::Right if self.cursor < self.line.len() => self.move_to(self.cursor + 1),
             Key::Home if self.cursor > 0 => self.move_to(0),
-            Key::End if self.cursor < self.line.length => self.move_to(self.line.length),
+            Key::End if self.cursor < self.line.len() => self.move_to(self.line.len()),
             Key::Up => self.browse_older(),
             Key::Down => self.browse_newer(),
-            Key::ClearLine if self.line.length > 0 => {
-                self.replace_line(Line::EMPTY);
+            Key::ClearLine if !self.line.is_empty() => {
+                self.replace_line(String::new());
                 EditAction::Redraw
             }
             Key::Interrupt => {
-                self.replace_line(Line::EMPTY);
+                self.replace_line(String::new());
                 self.browse_depth = 0;
                 EditAction::Abandon
             }
@@ -111,18 +98,15 @@ impl LineEditor {
 
     /// After a submitted line has run: remember it in the history and start a new, empty line.
     pub fn finish_line(&mut self) {
-        let line = self.line;
-        let repeated =
-            self.history_count > 0 && self.history[self.history_count - 1].text() == line.text();
-        if line.length > 0 && !repeated {
-            if self.history_count == HISTORY_ENTRIES {
-                self.history.copy_within(1.., 0);
-                self.history_count -= 1;
+        let line = core::mem::take(&mut self.line);
+        let repeated = self.history.last() == Some(&line);
+        if !line.is_empty() && !repeated {
+            if self.history.len() == HISTORY_ENTRIES {
+                self.history.remove(0);
             }
-            self.history[self.history_count] = line;
-            self.history_count += 1;
+            self.history.push(line);
         }
-        self.replace_line(Line::EMPTY);
+        self.cursor = 0;
         self.browse_depth = 0;
     }
 
@@ -130,19 +114,12 @@ impl LineEditor {
         if !(' '..='~').contains(&character) {
             return EditAction::None;
         }
-        if self.line.length == LINE_CAPACITY {
+        if self.line.len() == LINE_CAPACITY {
             return EditAction::LineFull;
         }
-        self.line.bytes.copy_within(self.cursor..self.line.length, self.cursor + 1);
-        self.line.bytes[self.cursor] = character as u8;
-        self.line.length += 1;
+        self.line.insert(self.cursor, character);
         self.cursor += 1;
         EditAction::Redraw
-    }
-
-    fn remove_at_cursor(&mut self) {
-        self.line.bytes.copy_within(self.cursor + 1..self.line.length, self.cursor);
-        self.line.length -= 1;
     }
 
     fn move_to(&mut self, position: usize) -> EditAction {
@@ -150,20 +127,20 @@ impl LineEditor {
         EditAction::Redraw
     }
 
-    fn replace_line(&mut self, line: Line) {
+    fn replace_line(&mut self, line: String) {
         self.line = line;
-        self.cursor = line.length;
+        self.cursor = self.line.len();
     }
 
     fn browse_older(&mut self) -> EditAction {
-        if self.browse_depth == self.history_count {
+        if self.browse_depth == self.history.len() {
             return EditAction::None;
         }
         if self.browse_depth == 0 {
-            self.draft = self.line;
+            self.draft = self.line.clone();
         }
         self.browse_depth += 1;
-        self.replace_line(self.history[self.history_count - self.browse_depth]);
+        self.replace_line(self.history[self.history.len() - self.browse_depth].clone());
         EditAction::Redraw
     }
 
@@ -173,9 +150,9 @@ impl LineEditor {
         }
         self.browse_depth -= 1;
         let line = if self.browse_depth == 0 {
-            self.draft
+            core::mem::take(&mut self.draft)
         } else {
-            self.history[self.history_count - self.browse_depth]
+            self.history[self.history.len() - self.browse_depth].clone()
         };
         self.replace_line(line);
         EditAction::Redraw

@@ -3,7 +3,7 @@
 
 use core::fmt::Write;
 
-use super::command::{COLOR_NAMES, COMMANDS, Command, parse_command};
+use super::command::{COLOR_NAMES, Command, CommandTable};
 use super::line_editor::{EditAction, LineEditor};
 use crate::arch::x86::cpu::{cpuid, halt_forever, wait_for_interrupt};
 use crate::arch::x86::ps2_keyboard::SCANCODES;
@@ -37,6 +37,7 @@ struct PromptPosition {
 pub fn run_shell(boot_information: &BootInformation) -> ! {
     let mut decoder = KeyDecoder::new();
     let mut editor = LineEditor::new();
+    let commands = CommandTable::new();
     print_colored!(HEADING_COLOR, "Ferrite shell");
     println!(": type 'help' for the commands.");
     log!("shell: ready");
@@ -51,7 +52,7 @@ pub fn run_shell(boot_information: &BootInformation) -> ! {
             EditAction::None | EditAction::LineFull => {}
             EditAction::Submit => {
                 finish_row(&prompt, editor.line());
-                run_line(editor.line(), boot_information);
+                run_line(editor.line(), &commands, boot_information);
                 editor.finish_line();
                 prompt = show_prompt();
             }
@@ -125,8 +126,8 @@ fn finish_row(prompt: &PromptPosition, line: &str) {
     let _ = writeln!(COM1.lock(), "{line}");
 }
 
-fn run_line(line: &str, boot_information: &BootInformation) {
-    let command = match parse_command(line) {
+fn run_line(line: &str, commands: &CommandTable, boot_information: &BootInformation) {
+    let command = match commands.parse(line) {
         Ok(command) => command,
         Err(error) => {
             print_colored!(ERROR_COLOR, "{error}\n");
@@ -135,7 +136,7 @@ fn run_line(line: &str, boot_information: &BootInformation) {
     };
     match command {
         Command::Empty => {}
-        Command::Help => help(),
+        Command::Help => help(commands),
         Command::Clear => VGA_CONSOLE.lock().clear(),
         Command::Echo(text) => println!("{text}"),
         Command::Color { foreground, background } => {
@@ -170,11 +171,11 @@ fn run_line(line: &str, boot_information: &BootInformation) {
     }
 }
 
-fn help() {
-    for command in &COMMANDS {
+fn help(commands: &CommandTable) {
+    for (name, command) in commands.iter() {
         print!("  ");
-        print_colored!(HEADING_COLOR, "{:<8}", command.name);
-        println!("{:<12}{}", command.arguments, command.summary);
+        print_colored!(HEADING_COLOR, "{name:<8}");
+        println!("{:<12}{}", command.arguments(), command.summary());
     }
     println!("Keys: arrows, Home/End, Backspace/Delete, Ctrl-U clears, Ctrl-C abandons,");
     println!("Ctrl-L clears the screen, Up/Down browse the history.");

@@ -6,7 +6,7 @@ use spin::Mutex;
 use volatile::VolatilePtr;
 
 use super::port::Port;
-use crate::console::{ScreenChar, TextConsole, TextSurface};
+use crate::console::{ColorCode, ScreenChar, TextConsole, TextSurface};
 
 /// Physical (and, without paging, virtual) address of the colour text buffer.
 const VGA_TEXT_BUFFER_ADDRESS: usize = 0xb8000;
@@ -26,14 +26,17 @@ const CRTC_CURSOR_LOCATION_LOW: u8 = 0x0f;
 const CURSOR_FIRST_SCAN_LINE: u8 = 14;
 const CURSOR_LAST_SCAN_LINE: u8 = 15;
 
-/// The screen every `print!` writes to.
+/// The screen every `print!` writes to. It starts in colour 0 so the static is all zeroes
+/// (and costs no space in the kernel file); boot sets the default colours before printing.
 pub static VGA_CONSOLE: Mutex<TextConsole<VgaTextBuffer>> =
     // SAFETY: this static is the only `VgaTextBuffer` ever made.
-    Mutex::new(TextConsole::new(unsafe { VgaTextBuffer::new() }));
+    Mutex::new(
+        TextConsole::with_color(unsafe { VgaTextBuffer::new() }, ColorCode::from_attribute(0)),
+    );
 
 /// The memory-mapped 80x25 text buffer: two bytes per cell, character then attribute.
 pub struct VgaTextBuffer {
-    base: NonNull<ScreenChar>,
+    _only_through_new: (),
 }
 
 // SAFETY: the buffer is plain memory-mapped RAM; access is serialised by the Mutex around it.
@@ -46,17 +49,15 @@ impl VgaTextBuffer {
     /// The machine must be in VGA text mode 3 with the buffer identity-mapped, and only one
     /// instance may exist, or writes from two owners interleave.
     const unsafe fn new() -> Self {
-        VgaTextBuffer {
-            // SAFETY: the address is a non-zero constant.
-            base: unsafe { NonNull::new_unchecked(VGA_TEXT_BUFFER_ADDRESS as *mut ScreenChar) },
-        }
+        VgaTextBuffer { _only_through_new: () }
     }
 
     fn cell(&self, row: usize, column: usize) -> VolatilePtr<'_, ScreenChar> {
         assert!(row < VGA_TEXT_HEIGHT && column < VGA_TEXT_WIDTH);
-        // SAFETY: row and column are in range, so the pointer stays inside the 4000-byte
-        // buffer, which is mapped for the kernel's whole life.
-        unsafe { VolatilePtr::new(self.base.add(row * VGA_TEXT_WIDTH + column)) }
+        let address = VGA_TEXT_BUFFER_ADDRESS + (row * VGA_TEXT_WIDTH + column) * 2;
+        // SAFETY: row and column are in range, so the address is inside the 4000-byte buffer,
+        // which is identity-mapped and writable for the kernel's whole life; it is not null.
+        unsafe { VolatilePtr::new(NonNull::new_unchecked(address as *mut ScreenChar)) }
     }
 
     /// Turns the hardware cursor on as an underline.
