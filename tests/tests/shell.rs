@@ -84,6 +84,12 @@ fn uptime_date_cpu_and_mem_report_the_machine() {
     let kib: u64 = usable.split_whitespace().next().unwrap().parse().unwrap();
     // -m 128M: 128 MiB less the BIOS areas and the top reserved pages.
     assert!((120 * 1024..128 * 1024).contains(&kib), "{usable}");
+    // Frames in use (kernel image, page tables, heap) and the heap's figures.
+    let frames = mem.lines().find_map(|line| line.strip_prefix("frames: ")).expect("frames line");
+    let used: u64 = frames.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(used > 0 && frames.contains(" free of "), "{frames}");
+    let heap = mem.lines().find_map(|line| line.strip_prefix("heap: ")).expect("heap line");
+    assert!(heap.contains("bytes used in") && heap.ends_with("(limit 64 MiB)"), "{heap}");
 }
 
 /// Seconds since 1970 of a `YYYY-MM-DD HH:MM:SS` time.

@@ -30,7 +30,7 @@ fn main() {
     let iso_bytes = std::fs::metadata(iso_path()).unwrap().len();
     row("kernel .text+.rodata (bytes)", text.to_string(), "");
     row("kernel .data (bytes)", data.to_string(), "");
-    row("kernel .bss (bytes, 16 KiB of it the stack)", bss.to_string(), "");
+    row("kernel .bss (bytes: stacks, tables, frame bitmap)", bss.to_string(), "");
     row(
         "kernel ELF on the ISO, stripped (bytes)",
         iso_kernel_bytes.to_string(),
