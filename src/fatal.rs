@@ -80,6 +80,16 @@ impl FatalOutput {
         output
     }
 
+    /// Ends the report with the halted banner, releases screen and serial, and stops.
+    pub fn finish(mut self) -> ! {
+        self.set_style(Style::Heading);
+        let _ = write!(self, " System halted. ");
+        self.set_style(Style::Normal);
+        let _ = writeln!(self);
+        drop(self);
+        stop()
+    }
+
     /// Blanks the screen in the palette's normal colors.
     pub fn clear_screen(&mut self) {
         self.console.set_color(self.palette.normal);
@@ -148,12 +158,7 @@ pub fn report_exception(
         symbols(),
         &KernelStacks,
     );
-    output.set_style(Style::Heading);
-    let _ = write!(output, " System halted. ");
-    output.set_style(Style::Normal);
-    let _ = writeln!(output);
-    drop(output);
-    stop()
+    output.finish()
 }
 
 /// Writes the backtrace of the code that called the panic handler.

@@ -6,7 +6,7 @@ use core::panic::PanicInfo;
 
 use crate::arch::x86::cpu::read_frame_pointer;
 use crate::diagnostics::report::{ReportWriter, Style};
-use crate::fatal::{FatalOutput, PANIC_PALETTE, stop, write_panic_backtrace};
+use crate::fatal::{FatalOutput, PANIC_PALETTE, write_panic_backtrace};
 use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures, last_failed_request};
 use crate::memory::setup::FRAMES;
 
@@ -57,10 +57,5 @@ fn panic(info: &PanicInfo) -> ! {
         write_out_of_memory(&mut output, size, align);
     }
     write_panic_backtrace(&mut output, frame_pointer);
-    output.set_style(Style::Heading);
-    let _ = write!(output, " System halted. ");
-    output.set_style(Style::Normal);
-    let _ = writeln!(output);
-    drop(output);
-    stop()
+    output.finish()
 }

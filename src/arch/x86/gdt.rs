@@ -66,6 +66,38 @@ pub struct TaskStateSegment {
     pub trap_and_io_map: u32,
 }
 
+impl TaskStateSegment {
+    /// Every field zero, for a static the CPU fills in later.
+    const ZERO: TaskStateSegment = TaskStateSegment {
+        previous_task_link: 0,
+        esp0: 0,
+        ss0: 0,
+        esp1: 0,
+        ss1: 0,
+        esp2: 0,
+        ss2: 0,
+        cr3: 0,
+        eip: 0,
+        eflags: 0,
+        eax: 0,
+        ecx: 0,
+        edx: 0,
+        ebx: 0,
+        esp: 0,
+        ebp: 0,
+        esi: 0,
+        edi: 0,
+        es: 0,
+        cs: 0,
+        ss: 0,
+        ds: 0,
+        fs: 0,
+        gs: 0,
+        ldt_selector: 0,
+        trap_and_io_map: 0,
+    };
+}
+
 const TSS_BYTES: u32 = core::mem::size_of::<TaskStateSegment>() as u32;
 const _: () = assert!(TSS_BYTES == 104);
 
@@ -102,62 +134,8 @@ unsafe impl Sync for CpuTablesCell {}
 
 static CPU_TABLES: CpuTablesCell = CpuTablesCell(UnsafeCell::new(CpuTables {
     gdt: [0; GDT_ENTRIES],
-    main_tss: TaskStateSegment {
-        previous_task_link: 0,
-        esp0: 0,
-        ss0: 0,
-        esp1: 0,
-        ss1: 0,
-        esp2: 0,
-        ss2: 0,
-        cr3: 0,
-        eip: 0,
-        eflags: 0,
-        eax: 0,
-        ecx: 0,
-        edx: 0,
-        ebx: 0,
-        esp: 0,
-        ebp: 0,
-        esi: 0,
-        edi: 0,
-        es: 0,
-        cs: 0,
-        ss: 0,
-        ds: 0,
-        fs: 0,
-        gs: 0,
-        ldt_selector: 0,
-        trap_and_io_map: 0,
-    },
-    double_fault_tss: TaskStateSegment {
-        previous_task_link: 0,
-        esp0: 0,
-        ss0: 0,
-        esp1: 0,
-        ss1: 0,
-        esp2: 0,
-        ss2: 0,
-        cr3: 0,
-        eip: 0,
-        eflags: 0,
-        eax: 0,
-        ecx: 0,
-        edx: 0,
-        ebx: 0,
-        esp: 0,
-        ebp: 0,
-        esi: 0,
-        edi: 0,
-        es: 0,
-        cs: 0,
-        ss: 0,
-        ds: 0,
-        fs: 0,
-        gs: 0,
-        ldt_selector: 0,
-        trap_and_io_map: 0,
-    },
+    main_tss: TaskStateSegment::ZERO,
+    double_fault_tss: TaskStateSegment::ZERO,
 }));
 
 unsafe extern "C" {
