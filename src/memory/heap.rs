@@ -11,10 +11,9 @@ use talc::base::Talc;
 use talc::base::binning::Binning;
 use talc::source::Source;
 
-use super::frame_allocator::Frame;
-use super::page_table::PAGE_BYTES;
+use super::page_table::{LARGE_PAGE_BYTES, PAGE_BYTES};
 use super::setup::FRAMES;
-use crate::arch::x86::paging::map_page;
+use crate::arch::x86::paging::{map_page, prepare_page_table};
 
 /// Where the heap's virtual addresses begin: above the identity-mapped RAM (at most 3 GiB).
 pub const HEAP_START: u32 = 0xd000_0000;
@@ -56,10 +55,12 @@ impl PagedHeapSource {
         let mut frames = FRAMES.lock();
         while self.mapped_end() < wanted_end {
             let Some(frame) = frames.allocate() else { return false };
-            let mut table_frames = || frames_allocate_for_table();
+            // `initialize` made every page table of the heap's range, so none is needed here
+            // (and the frame allocator is locked already).
+            let mut no_table_frames = || None;
             // SAFETY: the heap's virtual range belongs to the heap alone, and callers hold the
             // heap's lock, which serialises page-table changes for this range.
-            if unsafe { map_page(self.mapped_end(), frame, &mut table_frames) }.is_err() {
+            if unsafe { map_page(self.mapped_end(), frame, &mut no_table_frames) }.is_err() {
                 let _ = frames.free(frame);
                 return false;
             }
@@ -67,12 +68,6 @@ impl PagedHeapSource {
         }
         true
     }
-}
-
-/// A frame for a page table while the frame allocator's lock is already held by `map_more`:
-/// page tables for the heap's range are pre-allocated in `initialize`, so none is needed here.
-fn frames_allocate_for_table() -> Option<Frame> {
-    None
 }
 
 // SAFETY: `acquire` maps memory and calls claim/extend on the given `talc` only; it never
@@ -144,20 +139,15 @@ pub fn initialize() -> Result<(), HeapError> {
     // Page tables for the whole range up front, so growing never needs a frame for a table
     // while the frame allocator is locked.
     let mut frames = FRAMES.lock();
-    let mut address = HEAP_START;
-    while address < HEAP_START + HEAP_LIMIT_BYTES {
-        let probe = frames.allocate().ok_or(HeapError::OutOfFrames)?;
-        let mut table = || frames.allocate();
-        // SAFETY: the heap's range is unused; mapping its first page creates its page table.
-        unsafe { map_page(address, probe, &mut table) }.map_err(|_| HeapError::OutOfFrames)?;
-        // SAFETY: the probe page is unmapped again at once: only its table stays.
-        unsafe { crate::arch::x86::paging::unmap_page(address) };
-        let _ = frames.free(probe);
-        address += 4 * 1024 * 1024;
+    for address in (HEAP_START..HEAP_START + HEAP_LIMIT_BYTES).step_by(LARGE_PAGE_BYTES as usize) {
+        // SAFETY: the heap's range is used by nothing else, and boot runs on one CPU.
+        unsafe { prepare_page_table(address, &mut || frames.allocate()) }
+            .map_err(|_| HeapError::OutOfFrames)?;
     }
     drop(frames);
-    let first = alloc::boxed::Box::new(0u8);
-    drop(first);
+    // The first allocation claims the heap's first piece, so a heap that cannot start shows
+    // up here, at boot.
+    drop(alloc::boxed::Box::new(0u8));
     Ok(())
 }
 

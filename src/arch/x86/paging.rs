@@ -19,8 +19,9 @@ const CR0_PAGING: u32 = 1 << 31;
 const CR4_PAGE_SIZE_EXTENSIONS: u32 = 1 << 4; // 4 MiB pages
 const CPUID_EDX_PSE: u32 = 1 << 3;
 
+/// A page directory or page table: 1024 entries in one 4 KiB page.
 #[repr(C, align(4096))]
-struct PageTable([PageTableEntry; ENTRIES_PER_TABLE]);
+pub struct PageTable([PageTableEntry; ENTRIES_PER_TABLE]);
 
 struct PageTableCell(UnsafeCell<PageTable>);
 
@@ -95,6 +96,30 @@ pub enum MapError {
     AlreadyMapped,
 }
 
+/// The page table covering `virtual_address`, made (empty, from a frame of `allocate_table`)
+/// if there is none yet.
+///
+/// # Safety
+/// As for `map_page`.
+pub unsafe fn prepare_page_table(
+    virtual_address: u32,
+    allocate_table: &mut dyn FnMut() -> Option<Frame>,
+) -> Result<*mut PageTable, MapError> {
+    // SAFETY: the caller serialises access; page-table frames are identity-mapped RAM.
+    unsafe {
+        let directory_entry = &mut (*PAGE_DIRECTORY.0.get()).0[directory_index(virtual_address)];
+        if directory_entry.is_large() {
+            return Err(MapError::AlreadyMapped);
+        }
+        if !directory_entry.is_present() {
+            let table_frame = allocate_table().ok_or(MapError::NoFrameForTable)?;
+            core::ptr::write_bytes(table_frame.0 as usize as *mut u8, 0, PAGE_BYTES as usize);
+            *directory_entry = PageTableEntry::new(table_frame.0, PRESENT | WRITABLE);
+        }
+        Ok(directory_entry.address() as usize as *mut PageTable)
+    }
+}
+
 /// Maps the 4 KiB page at `virtual_address` to `frame`, read-write, taking a frame from
 /// `allocate_table` if a new page table is needed.
 ///
@@ -106,19 +131,9 @@ pub unsafe fn map_page(
     frame: Frame,
     allocate_table: &mut dyn FnMut() -> Option<Frame>,
 ) -> Result<(), MapError> {
-    let directory = PAGE_DIRECTORY.0.get();
     // SAFETY: the caller serialises access; page-table frames are identity-mapped RAM.
     unsafe {
-        let directory_entry = &mut (*directory).0[directory_index(virtual_address)];
-        if directory_entry.is_large() {
-            return Err(MapError::AlreadyMapped);
-        }
-        if !directory_entry.is_present() {
-            let table_frame = allocate_table().ok_or(MapError::NoFrameForTable)?;
-            core::ptr::write_bytes(table_frame.0 as usize as *mut u8, 0, PAGE_BYTES as usize);
-            *directory_entry = PageTableEntry::new(table_frame.0, PRESENT | WRITABLE);
-        }
-        let table = directory_entry.address() as usize as *mut PageTable;
+        let table = prepare_page_table(virtual_address, allocate_table)?;
         let entry = &mut (*table).0[table_index(virtual_address)];
         if entry.is_present() {
             return Err(MapError::AlreadyMapped);
@@ -145,21 +160,4 @@ pub fn translate(virtual_address: u32) -> PageTableEntry {
 /// Whether paging is on (CR0.PG).
 pub fn paging_enabled() -> bool {
     read_cr0() & CR0_PAGING != 0
-}
-
-/// Removes the mapping of the 4 KiB page at `virtual_address` (its page table stays).
-///
-/// # Safety
-/// Nothing may use the page afterwards; calls must be serialised as for `map_page`.
-pub unsafe fn unmap_page(virtual_address: u32) {
-    // SAFETY: as for `map_page`.
-    unsafe {
-        let directory_entry = (*PAGE_DIRECTORY.0.get()).0[directory_index(virtual_address)];
-        if !directory_entry.is_present() || directory_entry.is_large() {
-            return;
-        }
-        let table = directory_entry.address() as usize as *mut PageTable;
-        (*table).0[table_index(virtual_address)] = PageTableEntry::NOT_PRESENT;
-        asm!("invlpg [{}]", in(reg) virtual_address, options(nostack, preserves_flags));
-    }
 }
