@@ -1,10 +1,8 @@
 //! The boot sequence after the stub: consoles, boot information, greeting, then what the
 //! command line asked for.
 
-use crate::arch::x86::cpu::breakpoint;
 use crate::arch::x86::cpu::enable_interrupts;
 use crate::arch::x86::cpu::halt_forever;
-use crate::arch::x86::interrupts::{BreakpointNotes, set_breakpoint_notes};
 use crate::arch::x86::multiboot::read_boot_information;
 use crate::arch::x86::serial::{COM1, SerialPresence};
 use crate::arch::x86::vga_text::VGA_CONSOLE;
@@ -22,35 +20,9 @@ use crate::time::SystemClock;
 use crate::{log, memory, print, print_colored, println, time};
 use spin::Mutex;
 
-/// Iterations of the busy loop the timer-interrupt benchmark runs twice.
-const BENCH_LOOP_ITERATIONS: u32 = 5_000_000;
-
-/// Runs the same busy loop with the timer interrupt masked and unmasked: the difference in
-/// counter ticks over the number of timer interrupts is the cost of one (in instructions
-/// under `-icount shift=0`).
-fn measure_timer_interrupt_cost() {
-    let busy_loop = || {
-        let start = Instant::now();
-        for iteration in 0..BENCH_LOOP_ITERATIONS {
-            core::hint::black_box(iteration);
-        }
-        start.elapsed_ticks()
-    };
-    pic::mask(TIMER_IRQ);
-    let without = busy_loop();
-    pic::unmask(TIMER_IRQ);
-    let ticks_before = time::timer_ticks();
-    let with = busy_loop();
-    let interrupts = time::timer_ticks() - ticks_before;
-    log!("bench: timer loop_without={without} loop_with={with} interrupts={interrupts}");
-}
-
 /// The PIC lines of the system timer and the keyboard.
-const TIMER_IRQ: u8 = 0;
+pub const TIMER_IRQ: u8 = 0;
 const KEYBOARD_IRQ: u8 = 1;
-
-/// Frames rendered by `bench`: enough for a stable average, few enough to finish in seconds.
-const BENCH_FRAMES: u32 = 20;
 
 /// Off-screen buffers for the demo's slide, kept out of the 16 KiB boot stack.
 static DEMO_FRAMES: Mutex<[Frame; 2]> = Mutex::new([BLANK_FRAME; 2]);
@@ -112,7 +84,7 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     }
     match options.mode {
         BootMode::Test => crate::kernel_tests::run_all(),
-        BootMode::Bench => run_benchmark(),
+        BootMode::Bench => crate::benchmark::run_benchmark(),
         BootMode::Normal => {}
     }
     if options.demo == DemoChoice::Play {
@@ -164,35 +136,6 @@ fn run_demo() {
         hundredths / 100,
         hundredths % 100
     );
-}
-
-/// Breakpoint round trips timed by `bench`.
-const BENCH_BREAKPOINTS: u32 = 10_000;
-
-/// Renders a fixed number of frames and times breakpoint round trips, reporting the cost on
-/// serial for `make bench`.
-fn run_benchmark() -> ! {
-    set_breakpoint_notes(BreakpointNotes::Quiet);
-    let start = Instant::now();
-    for _ in 0..BENCH_BREAKPOINTS {
-        breakpoint();
-    }
-    let ticks = start.elapsed_ticks();
-    set_breakpoint_notes(BreakpointNotes::Show);
-    log!("bench: breakpoint round trips={BENCH_BREAKPOINTS} ticks={ticks}");
-    measure_timer_interrupt_cost();
-    memory::benchmark::run();
-    let (ticks, microseconds, statistics) = {
-        let mut console = VGA_CONSOLE.lock();
-        demo::benchmark(console.surface_mut(), &SystemClock, BENCH_FRAMES)
-    };
-    log!(
-        "bench: demo frames={BENCH_FRAMES} ticks={ticks} microseconds={microseconds} rays={} march_steps={} shadow_steps={}",
-        statistics.rays,
-        statistics.march_steps,
-        statistics.shadow_steps
-    );
-    crate::arch::x86::qemu_exit::exit_qemu(crate::arch::x86::qemu_exit::ExitCode::Success)
 }
 
 fn print_greeting(boot_information: &BootInformation) {

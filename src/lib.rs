@@ -30,6 +30,8 @@ mod panic;
 pub mod time;
 
 #[cfg(not(test))]
+mod benchmark;
+#[cfg(not(test))]
 mod kernel;
 #[cfg(not(test))]
 mod kernel_tests;

@@ -1,0 +1,67 @@
+//! `bench` on the kernel command line: renders demo frames, times breakpoint round trips, the
+//! timer interrupt and the allocators, prints the figures on serial for `make bench`, and
+//! ends QEMU.
+
+use crate::arch::x86::cpu::breakpoint;
+use crate::arch::x86::interrupts::{BreakpointNotes, set_breakpoint_notes};
+use crate::arch::x86::pic;
+use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
+use crate::arch::x86::vga_text::VGA_CONSOLE;
+use crate::kernel::TIMER_IRQ;
+use crate::time::{Instant, SystemClock};
+use crate::{demo, log, memory, time};
+
+/// Frames rendered by `bench`: enough for a stable average, few enough to finish in seconds.
+const BENCH_FRAMES: u32 = 20;
+
+/// Iterations of the busy loop the timer-interrupt benchmark runs twice.
+const BENCH_LOOP_ITERATIONS: u32 = 5_000_000;
+
+/// Runs the same busy loop with the timer interrupt masked and unmasked: the difference in
+/// counter ticks over the number of timer interrupts is the cost of one (in instructions
+/// under `-icount shift=0`).
+fn measure_timer_interrupt_cost() {
+    let busy_loop = || {
+        let start = Instant::now();
+        for iteration in 0..BENCH_LOOP_ITERATIONS {
+            core::hint::black_box(iteration);
+        }
+        start.elapsed_ticks()
+    };
+    pic::mask(TIMER_IRQ);
+    let without = busy_loop();
+    pic::unmask(TIMER_IRQ);
+    let ticks_before = time::timer_ticks();
+    let with = busy_loop();
+    let interrupts = time::timer_ticks() - ticks_before;
+    log!("bench: timer loop_without={without} loop_with={with} interrupts={interrupts}");
+}
+
+/// Breakpoint round trips timed by `bench`.
+const BENCH_BREAKPOINTS: u32 = 10_000;
+
+/// Times breakpoint round trips, the timer interrupt, the allocators and demo frames, prints
+/// the figures on serial, and ends QEMU.
+pub fn run_benchmark() -> ! {
+    set_breakpoint_notes(BreakpointNotes::Quiet);
+    let start = Instant::now();
+    for _ in 0..BENCH_BREAKPOINTS {
+        breakpoint();
+    }
+    let ticks = start.elapsed_ticks();
+    set_breakpoint_notes(BreakpointNotes::Show);
+    log!("bench: breakpoint round trips={BENCH_BREAKPOINTS} ticks={ticks}");
+    measure_timer_interrupt_cost();
+    memory::benchmark::run();
+    let (ticks, microseconds, statistics) = {
+        let mut console = VGA_CONSOLE.lock();
+        demo::benchmark(console.surface_mut(), &SystemClock, BENCH_FRAMES)
+    };
+    log!(
+        "bench: demo frames={BENCH_FRAMES} ticks={ticks} microseconds={microseconds} rays={} march_steps={} shadow_steps={}",
+        statistics.rays,
+        statistics.march_steps,
+        statistics.shadow_steps
+    );
+    exit_qemu(ExitCode::Success)
+}
