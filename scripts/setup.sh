@@ -20,13 +20,22 @@ need mformat mtools
 need qemu-system-i386 qemu-system-x86
 need getconf libc-bin
 
+# Debian 12 packages a Rust with its library source (rustc-web and friends); elsewhere the
+# toolchain comes from rustup.
+debian=no
+if [ -r /etc/os-release ] && grep -q '^ID=debian' /etc/os-release; then
+    debian=yes
+fi
 if ! scripts/cargo.sh --version >/dev/null 2>&1; then
-    if command -v apt-get >/dev/null 2>&1 || ! command -v rustup >/dev/null 2>&1; then
+    if [ "$debian" = yes ]; then
         missing+=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy)
-    else
+    elif command -v rustup >/dev/null 2>&1; then
         echo "setup: installing the Rust toolchain pinned in rust-toolchain.toml with rustup"
         rustup toolchain install "$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)" \
             --profile minimal --component rust-src,rustfmt,clippy
+    else
+        echo "setup: no Rust toolchain; install rustup (https://rustup.rs), then run make setup" >&2
+        exit 1
     fi
 fi
 
