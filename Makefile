@@ -4,7 +4,9 @@ PROFILE        ?= release
 TARGET_SPEC    := i686-kernel.json
 TARGET_NAME    := i686-kernel
 BUILD_DIR      := build
-KERNEL_LIBRARY := target/$(TARGET_NAME)/$(PROFILE)/libferrite.a
+# Cargo puts the dev profile's output in `debug/`.
+PROFILE_DIRECTORY := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
+KERNEL_LIBRARY := target/$(TARGET_NAME)/$(PROFILE_DIRECTORY)/libferrite.a
 KERNEL_ELF     := $(BUILD_DIR)/kernel.elf
 ISO            := $(BUILD_DIR)/ferrite.iso
 ISO_ROOT       := $(BUILD_DIR)/iso
