@@ -83,7 +83,12 @@ LINK := ld -m elf_i386 -n --gc-sections -T linker.ld
 # Two links: the first, with an empty name table, gives the functions' addresses and names;
 # tools/embed-symbols writes them as a table; the second link includes it. The table is the
 # last section of the image, so the second link moves no function.
-$(KERNEL_ELF): $(ASM_OBJECTS) $(KERNEL_LIBRARY) linker.ld asm/symbols.asm $(EMBED_SYMBOLS)
+# Changes (and so relinks the kernel) only when PROFILE does: the other profile's library may
+# be older than the kernel file.
+$(BUILD_DIR)/profile: FORCE | $(BUILD_DIR)
+	@echo $(PROFILE) | cmp -s - $@ || echo $(PROFILE) > $@
+
+$(KERNEL_ELF): $(ASM_OBJECTS) $(KERNEL_LIBRARY) linker.ld asm/symbols.asm $(EMBED_SYMBOLS) $(BUILD_DIR)/profile
 	nasm -f elf32 -Wall -o $(BUILD_DIR)/symbols-empty.o asm/symbols.asm
 	$(LINK) -o $(BUILD_DIR)/kernel-first-link.elf $(ASM_OBJECTS) $(BUILD_DIR)/symbols-empty.o $(KERNEL_LIBRARY)
 	$(EMBED_SYMBOLS) $(BUILD_DIR)/kernel-first-link.elf $(BUILD_DIR)/symbols.bin
