@@ -77,6 +77,28 @@ impl ShellCommand for EchoCommand {
     }
 }
 
+/// The space-separated words of `arguments`: at least `required` and at most `MOST`, else
+/// the error a person needs (which command, and its usage).
+fn words<'a, const MOST: usize>(
+    command: &'a str,
+    usage: &'static str,
+    arguments: &'a str,
+    required: usize,
+) -> Result<[Option<&'a str>; MOST], ShellError<'a>> {
+    let mut found = [None; MOST];
+    let mut words = arguments.split(' ').filter(|word| !word.is_empty());
+    for slot in found.iter_mut() {
+        *slot = words.next();
+    }
+    if words.next().is_some() {
+        return Err(ShellError::TooManyArguments { command, usage });
+    }
+    if found.iter().take(required).any(Option::is_none) {
+        return Err(ShellError::MissingArgument { command, usage });
+    }
+    Ok(found)
+}
+
 struct ColorCommand;
 
 impl ShellCommand for ColorCommand {
@@ -89,14 +111,8 @@ impl ShellCommand for ColorCommand {
     }
 
     fn parse<'a>(&self, name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>> {
-        let mut words = arguments.split(' ').filter(|word| !word.is_empty());
-        let usage = self.arguments();
-        let foreground_name =
-            words.next().ok_or(ShellError::MissingArgument { command: name, usage })?;
-        let background_name = words.next();
-        if words.next().is_some() {
-            return Err(ShellError::TooManyArguments { command: name, usage });
-        }
+        let [foreground_name, background_name] = words(name, self.arguments(), arguments, 1)?;
+        let foreground_name = foreground_name.unwrap_or_default();
         let color = |argument| {
             parse_color(argument).ok_or(ShellError::BadColor { command: name, argument })
         };
@@ -118,12 +134,8 @@ impl ShellCommand for FaultCommand {
     }
 
     fn parse<'a>(&self, name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>> {
-        let mut words = arguments.split(' ').filter(|word| !word.is_empty());
-        let usage = self.arguments();
-        let kind = words.next().ok_or(ShellError::MissingArgument { command: name, usage })?;
-        if words.next().is_some() {
-            return Err(ShellError::TooManyArguments { command: name, usage });
-        }
+        let [kind] = words(name, self.arguments(), arguments, 1)?;
+        let kind = kind.unwrap_or_default();
         FaultScenario::from_name(kind)
             .map(Command::Fault)
             .ok_or(ShellError::UnknownFault { argument: kind })

@@ -230,18 +230,6 @@ pub fn interrupts_enabled() -> bool {
     flags & EFLAGS_INTERRUPT_ENABLE != 0
 }
 
-/// Runs `action` with maskable interrupts off, restoring the previous state afterwards
-/// (`pushfd; cli` ... `popfd`), for work an interrupt handler must not see half done.
-pub fn without_interrupts<T>(action: impl FnOnce() -> T) -> T {
-    let flags: u32;
-    // SAFETY: saves EFLAGS and clears IF; restored below.
-    unsafe { asm!("pushfd", "cli", "pop {}", out(reg) flags, options(nomem)) };
-    let result = action();
-    // SAFETY: restores the EFLAGS saved above (only IF differs).
-    unsafe { asm!("push {}", "popfd", in(reg) flags, options(nomem)) };
-    result
-}
-
 /// Sleeps until the next interrupt: `sti; hlt`, which the CPU executes with no window between
 /// them for an interrupt to slip through unnoticed (Intel SDM Vol. 2B, STI).
 pub fn wait_for_interrupt() {

@@ -75,18 +75,12 @@ impl InterruptFrame {
 }
 
 static UNHANDLED_INTERRUPTS: [AtomicU32; 256] = [const { AtomicU32::new(0) }; 256];
-static SPURIOUS_INTERRUPTS: AtomicU32 = AtomicU32::new(0);
 static BREAKPOINTS: AtomicU32 = AtomicU32::new(0);
 static QUIET_BREAKPOINTS: AtomicBool = AtomicBool::new(false);
 
 /// How many times `vector` (32-255) fired with no driver for it.
 pub fn unhandled_interrupt_count(vector: u8) -> u32 {
     UNHANDLED_INTERRUPTS[usize::from(vector)].load(Ordering::Relaxed)
-}
-
-/// How many spurious IRQ 7/15 the PICs raised.
-pub fn spurious_interrupt_count() -> u32 {
-    SPURIOUS_INTERRUPTS.load(Ordering::Relaxed)
 }
 
 /// How many breakpoint traps have been taken.
@@ -148,9 +142,7 @@ extern "C" fn interrupt_dispatch(frame: *mut InterruptFrame) {
 /// atomic counter and the keyboard pushes into a lock-free queue.
 fn handle_irq(irq: u8, vector: usize) {
     let spurious = pic::is_spurious(irq);
-    if spurious {
-        SPURIOUS_INTERRUPTS.fetch_add(1, Ordering::Relaxed);
-    } else {
+    if !spurious {
         match irq {
             TIMER_IRQ => crate::time::record_timer_tick(),
             KEYBOARD_IRQ => ps2_keyboard::handle_interrupt(),

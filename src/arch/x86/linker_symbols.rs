@@ -7,7 +7,6 @@ unsafe extern "C" {
     static boot_stack_bottom: u8;
     static boot_stack_top: u8;
     static kernel_start: u8;
-    static text_end: u8;
     static rodata_start: u8;
     static data_start: u8;
     static writable_end: u8;
@@ -55,11 +54,6 @@ pub fn kernel_image() -> KernelImage {
         writable: (data, writable),
         symbols: (writable, end),
     }
-}
-
-/// The kernel's code as (start, end).
-pub fn kernel_text_bounds() -> (u32, u32) {
-    (addr_of!(kernel_start) as u32, addr_of!(text_end) as u32)
 }
 
 /// The area `tools/embed-symbols` fills with the function-name table.

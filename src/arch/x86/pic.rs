@@ -28,27 +28,25 @@ const SPURIOUS_SLAVE_IRQ: u8 = 15;
 
 /// Remaps both PICs to vectors 32-47 and masks every IRQ except the cascade.
 pub fn initialize() {
-    // SAFETY: these are the standard 8259 ports; the initialisation sequence (ICW1-ICW4) only
-    // reprograms the controllers, and interrupts are off while it runs.
-    unsafe {
-        Port::<u8>::new(MASTER_COMMAND).write(ICW1_INITIALISE_WITH_ICW4);
+    // ICW1 to both, then ICW2-ICW4 to each data port in turn, then the masks; the PICs of
+    // old PCs need a pause between writes.
+    let steps = [
+        (MASTER_COMMAND, ICW1_INITIALISE_WITH_ICW4),
+        (SLAVE_COMMAND, ICW1_INITIALISE_WITH_ICW4),
+        (MASTER_DATA, MASTER_VECTOR_OFFSET),
+        (SLAVE_DATA, SLAVE_VECTOR_OFFSET),
+        (MASTER_DATA, ICW3_MASTER_HAS_SLAVE_ON_IRQ2),
+        (SLAVE_DATA, ICW3_SLAVE_IDENTITY),
+        (MASTER_DATA, ICW4_8086_MODE),
+        (SLAVE_DATA, ICW4_8086_MODE),
+        (MASTER_DATA, !(1 << CASCADE_IRQ)),
+        (SLAVE_DATA, 0xff),
+    ];
+    for (port, value) in steps {
+        // SAFETY: these are the standard 8259 ports; the initialisation sequence (ICW1-ICW4)
+        // only reprograms the controllers, and interrupts are off while it runs.
+        unsafe { Port::<u8>::new(port).write(value) };
         io_wait();
-        Port::<u8>::new(SLAVE_COMMAND).write(ICW1_INITIALISE_WITH_ICW4);
-        io_wait();
-        Port::<u8>::new(MASTER_DATA).write(MASTER_VECTOR_OFFSET);
-        io_wait();
-        Port::<u8>::new(SLAVE_DATA).write(SLAVE_VECTOR_OFFSET);
-        io_wait();
-        Port::<u8>::new(MASTER_DATA).write(ICW3_MASTER_HAS_SLAVE_ON_IRQ2);
-        io_wait();
-        Port::<u8>::new(SLAVE_DATA).write(ICW3_SLAVE_IDENTITY);
-        io_wait();
-        Port::<u8>::new(MASTER_DATA).write(ICW4_8086_MODE);
-        io_wait();
-        Port::<u8>::new(SLAVE_DATA).write(ICW4_8086_MODE);
-        io_wait();
-        Port::<u8>::new(MASTER_DATA).write(!(1 << CASCADE_IRQ));
-        Port::<u8>::new(SLAVE_DATA).write(0xff);
     }
 }
 
