@@ -71,8 +71,13 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
         }
         Err(error) => print_colored!(ERROR_COLOR, "memory: {error}\n"),
     }
-    let clock_hz = time::calibrate();
-    log!("clock: time-stamp counter runs at {} kHz", clock_hz / 1000);
+    let (clock_hz, calibration) = time::calibration();
+    log!(
+        "clock: time-stamp counter runs at {} kHz ({} of {} PIT windows undisturbed)",
+        clock_hz / 1000,
+        calibration.rounds_trusted,
+        calibration.rounds_taken
+    );
     start_interrupts();
 
     if options.mode == BootMode::Test {

@@ -153,11 +153,24 @@ fn clock_rate_is_plausible() -> TestResult {
     check((10_000_000..10_000_000_000).contains(&hz), "TSC rate outside 10 MHz..10 GHz")
 }
 
+/// How many times a timing test may measure before it fails. The host is shared: QEMU's
+/// virtual CPU can be descheduled for tens of milliseconds, and afterwards the emulated PIT
+/// delivers the ticks it owes in a burst, or drops some. A wrong clock fails every attempt; a
+/// busy host rarely spoils five in a row.
+const TIMING_ATTEMPTS: usize = 5;
+
 fn sleep_waits_as_long_as_asked() -> TestResult {
-    let start = Instant::now();
-    sleep_milliseconds(50);
-    let waited = start.elapsed_microseconds();
-    check((50_000..100_000).contains(&waited), "sleep(50 ms) did not take 50..100 ms")
+    for _ in 0..TIMING_ATTEMPTS {
+        let start = Instant::now();
+        sleep_milliseconds(50);
+        let waited = start.elapsed_microseconds();
+        check(waited >= 50_000, "sleep(50 ms) returned early")?;
+        if waited < 100_000 {
+            return Ok(());
+        }
+        log!("  sleep(50 ms) took {waited} us; measuring again");
+    }
+    Err("sleep(50 ms) never took less than 100 ms")
 }
 
 fn wrong_boot_magic_is_refused() -> TestResult {
@@ -222,11 +235,17 @@ fn symbol_table_names_this_test() -> TestResult {
 
 fn timer_interrupts_tick_while_sleeping() -> TestResult {
     check(interrupts_enabled(), "interrupts are off")?;
-    let before = time::timer_ticks();
-    sleep_milliseconds(100);
-    let ticks = time::timer_ticks() - before;
-    // 1000 Hz: about 100 ticks, allowing for a late first and last tick.
-    check((95..=110).contains(&ticks), "100 ms of sleep did not see about 100 timer ticks")
+    for _ in 0..TIMING_ATTEMPTS {
+        let before = time::timer_ticks();
+        sleep_milliseconds(100);
+        let ticks = time::timer_ticks() - before;
+        // 1000 Hz: about 100 ticks, allowing for a late first and last tick.
+        if (95..=110).contains(&ticks) {
+            return Ok(());
+        }
+        log!("  100 ms of sleep saw {ticks} timer ticks; measuring again");
+    }
+    Err("100 ms of sleep never saw about 100 timer ticks")
 }
 
 fn pic_vectors_sit_above_the_exceptions() -> TestResult {

@@ -6,6 +6,7 @@ extern crate alloc;
 
 pub mod boot_info;
 pub mod calendar;
+pub mod clock_calibration;
 pub mod command_line;
 pub mod console;
 pub mod cpu_features;

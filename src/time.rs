@@ -1,5 +1,5 @@
-//! Time: the system tick from PIT channel 0 (uptime, sleeping with `hlt`) and the time-stamp
-//! counter, calibrated once against the PIT, for fine-grained measurements.
+//! Time: the system tick from PIT channel 0, which wakes the CPU from `hlt`, and the
+//! time-stamp counter, calibrated once against the PIT, which measures uptime and sleeps.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -9,17 +9,20 @@ use crate::arch::x86::cpu::{
     interrupts_enabled, read_time_stamp_counter, spin_loop_hint, wait_for_interrupt,
 };
 use crate::arch::x86::pit::{PIT_INPUT_HZ, measure_time_stamp_counter_hz, start_periodic_timer};
+use crate::clock_calibration::Calibration;
 
 /// The system tick rate asked of the PIT.
 pub const TIMER_HZ: u64 = 1000;
-/// PIT input clocks per tick; the real rate is PIT_INPUT_HZ / 1193 = 1000.15 Hz, which the
-/// uptime computation uses exactly.
+/// PIT input clocks per tick: the real rate is PIT_INPUT_HZ / 1193 = 1000.15 Hz.
 const TIMER_DIVISOR: u64 = PIT_INPUT_HZ / TIMER_HZ;
 
 static TIMER_TICKS: AtomicU64 = AtomicU64::new(0);
+/// The time-stamp counter when the system tick started: uptime's zero.
+static TIMER_STARTED_AT: AtomicU64 = AtomicU64::new(0);
 
 /// Starts the system tick (IRQ 0 must then be unmasked).
 pub fn start_timer() {
+    TIMER_STARTED_AT.store(read_time_stamp_counter(), Ordering::Relaxed);
     start_periodic_timer(TIMER_DIVISOR as u16);
 }
 
@@ -33,21 +36,24 @@ pub fn timer_ticks() -> u64 {
     TIMER_TICKS.load(Ordering::Relaxed)
 }
 
-/// Microseconds since the system tick started.
+/// Microseconds since the system tick started, by the calibrated time-stamp counter.
+///
+/// Counting timer interrupts would be simpler but runs slow in a virtual machine on a busy
+/// host, which drops the ticks it could not deliver in time; the counter keeps running.
 pub fn uptime_microseconds() -> u64 {
-    ticks_to_uptime_microseconds(timer_ticks())
+    Instant(TIMER_STARTED_AT.load(Ordering::Relaxed)).elapsed_microseconds()
 }
 
-/// The exact length of `ticks` PIT periods, in microseconds.
-pub fn ticks_to_uptime_microseconds(ticks: u64) -> u64 {
-    ((u128::from(ticks) * u128::from(TIMER_DIVISOR) * 1_000_000) / u128::from(PIT_INPUT_HZ)) as u64
-}
+static TIME_STAMP_COUNTER: Once<(u64, Calibration)> = Once::new();
 
-static TIME_STAMP_COUNTER_HZ: Once<u64> = Once::new();
-
-/// Measures the time-stamp counter's rate; later calls return the first measurement.
+/// Measures the time-stamp counter's rate in Hz; later calls return the first measurement.
 pub fn calibrate() -> u64 {
-    *TIME_STAMP_COUNTER_HZ.call_once(measure_time_stamp_counter_hz)
+    calibration().0
+}
+
+/// The time-stamp counter's rate and how it was measured.
+pub fn calibration() -> (u64, Calibration) {
+    *TIME_STAMP_COUNTER.call_once(measure_time_stamp_counter_hz)
 }
 
 fn ticks_per_second() -> u64 {

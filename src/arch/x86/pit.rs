@@ -3,6 +3,7 @@
 
 use super::cpu::read_time_stamp_counter;
 use super::port::Port;
+use crate::clock_calibration::{Calibration, CalibrationRound, calibrate};
 
 /// The PIT's input clock (Intel 8254 datasheet; PC/AT: 14.31818 MHz / 12).
 pub const PIT_INPUT_HZ: u64 = 1_193_182;
@@ -34,21 +35,24 @@ pub fn start_periodic_timer(divisor: u16) {
 
 /// Length of one calibration window.
 const CALIBRATION_WINDOW_MILLISECONDS: u64 = 10;
+/// PIT input clocks in one calibration window.
+const CALIBRATION_COUNT: u16 = (PIT_INPUT_HZ * CALIBRATION_WINDOW_MILLISECONDS / 1000) as u16;
 
-/// Counts time-stamp-counter ticks over three PIT-timed windows and returns the median rate
-/// in Hz.
+/// Measures the time-stamp counter's rate in Hz over PIT-timed windows, leaving out windows
+/// that a pause of the CPU spoiled (see `clock_calibration`).
 ///
 /// Channel 2 is used because it can be polled through port B without interrupts and leaves
 /// channel 0 free for the system timer.
-pub fn measure_time_stamp_counter_hz() -> u64 {
-    let count = (PIT_INPUT_HZ * CALIBRATION_WINDOW_MILLISECONDS / 1000) as u16;
-    let rate = || time_stamp_ticks_over_count(count) * 1000 / CALIBRATION_WINDOW_MILLISECONDS;
-    let (first, second, third) = (rate(), rate(), rate());
-    // The median of the three rounds.
-    first.max(second).min(first.min(second).max(third))
+pub fn measure_time_stamp_counter_hz() -> (u64, Calibration) {
+    let calibration = calibrate(|| time_stamp_ticks_over_count(CALIBRATION_COUNT));
+    let hz = calibration.window_ticks * PIT_INPUT_HZ / u64::from(CALIBRATION_COUNT);
+    (hz, calibration)
 }
 
-fn time_stamp_ticks_over_count(count: u16) -> u64 {
+/// One window: channel 2 counts `count` input clocks down while the time-stamp counter is
+/// read around the load and around every poll of the output, so that each end of the window
+/// is known to lie between two readings.
+fn time_stamp_ticks_over_count(count: u16) -> CalibrationRound {
     let port_b = Port::<u8>::new(SYSTEM_CONTROL_PORT_B);
     // SAFETY: ports 0x61/0x42/0x43 are the PC/AT speaker gate and PIT channel 2, which nothing
     // else in the kernel uses; the speaker stays off.
@@ -57,13 +61,26 @@ fn time_stamp_ticks_over_count(count: u16) -> u64 {
         port_b.write((control & !PORT_B_SPEAKER_DATA) | PORT_B_CHANNEL_2_GATE);
         Port::<u8>::new(PIT_COMMAND).write(COMMAND_CHANNEL_2_ONE_SHOT);
         Port::<u8>::new(PIT_CHANNEL_2_DATA).write(count as u8);
+        let before_load = read_time_stamp_counter();
+        // Counting starts with the high byte.
         Port::<u8>::new(PIT_CHANNEL_2_DATA).write((count >> 8) as u8);
-        let start = read_time_stamp_counter();
-        while port_b.read() & PORT_B_CHANNEL_2_OUTPUT == 0 {
+        let after_load = read_time_stamp_counter();
+        // The output was last seen low no earlier than this reading.
+        let mut before_low_poll = before_load;
+        let after_high_poll = loop {
+            let before_poll = read_time_stamp_counter();
+            let expired = port_b.read() & PORT_B_CHANNEL_2_OUTPUT != 0;
+            let after_poll = read_time_stamp_counter();
+            if expired {
+                break after_poll;
+            }
+            before_low_poll = before_poll;
             core::hint::spin_loop();
-        }
-        let end = read_time_stamp_counter();
+        };
         port_b.write(control & !PORT_B_SPEAKER_DATA);
-        end - start
+        CalibrationRound {
+            elapsed_ticks: (before_low_poll + after_high_poll - before_load - after_load) / 2,
+            slack_ticks: (after_load - before_load) + (after_high_poll - before_low_poll),
+        }
     }
 }
