@@ -49,6 +49,37 @@ impl BlockAllocator for LinkedListArena {
     }
 }
 
+/// `linked_list_allocator` on a region it grows into the way the kernel heap grows: in
+/// `GROWTH_STEP_BYTES` steps, only when a request fails. Its size at the end is the most it
+/// ever needed, for comparing heap use with talc's.
+struct GrowingLinkedList {
+    heap: linked_list_allocator::Heap,
+    region_bytes: usize,
+}
+
+const GROWTH_STEP_BYTES: usize = 16 * 1024;
+
+impl BlockAllocator for GrowingLinkedList {
+    fn allocate(&mut self, layout: Layout) -> Option<NonNull<u8>> {
+        loop {
+            if let Ok(pointer) = self.heap.allocate_first_fit(layout) {
+                return Some(pointer);
+            }
+            let step = (layout.size() + layout.align() + 256).max(GROWTH_STEP_BYTES);
+            if self.heap.size() + step > self.region_bytes {
+                return None;
+            }
+            // SAFETY: the region behind the heap's end is part of the leaked arena, unused.
+            unsafe { self.heap.extend(step) };
+        }
+    }
+
+    unsafe fn deallocate(&mut self, pointer: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.heap.deallocate(pointer, layout) }
+    }
+}
+
 /// The workload's own cost (random numbers, bookkeeping, copying on reallocation), measured
 /// against an allocator that does no searching at all: fixed 512-byte slots on a free stack.
 /// Subtracting it leaves the allocators' own work.
@@ -95,7 +126,8 @@ fn timed(allocator: &mut impl BlockAllocator) -> (u64, WorkloadReport) {
 }
 
 /// Runs the benchmark workload on fresh talc and linked_list_allocator instances, then the
-/// stress workload on the kernel heap, and logs the figures on serial.
+/// stress workload on the kernel heap and on a growing linked_list_allocator, and logs the
+/// figures on serial.
 pub fn run() {
     let talc_region = arena();
     let mut talc = TalcArena(Talc::new(Manual));
@@ -121,11 +153,25 @@ pub fn run() {
     let report = run_workload(&mut GlobalHeap, &STRESS_SHAPE, SEED, ContentChecks::On, &mut blocks)
         .expect("heap broke a block");
     let after = heap_figures().unwrap_or_default();
+    // The run had the heap's free bytes at its start plus what the heap grew by.
+    let heap_for_run = before.available_bytes + (after.claimed_bytes - before.claimed_bytes);
     log!(
-        "bench: heap peak_live={} claimed_growth={} available_growth={} failures={}",
+        "bench: heap peak_live={} heap_for_run={heap_for_run} free_after={} failures={}",
         report.peak_live_bytes,
-        after.claimed_bytes - before.claimed_bytes,
-        after.available_bytes - before.available_bytes,
+        after.available_bytes,
+        report.failures
+    );
+
+    let region = arena();
+    // SAFETY: the leaked region belongs to this instance alone, for good.
+    let heap = unsafe { linked_list_allocator::Heap::new(region.as_mut_ptr(), GROWTH_STEP_BYTES) };
+    let mut list = GrowingLinkedList { heap, region_bytes: region.len() };
+    let report = run_workload(&mut list, &STRESS_SHAPE, SEED, ContentChecks::On, &mut blocks)
+        .expect("linked_list_allocator broke a block");
+    log!(
+        "bench: list_heap peak_live={} heap_for_run={} failures={}",
+        report.peak_live_bytes,
+        list.heap.size(),
         report.failures
     );
 }
