@@ -154,9 +154,9 @@ fn clock_rate_is_plausible() -> TestResult {
 }
 
 /// How many times a timing test may measure before it fails. The host is shared: QEMU's
-/// virtual CPU can be descheduled for tens of milliseconds, and afterwards the emulated PIT
-/// delivers the ticks it owes in a burst, or drops some. A wrong clock fails every attempt; a
-/// busy host rarely spoils five in a row.
+/// virtual CPU can be descheduled for milliseconds, and the timer ticks of that time arrive
+/// late or not at all. A wrong clock fails every attempt; a busy host rarely spoils five in a
+/// row.
 const TIMING_ATTEMPTS: usize = 5;
 
 fn sleep_waits_as_long_as_asked() -> TestResult {
