@@ -7,6 +7,7 @@
 use core::fmt;
 
 use crate::memory_map::{MemoryMapError, memory_map_entries};
+use crate::small_sort::sort_small;
 
 /// Read access to physical memory, refusing ranges that are not safely readable.
 pub trait PhysicalMemory {
@@ -427,7 +428,7 @@ fn available_from_map(information: &mut BootInformation, map: &[u8]) {
         boundaries[index * 2 + 1] = range.end;
     }
     let boundaries = &mut boundaries[..count * 2];
-    boundaries.sort_unstable();
+    sort_small(boundaries);
     for pair in boundaries.windows(2) {
         let piece = PhysicalRange::new(pair[0], pair[1]);
         if piece.length() == 0 {

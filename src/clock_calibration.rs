@@ -1,6 +1,8 @@
 //! Choosing the time-stamp counter's rate from PIT-timed rounds, leaving out the rounds that a
 //! pause of the CPU spoiled (a busy host descheduling the virtual machine, a firmware SMI).
 
+use crate::small_sort::sort_small;
+
 /// One calibration round: counter ticks from the moment the PIT was loaded to the moment it
 /// expired, each moment taken as the middle of the two counter readings that bracket it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +55,7 @@ pub fn calibrate(mut measure_round: impl FnMut() -> CalibrationRound) -> Calibra
         least_slack.map_or(0, |round| round.elapsed_ticks)
     } else {
         let trusted = &mut trusted[..rounds_trusted];
-        trusted.sort_unstable();
+        sort_small(trusted);
         trusted[(rounds_trusted - 1) / 2]
     };
     Calibration { window_ticks, rounds_taken, rounds_trusted }

@@ -17,6 +17,7 @@ pub mod keyboard;
 pub mod memory;
 pub mod memory_map;
 pub mod shell;
+pub mod small_sort;
 pub mod spsc_queue;
 
 #[cfg(not(test))]
