@@ -10,7 +10,7 @@ use talc::DefaultBinning;
 use talc::base::Talc;
 use talc::source::Manual;
 
-use super::heap::heap_figures;
+use super::heap::{GROWTH_STEP_BYTES, growth_for, heap_figures};
 use super::workload::ContentChecks;
 use super::workload::{
     BENCHMARK_SHAPE, BlockAllocator, GlobalHeap, STRESS_SHAPE, WorkloadReport, run_workload,
@@ -49,15 +49,13 @@ impl BlockAllocator for LinkedListArena {
     }
 }
 
-/// `linked_list_allocator` on a region it grows into the way the kernel heap grows: in
-/// `GROWTH_STEP_BYTES` steps, only when a request fails. Its size at the end is the most it
+/// `linked_list_allocator` on a region it grows into the way the kernel heap grows
+/// (`growth_for`), only when a request fails. Its size at the end is the most it
 /// ever needed, for comparing heap use with talc's.
 struct GrowingLinkedList {
     heap: linked_list_allocator::Heap,
     region_bytes: usize,
 }
-
-const GROWTH_STEP_BYTES: usize = 16 * 1024;
 
 impl BlockAllocator for GrowingLinkedList {
     fn allocate(&mut self, layout: Layout) -> Option<NonNull<u8>> {
@@ -65,7 +63,7 @@ impl BlockAllocator for GrowingLinkedList {
             if let Ok(pointer) = self.heap.allocate_first_fit(layout) {
                 return Some(pointer);
             }
-            let step = (layout.size() + layout.align() + 256).max(GROWTH_STEP_BYTES);
+            let step = growth_for(layout);
             if self.heap.size() + step > self.region_bytes {
                 return None;
             }
@@ -164,7 +162,9 @@ pub fn run() {
 
     let region = arena();
     // SAFETY: the leaked region belongs to this instance alone, for good.
-    let heap = unsafe { linked_list_allocator::Heap::new(region.as_mut_ptr(), GROWTH_STEP_BYTES) };
+    let heap = unsafe {
+        linked_list_allocator::Heap::new(region.as_mut_ptr(), GROWTH_STEP_BYTES as usize)
+    };
     let mut list = GrowingLinkedList { heap, region_bytes: region.len() };
     let report = run_workload(&mut list, &STRESS_SHAPE, SEED, ContentChecks::On, &mut blocks)
         .expect("linked_list_allocator broke a block");

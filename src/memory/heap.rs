@@ -21,7 +21,13 @@ pub const HEAP_START: u32 = 0xd000_0000;
 pub const HEAP_LIMIT_BYTES: u32 = 64 * 1024 * 1024;
 /// The heap grows by at least this much at a time, so small allocations do not map a page
 /// each.
-const GROWTH_STEP_BYTES: u32 = 16 * 1024;
+pub const GROWTH_STEP_BYTES: u32 = 16 * 1024;
+
+/// How much the heap grows by for a request that did not fit: room for the request at any
+/// alignment plus some slack, and at least `GROWTH_STEP_BYTES`.
+pub fn growth_for(layout: Layout) -> usize {
+    (layout.size() + layout.align() + 256).max(GROWTH_STEP_BYTES as usize)
+}
 
 /// talc's source of memory: maps fresh frames at the end of the heap.
 #[derive(Debug)]
@@ -77,7 +83,7 @@ unsafe impl Source for PagedHeapSource {
         if !HEAP_READY.load(Ordering::Relaxed) {
             return Err(());
         }
-        let needed = (layout.size() + layout.align() + 256).max(GROWTH_STEP_BYTES as usize);
+        let needed = growth_for(layout);
         let old_end = talc.source.mapped_end();
         if !talc.source.map_more(needed as u32) {
             return Err(());
