@@ -8,6 +8,11 @@ BUILD_DIR      := build
 PROFILE_DIRECTORY := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
 KERNEL_LIBRARY := target/$(TARGET_NAME)/$(PROFILE_DIRECTORY)/libferrite.a
 KERNEL_ELF     := $(BUILD_DIR)/kernel.elf
+# The bench image: the same kernel with the `bench` feature, built in a target directory of its
+# own so the two builds never overwrite each other's library.
+BENCH_TARGET_DIR := target/bench
+BENCH_LIBRARY  := $(BENCH_TARGET_DIR)/$(TARGET_NAME)/$(PROFILE_DIRECTORY)/libferrite.a
+BENCH_ELF      := $(BUILD_DIR)/kernel-bench.elf
 ISO            := $(BUILD_DIR)/ferrite.iso
 ISO_ROOT       := $(BUILD_DIR)/iso
 ASM_OBJECTS    := $(BUILD_DIR)/multiboot_header.o $(BUILD_DIR)/boot.o $(BUILD_DIR)/interrupts.o
@@ -41,8 +46,8 @@ endif
 # A recipe that fails (say, embed-symbols) must not leave a half-made target behind.
 .DELETE_ON_ERROR:
 
-.PHONY: all kernel iso run run-kernel debug test test-host test-e2e bench clean setup help \
-        fmt clippy check FORCE
+.PHONY: all kernel iso run run-kernel debug test test-host test-e2e bench bench-kernel clean \
+        setup help fmt clippy check FORCE
 
 all: kernel
 
@@ -54,7 +59,7 @@ help:
 	@echo "  make run-kernel     boot the ELF directly with qemu -kernel (ARGS='nodemo' adds words)"
 	@echo "  make debug          boot the ELF with QEMU waiting for gdb on localhost:1234"
 	@echo "  make test           host unit tests, in-kernel tests and end-to-end boot tests"
-	@echo "  make bench          print size, boot-time, demo and rebuild figures"
+	@echo "  make bench          build the bench image, measure, write docs/benchmarks.md"
 	@echo "  make check          cargo fmt --check and clippy on the kernel target"
 	@echo "  make setup          install missing packages (Debian/Ubuntu; root or sudo)"
 	@echo "  make clean          remove build outputs"
@@ -73,29 +78,46 @@ $(BUILD_DIR)/%.o: asm/%.asm | $(BUILD_DIR) setup
 
 # Cargo decides what is stale; it is always asked.
 $(KERNEL_LIBRARY): FORCE | setup
-	$(CARGO_RUN) build $(CARGO_PROFILE_FLAG) $(BUILD_STD_FLAGS)
+	$(CARGO_RUN) rustc --lib --crate-type staticlib $(CARGO_PROFILE_FLAG) $(BUILD_STD_FLAGS)
 
-$(EMBED_SYMBOLS): tools/Cargo.toml tools/src/embed_symbols.rs src/diagnostics/symbol_table.rs | setup
+$(BENCH_LIBRARY): FORCE | setup
+	$(CARGO_RUN) rustc --lib --crate-type staticlib $(CARGO_PROFILE_FLAG) $(BUILD_STD_FLAGS) \
+	    --features bench --target-dir $(BENCH_TARGET_DIR)
+
+$(EMBED_SYMBOLS): tools/Cargo.toml tools/src/embed_symbols.rs src/diagnostics/symbol_table.rs src/bytes.rs | setup
 	$(CARGO_RUN) build --release --quiet --manifest-path tools/Cargo.toml
 
 LINK := ld -m elf_i386 -n --gc-sections -T linker.ld
 
-# Two links: the first, with an empty name table, gives the functions' addresses and names;
-# tools/embed-symbols writes them as a table; the second link includes it. The table is the
-# last section of the image, so the second link moves no function.
 # Changes (and so relinks the kernel) only when PROFILE does: the other profile's library may
 # be older than the kernel file.
 $(BUILD_DIR)/profile: FORCE | $(BUILD_DIR)
 	@echo $(PROFILE) | cmp -s - $@ || echo $(PROFILE) > $@
 
-$(KERNEL_ELF): $(ASM_OBJECTS) $(KERNEL_LIBRARY) linker.ld asm/symbols.asm $(EMBED_SYMBOLS) $(BUILD_DIR)/profile
+# link-kernel LIBRARY, OUTPUT: two links. The first, with an empty name table, gives the
+# functions' addresses and names; tools/embed-symbols writes them as a table; the second link
+# includes it. The table is the last section of the image, so the second link moves no
+# function, which embed-symbols --check confirms.
+define link-kernel
 	nasm -f elf32 -Wall -o $(BUILD_DIR)/symbols-empty.o asm/symbols.asm
-	$(LINK) -o $(BUILD_DIR)/kernel-first-link.elf $(ASM_OBJECTS) $(BUILD_DIR)/symbols-empty.o $(KERNEL_LIBRARY)
-	$(EMBED_SYMBOLS) $(BUILD_DIR)/kernel-first-link.elf $(BUILD_DIR)/symbols.bin
-	nasm -f elf32 -Wall -DSYMBOL_TABLE_FILE='"$(BUILD_DIR)/symbols.bin"' -o $(BUILD_DIR)/symbols.o asm/symbols.asm
-	$(LINK) -o $@ $(ASM_OBJECTS) $(BUILD_DIR)/symbols.o $(KERNEL_LIBRARY)
-	$(EMBED_SYMBOLS) --check $@ $(BUILD_DIR)/symbols.bin
-	@grub-file --is-x86-multiboot $@ || (echo "error: $@ has no valid Multiboot header" >&2; exit 1)
+	$(LINK) -o $(2:.elf=-first-link.elf) $(ASM_OBJECTS) $(BUILD_DIR)/symbols-empty.o $(1)
+	$(EMBED_SYMBOLS) $(2:.elf=-first-link.elf) $(2:.elf=-symbols.bin)
+	nasm -f elf32 -Wall -DSYMBOL_TABLE_FILE='"$(2:.elf=-symbols.bin)"' -o $(2:.elf=-symbols.o) asm/symbols.asm
+	$(LINK) -o $(2) $(ASM_OBJECTS) $(2:.elf=-symbols.o) $(1)
+	$(EMBED_SYMBOLS) --check $(2) $(2:.elf=-symbols.bin)
+	@grub-file --is-x86-multiboot $(2) || (echo "error: $(2) has no valid Multiboot header" >&2; exit 1)
+endef
+
+LINK := ld -m elf_i386 -n --gc-sections -T linker.ld
+KERNEL_INPUTS := $(ASM_OBJECTS) linker.ld asm/symbols.asm $(EMBED_SYMBOLS) $(BUILD_DIR)/profile
+
+$(KERNEL_ELF): $(KERNEL_LIBRARY) $(KERNEL_INPUTS)
+	$(call link-kernel,$(KERNEL_LIBRARY),$@)
+
+$(BENCH_ELF): $(BENCH_LIBRARY) $(KERNEL_INPUTS)
+	$(call link-kernel,$(BENCH_LIBRARY),$@)
+
+bench-kernel: $(BENCH_ELF)
 
 iso: $(ISO)
 
@@ -126,7 +148,7 @@ test-host: | setup
 test-e2e: $(KERNEL_ELF) $(ISO)
 	$(CARGO_RUN) test --release --manifest-path tests/Cargo.toml -- --test-threads=2
 
-bench: $(KERNEL_ELF) $(ISO)
+bench: $(KERNEL_ELF) $(BENCH_ELF) $(ISO)
 	$(CARGO_RUN) run --release --quiet --manifest-path tests/Cargo.toml --bin bench
 
 fmt:

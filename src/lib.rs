@@ -1,39 +1,28 @@
-//! Ferrite: a 32-bit x86 kernel in Rust. `kernel_main` is where the boot stub hands over.
-#![cfg_attr(not(test), no_std)]
+//! Ferrite: a 32-bit x86 kernel in Rust. `boot::sequence::kernel_main` is where the boot stub
+//! hands over.
+//!
+//! Everything that touches the machine is compiled only for the kernel target
+//! (`target_os = "none"`); the rest is portable and also builds for the host, where its unit
+//! tests run and where `tests/` and `tools/` use it as a library.
+#![cfg_attr(target_os = "none", no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![deny(
+    clippy::undocumented_unsafe_blocks,
+    clippy::missing_safety_doc,
+    clippy::multiple_unsafe_ops_per_block
+)]
 
 extern crate alloc;
 
-pub mod boot_info;
-pub mod calendar;
-pub mod clock_calibration;
-pub mod command_line;
+pub mod arch;
+pub mod boot;
+pub mod bytes;
 pub mod console;
-pub mod cpu_features;
 pub mod demo;
-pub mod descriptors;
 pub mod diagnostics;
-pub mod keyboard;
 pub mod memory;
-pub mod memory_map;
 pub mod shell;
 pub mod small_sort;
-pub mod spsc_queue;
-
-#[cfg(not(test))]
-pub mod arch;
-#[cfg(not(test))]
-pub mod fatal;
-#[cfg(not(test))]
-pub mod output;
-#[cfg(not(test))]
-mod panic;
-#[cfg(not(test))]
+pub mod sync;
+pub mod testing;
 pub mod time;
-
-#[cfg(not(test))]
-mod benchmark;
-#[cfg(not(test))]
-mod kernel;
-#[cfg(not(test))]
-mod kernel_tests;

@@ -1,5 +1,7 @@
 //! Insertion sort for the short arrays the kernel sorts (memory-map boundaries, calibration
-//! rounds): `core`'s `sort_unstable` would add about 5 KB of code to a 128 KiB image.
+//! rounds). Measured: `core`'s `sort_unstable` in its place makes the stripped image 6,384 bytes
+//! larger (120,616 against 114,232).
+#![forbid(unsafe_code)]
 
 /// Sorts `values` in ascending order. Quadratic, so meant for a few dozen elements.
 pub fn sort_small(values: &mut [u64]) {
@@ -20,17 +22,11 @@ mod tests {
 
     #[test]
     fn sorts_like_the_standard_library() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut random = crate::testing::random::Xorshift64::new(0x9e37_79b9_7f4a_7c15);
         for length in 0..70 {
-            let mut values: std::vec::Vec<u64> = (0..length)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    // Few distinct values, so equal elements occur.
-                    state % 16
-                })
-                .collect();
+            // Few distinct values, so equal elements occur.
+            let mut values: std::vec::Vec<u64> =
+                (0..length).map(|_| random.next_u64() % 16).collect();
             let mut expected = values.clone();
             expected.sort_unstable();
             sort_small(&mut values);

@@ -1,7 +1,7 @@
 //! The 16 VGA text-mode colors and the attribute byte that pairs a foreground with a background.
+#![forbid(unsafe_code)]
 
 /// One of the 16 colors of the standard VGA text-mode palette, numbered as the hardware does.
-#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Color {
@@ -44,9 +44,43 @@ impl Color {
         Color::White,
     ];
 
+    /// Names of the colors in palette order, as the shell's `color` command takes them.
+    pub const NAMES: [&'static str; 16] = [
+        "black",
+        "blue",
+        "green",
+        "cyan",
+        "red",
+        "magenta",
+        "brown",
+        "light-gray",
+        "dark-gray",
+        "light-blue",
+        "light-green",
+        "light-cyan",
+        "light-red",
+        "pink",
+        "yellow",
+        "white",
+    ];
+
     /// The color with palette number `number & 0xf`.
     pub const fn from_number(number: u8) -> Color {
         Color::ALL[(number & 0x0f) as usize]
+    }
+
+    /// The color's name (see `NAMES`).
+    pub const fn name(self) -> &'static str {
+        Color::NAMES[self as usize]
+    }
+
+    /// The color called `name` (any case) or numbered 0-15.
+    pub fn parse(name: &str) -> Option<Color> {
+        if let Ok(number) = name.parse::<u8>() {
+            return (number < 16).then(|| Color::from_number(number));
+        }
+        let index = Color::NAMES.iter().position(|known| known.eq_ignore_ascii_case(name))?;
+        Some(Color::from_number(index as u8))
     }
 }
 

@@ -1,4 +1,5 @@
 //! The seam between text layout and the hardware: a grid of cells that can be read and written.
+#![forbid(unsafe_code)]
 
 use super::color::ScreenChar;
 

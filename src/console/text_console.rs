@@ -1,4 +1,5 @@
 //! Text layout on a `TextSurface`: newline, wrapping, scrolling, tab, backspace and colors.
+#![forbid(unsafe_code)]
 
 use core::fmt;
 

@@ -1,4 +1,5 @@
 //! The boot demo: logo, a slide transition, then an animated raymarched scene timed by a clock.
+#![forbid(unsafe_code)]
 
 pub mod logo;
 pub mod scene;
@@ -8,25 +9,16 @@ pub mod vector;
 use core::fmt::Write;
 
 use crate::console::{Color, ColorCode, MemorySurface, ScreenChar, TextSurface};
+use crate::time::Clock;
 use scene::{FrameStatistics, SCENE_COLUMNS, SCENE_ROWS, Scene};
 use text::RowWriter;
 
-/// An off-screen copy of the 80x25 screen.
-pub type Frame = MemorySurface<SCENE_COLUMNS, SCENE_ROWS>;
+/// An off-screen picture the size of the 80x25 screen (the logo, a step of the slide).
+pub type Picture = MemorySurface<SCENE_COLUMNS, SCENE_ROWS>;
 
-/// An all-zero frame (NUL characters draw as blanks), so static buffers cost no image space.
-pub const BLANK_FRAME: Frame =
-    Frame::filled(ScreenChar::new(0, ColorCode::new(Color::Black, Color::Black)));
-
-/// Where the demo gets the time from, so pauses last as long on every machine.
-pub trait Clock {
-    /// Microseconds since some fixed point.
-    fn now_microseconds(&self) -> u64;
-    /// Raw counter ticks since some fixed point (instructions under QEMU's `-icount shift=0`).
-    fn now_ticks(&self) -> u64;
-    /// Waits `milliseconds`.
-    fn sleep_milliseconds(&self, milliseconds: u64);
-}
+/// An all-zero picture (NUL characters draw as blanks), so static buffers cost no image space.
+pub const BLANK_PICTURE: Picture =
+    Picture::filled(ScreenChar::new(0, ColorCode::new(Color::Black, Color::Black)));
 
 /// How long each part of the demo lasts.
 #[derive(Debug, Clone, Copy)]
@@ -69,18 +61,18 @@ impl DemoSummary {
 
 /// Plays the whole demo on `screen`: pause on the greeting, logo, slide, animation, end screen.
 ///
-/// `frames` are two off-screen buffers for the slide (the caller owns them so they need not
+/// `pictures` are two off-screen buffers for the slide (the caller owns them so they need not
 /// live on the small boot stack).
 pub fn play<S: TextSurface>(
     screen: &mut S,
     clock: &impl Clock,
-    frames: &mut [Frame; 2],
+    pictures: &mut [Picture; 2],
     timing: DemoTiming,
     mut report: impl FnMut(DemoEvent),
 ) -> DemoSummary {
     clock.sleep_milliseconds(timing.greeting_milliseconds);
 
-    let [logo, first_frame] = frames;
+    let [logo, first_frame] = pictures;
     logo::draw_logo(logo);
     copy_frame(logo, screen);
     report(DemoEvent::LogoShown);
@@ -151,8 +143,8 @@ pub fn render_frame<S: TextSurface>(
 fn slide<S: TextSurface>(
     screen: &mut S,
     clock: &impl Clock,
-    from: &Frame,
-    to: &Frame,
+    from: &Picture,
+    to: &Picture,
     milliseconds: u64,
 ) {
     let start = clock.now_microseconds();
@@ -169,7 +161,7 @@ fn slide<S: TextSurface>(
 }
 
 /// One step of the slide: `from` shifted left by `offset` columns, `to` filling in behind it.
-pub fn compose_slide<S: TextSurface>(screen: &mut S, from: &Frame, to: &Frame, offset: usize) {
+pub fn compose_slide<S: TextSurface>(screen: &mut S, from: &Picture, to: &Picture, offset: usize) {
     for row in 0..SCENE_ROWS {
         for column in 0..SCENE_COLUMNS {
             let source = column + offset;
@@ -183,7 +175,7 @@ pub fn compose_slide<S: TextSurface>(screen: &mut S, from: &Frame, to: &Frame, o
     }
 }
 
-fn copy_frame<S: TextSurface>(frame: &Frame, screen: &mut S) {
+fn copy_frame<S: TextSurface>(frame: &Picture, screen: &mut S) {
     compose_slide(screen, frame, frame, 0);
 }
 
@@ -252,8 +244,8 @@ mod tests {
     #[test]
     fn the_demo_runs_its_parts_in_order_for_the_time_asked_and_ends_on_a_status_line() {
         let clock = FakeClock { now: Cell::new(0), step_per_reading: 50_000, slept: Cell::new(0) };
-        let mut screen = BLANK_FRAME;
-        let mut frames = [BLANK_FRAME; 2];
+        let mut screen = BLANK_PICTURE;
+        let mut pictures = [BLANK_PICTURE; 2];
         let mut events = std::vec::Vec::new();
         let timing = DemoTiming {
             greeting_milliseconds: 100,
@@ -261,7 +253,7 @@ mod tests {
             slide_milliseconds: 300,
             animation_milliseconds: 500,
         };
-        let summary = play(&mut screen, &clock, &mut frames, timing, |event| events.push(event));
+        let summary = play(&mut screen, &clock, &mut pictures, timing, |event| events.push(event));
         assert_eq!(
             events,
             [DemoEvent::LogoShown, DemoEvent::AnimationStarted, DemoEvent::Finished]
@@ -279,10 +271,10 @@ mod tests {
     fn the_slide_moves_the_old_screen_left_and_brings_the_new_one_in() {
         let red = ScreenChar::new(b'r', ColorCode::new(Color::Red, Color::Black));
         let green = ScreenChar::new(b'g', ColorCode::new(Color::Green, Color::Black));
-        let mut from = Frame::filled(red);
+        let mut from = Picture::filled(red);
         from.write_cell(3, 30, ScreenChar::new(b'X', ColorCode::new(Color::White, Color::Black)));
-        let to = Frame::filled(green);
-        let mut screen = BLANK_FRAME;
+        let to = Picture::filled(green);
+        let mut screen = BLANK_PICTURE;
         compose_slide(&mut screen, &from, &to, 20);
         assert_eq!(screen.read_cell(3, 10).character, b'X');
         assert_eq!(screen.read_cell(0, 59), red);
@@ -294,7 +286,7 @@ mod tests {
     #[test]
     fn animation_stops_when_asked_and_reports_its_frames() {
         let clock = FakeClock { now: Cell::new(0), step_per_reading: 10_000, slept: Cell::new(0) };
-        let mut screen = BLANK_FRAME;
+        let mut screen = BLANK_PICTURE;
         let mut checks = 0;
         let summary = animate_until(&mut screen, &clock, || {
             checks += 1;

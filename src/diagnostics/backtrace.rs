@@ -1,26 +1,28 @@
 //! Walking the frame-pointer chain: with frame pointers on, each frame starts with the caller's
 //! EBP followed by the return address, so the stack is a linked list of calls.
+#![forbid(unsafe_code)]
 
 /// Stack memory the walker may read; reads outside the known stacks return `None`.
 pub trait StackMemory {
     fn read_word(&self, address: u32) -> Option<u32>;
 }
 
-/// At most this many frames are shown; deep recursion would otherwise fill the screen.
-pub const MAXIMUM_FRAMES: usize = 12;
+/// The walk gives up after this many frames. Frames must move up the stack, so a walk ends
+/// within a stack's size anyway; this bounds it whatever the stack holds.
+pub const MAXIMUM_WALKED_FRAMES: usize = 16_384;
 
 /// The return addresses found by following `frame_pointer` (an EBP value) up the stack.
 ///
 /// The walk stops at a zero frame pointer (the boot stub clears EBP before calling Rust), an
 /// unreadable or misaligned one, one that does not move up the stack, a zero return address,
-/// or after `MAXIMUM_FRAMES`.
+/// or after `MAXIMUM_WALKED_FRAMES`.
 pub fn walk_frames(
     memory: &impl StackMemory,
     mut frame_pointer: u32,
     mut visit: impl FnMut(u32),
 ) -> usize {
     let mut frames = 0;
-    while frames < MAXIMUM_FRAMES && frame_pointer != 0 && frame_pointer.is_multiple_of(4) {
+    while frames < MAXIMUM_WALKED_FRAMES && frame_pointer != 0 && frame_pointer.is_multiple_of(4) {
         let Some(return_address) = memory.read_word(frame_pointer.wrapping_add(4)) else {
             break;
         };
@@ -96,8 +98,8 @@ mod tests {
     #[test]
     fn deep_chains_are_cut_at_the_frame_limit() {
         let words: Vec<u32> =
-            (0..200u32).flat_map(|frame| [0x1000 + (frame + 1) * 8, 0x5000 + frame]).collect();
+            (0..20_000u32).flat_map(|frame| [0x1000 + (frame + 1) * 8, 0x5000 + frame]).collect();
         let stack = FakeStack { base: 0x1000, words };
-        assert_eq!(collect(&stack, 0x1000).len(), MAXIMUM_FRAMES);
+        assert_eq!(collect(&stack, 0x1000).len(), MAXIMUM_WALKED_FRAMES);
     }
 }

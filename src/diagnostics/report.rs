@@ -2,9 +2,12 @@
 
 use core::fmt::{self, Write};
 
-use super::backtrace::{MAXIMUM_FRAMES, StackMemory, walk_frames};
-use super::exception::{EflagsDisplay, ExceptionInfo, PageFaultErrorCode, SelectorErrorCode};
+use super::backtrace::{StackMemory, walk_frames};
 use super::symbol_table::{SymbolTable, SymbolTableError};
+use crate::arch::x86::exception::{
+    EflagsDisplay, ExceptionInfo, PageFaultErrorCode, SelectorErrorCode,
+};
+pub use crate::arch::x86::registers::Registers;
 
 /// The kinds of text in a report; the screen gives each its own colors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,26 +22,6 @@ pub enum Style {
 /// Where a report is written: text plus style changes (serial ignores the styles).
 pub trait ReportWriter: Write {
     fn set_style(&mut self, style: Style);
-}
-
-/// The CPU state at the fault.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Registers {
-    pub eax: u32,
-    pub ebx: u32,
-    pub ecx: u32,
-    pub edx: u32,
-    pub esi: u32,
-    pub edi: u32,
-    pub ebp: u32,
-    pub esp: u32,
-    pub eip: u32,
-    pub cs: u32,
-    pub eflags: u32,
-    pub cr0: u32,
-    pub cr2: u32,
-    pub cr3: u32,
-    pub cr4: u32,
 }
 
 /// What the error code or the circumstances say beyond the exception's name.
@@ -157,8 +140,13 @@ pub fn write_exception_report(
     write_backtrace(out, Some(registers.eip), registers.ebp, symbols, stack)
 }
 
+/// At most this many lines of frames are shown; deep call chains would otherwise fill the
+/// screen.
+pub const MAXIMUM_BACKTRACE_LINES: usize = 14;
+
 /// Writes `backtrace:` and one line per frame: the faulting EIP first (if given), then the
-/// return addresses found from `frame_pointer`, each named through `symbols`.
+/// return addresses found from `frame_pointer`, each named through `symbols`. A frame repeated
+/// in a row (a runaway recursion) is shown once with a count, so the frames below it still fit.
 pub fn write_backtrace(
     out: &mut impl ReportWriter,
     instruction_pointer: Option<u32>,
@@ -166,18 +154,6 @@ pub fn write_backtrace(
     symbols: Result<SymbolTable<'_>, SymbolTableError>,
     stack: &impl StackMemory,
 ) -> fmt::Result {
-    let mut addresses = [0u32; MAXIMUM_FRAMES + 1];
-    let mut count = 0;
-    if let Some(address) = instruction_pointer {
-        addresses[0] = address;
-        count = 1;
-    }
-    walk_frames(stack, frame_pointer, |address| {
-        if count < addresses.len() {
-            addresses[count] = address;
-            count += 1;
-        }
-    });
     out.set_style(Style::Normal);
     write!(out, "backtrace:")?;
     if let Err(error) = symbols {
@@ -188,30 +164,129 @@ pub fn write_backtrace(
         }
     }
     writeln!(out)?;
-    for (index, &address) in addresses[..count].iter().enumerate() {
-        // A return address points after the call; the call itself is one byte earlier.
-        let is_return_address = index > 0 || instruction_pointer.is_none();
-        let lookup_address = if is_return_address { address.wrapping_sub(1) } else { address };
-        out.set_style(Style::Quiet);
-        write!(out, "{index:>3}  {address:#010x}  ")?;
-        out.set_style(Style::Symbol);
-        match symbols.ok().and_then(|table| table.lookup(lookup_address)) {
-            Some(symbol) => {
-                let offset = address - (lookup_address - symbol.offset);
-                writeln!(out, "{}+{offset:#x}", symbol.name)?;
-            }
-            None => writeln!(out, "?")?,
+    let mut printer = FramePrinter {
+        out,
+        symbols: symbols.ok(),
+        index: 0,
+        previous: None,
+        repeats: 0,
+        lines: 0,
+        omitted: 0,
+        result: Ok(()),
+    };
+    if let Some(address) = instruction_pointer {
+        printer.frame(address, FrameKind::Faulting);
+    }
+    walk_frames(stack, frame_pointer, |address| printer.frame(address, FrameKind::Return));
+    printer.finish()
+}
+
+/// Whether an address is where the fault struck or a return address (which points after the
+/// call, so the call itself is one byte earlier).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FrameKind {
+    Faulting,
+    Return,
+}
+
+/// Writes frame lines as the walk finds them, folding repeats and cutting at the line limit.
+struct FramePrinter<'a, 'table, W: ReportWriter> {
+    out: &'a mut W,
+    symbols: Option<SymbolTable<'table>>,
+    /// The number of the next frame.
+    index: usize,
+    previous: Option<(u32, FrameKind)>,
+    /// How many frames in a row repeated `previous` without being shown.
+    repeats: usize,
+    lines: usize,
+    omitted: usize,
+    result: fmt::Result,
+}
+
+impl<W: ReportWriter> FramePrinter<'_, '_, W> {
+    fn frame(&mut self, address: u32, kind: FrameKind) {
+        let index = self.index;
+        self.index += 1;
+        if self.previous == Some((address, kind)) {
+            self.repeats += 1;
+            return;
+        }
+        self.write_repeats();
+        self.previous = Some((address, kind));
+        if self.lines == MAXIMUM_BACKTRACE_LINES {
+            self.omitted += 1;
+            return;
+        }
+        self.lines += 1;
+        if self.result.is_ok() {
+            self.result = self.write_frame(index, address, kind);
         }
     }
-    out.set_style(Style::Normal);
-    Ok(())
+
+    fn write_frame(&mut self, index: usize, address: u32, kind: FrameKind) -> fmt::Result {
+        let lookup_address = match kind {
+            FrameKind::Faulting => address,
+            FrameKind::Return => address.wrapping_sub(1),
+        };
+        self.out.set_style(Style::Quiet);
+        write!(self.out, "{index:>3}  {address:#010x}  ")?;
+        self.out.set_style(Style::Symbol);
+        match self.symbols.and_then(|table| table.lookup(lookup_address)) {
+            Some(symbol) => {
+                let offset = address - (lookup_address - symbol.offset);
+                writeln!(self.out, "{}+{offset:#x}", symbol.name)?;
+            }
+            None => writeln!(self.out, "?")?,
+        }
+        Ok(())
+    }
+
+    fn write_repeats(&mut self) {
+        if self.repeats == 0 {
+            return;
+        }
+        let repeats = core::mem::take(&mut self.repeats);
+        if self.lines == MAXIMUM_BACKTRACE_LINES {
+            self.omitted += repeats;
+            return;
+        }
+        self.lines += 1;
+        if self.result.is_ok() {
+            self.out.set_style(Style::Quiet);
+            self.result =
+                writeln!(self.out, "     ... the same frame {} more times", Grouped(repeats));
+        }
+    }
+
+    fn finish(mut self) -> fmt::Result {
+        self.write_repeats();
+        if self.omitted > 0 && self.result.is_ok() {
+            self.out.set_style(Style::Quiet);
+            self.result = writeln!(self.out, "     ... {} more frames", Grouped(self.omitted));
+        }
+        self.out.set_style(Style::Normal);
+        self.result
+    }
+}
+
+/// A number with commas between groups of three digits: 1,017.
+struct Grouped(usize);
+
+impl fmt::Display for Grouped {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 >= 1000 {
+            write!(formatter, "{},{:03}", Grouped(self.0 / 1000), self.0 % 1000)
+        } else {
+            write!(formatter, "{}", self.0)
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::exception::EXCEPTIONS;
     use super::super::symbol_table::encode;
     use super::*;
+    use crate::arch::x86::exception::EXCEPTIONS;
     use std::string::String;
     use std::vec::Vec;
 
@@ -316,5 +391,67 @@ mod tests {
             FaultDetail::StackOverflow { stack_bottom: 0x1_1000, stack_top: 0x1_5000 }
         );
         assert_eq!(classify_double_fault(0x1_4000, 0x1_1000, 0x1_5000), FaultDetail::DoubleFault);
+    }
+
+    #[test]
+    fn a_runaway_recursion_shows_the_repeated_frame_once_and_the_frames_below_it() {
+        let table = encode(&[
+            (0x1000, 0x100, "kernel::recurse"),
+            (0x2000, 0x100, "kernel::provoke"),
+            (0x3000, 0x100, "kernel::main"),
+        ]);
+        // 1,019 frames of `recurse` called from itself, then `provoke`, then `main`.
+        let mut words = Vec::new();
+        let depth = 1019;
+        for frame in 0..depth + 2u32 {
+            let at = 0x10_0000 + frame * 8;
+            let caller = if frame == depth + 1 { 0 } else { at + 8 };
+            let return_address = match frame {
+                frame if frame < depth => 0x1010,
+                frame if frame == depth => 0x2020,
+                _ => 0x3030,
+            };
+            words.push((at, caller));
+            words.push((at + 4, return_address));
+        }
+        let mut out = Recorder::default();
+        write_backtrace(
+            &mut out,
+            Some(0x1004),
+            0x10_0000,
+            SymbolTable::parse(&table),
+            &Stack(words),
+        )
+        .unwrap();
+        let lines: Vec<&str> = out.text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "backtrace:",
+                "  0  0x00001004  kernel::recurse+0x4",
+                "  1  0x00001010  kernel::recurse+0x10",
+                "     ... the same frame 1,018 more times",
+                "1020  0x00002020  kernel::provoke+0x20",
+                "1021  0x00003030  kernel::main+0x30",
+            ]
+        );
+    }
+
+    #[test]
+    fn long_chains_end_with_a_count_of_the_frames_left_out() {
+        let table = encode(&[(0x1000, 0x1000, "kernel::step")]);
+        let words: Vec<(u32, u32)> = (0..40u32)
+            .flat_map(|frame| {
+                let at = 0x10_0000 + frame * 8;
+                let caller = if frame == 39 { 0 } else { at + 8 };
+                [(at, caller), (at + 4, 0x1001 + frame)]
+            })
+            .collect();
+        let mut out = Recorder::default();
+        write_backtrace(&mut out, None, 0x10_0000, SymbolTable::parse(&table), &Stack(words))
+            .unwrap();
+        let lines: Vec<&str> = out.text.lines().collect();
+        assert_eq!(lines.len(), 1 + MAXIMUM_BACKTRACE_LINES + 1);
+        assert_eq!(lines.last(), Some(&"     ... 26 more frames"));
     }
 }

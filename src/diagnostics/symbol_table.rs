@@ -1,96 +1,80 @@
 //! The kernel's function-name table: its byte format, the lookup the kernel does at fault time,
 //! and the encoder `tools/embed-symbols` uses at build time to fill it in.
 //!
-//! Format (all little-endian u32):
-//!   header:  magic "FSYM", entry count, byte offset of the name area
-//!   entries: start address, size in bytes, name offset, name length; sorted by address
-//!   names:   ASCII bytes, not terminated; a byte 0x80 + i stands for `NAME_DICTIONARY[i]`
+//! Format (all numbers little-endian u32 unless said otherwise):
+//!   header:     magic "FSYM", entry count, offset of the name area, offset of the
+//!               dictionary, number of dictionary pieces
+//!   entries:    start address, size in bytes, name offset, name length; sorted by address
+//!   dictionary: pieces of text, each a length byte and that many ASCII bytes
+//!   names:      ASCII bytes, not terminated; a byte 0x80 + i stands for dictionary piece i
+//!
+//! The encoder picks the dictionary from the names themselves (the path pieces that save the
+//! most bytes), so renaming a module never silently makes the table bigger.
+#![forbid(unsafe_code)]
 
 use core::fmt;
 
-/// Path pieces that recur in the kernel's function names, stored as one byte each (0x80 + index)
-/// to keep the table small. Longer pieces first where one contains another.
-pub const NAME_DICTIONARY: [&str; 64] = [
-    "ferrite::",
-    " as core::",
-    "kernel_tests::",
-    "core::",
-    "alloc::",
-    "fmt::",
-    "arch::x86::",
-    "memory::",
-    "VgaTextBuffer",
-    "collections::",
-    "fault_scenarios::",
-    "diagnostics::",
-    "vga_text::",
-    "Display",
-    "compiler_builtins::",
-    "{closure#0}",
-    "console::",
-    "frame_allocator::",
-    "text_console::",
-    "demo::",
-    "linked_list_allocator::",
-    "iter::",
-    "slice::",
-    "workload::",
-    "fatal::",
-    "btree::",
-    "FrameAllocator",
-    "pc_keyboard::",
-    "Write",
-    "raw_vec::",
-    "string::",
-    "adapters::",
-    "shell::",
-    "TextConsole",
-    "panicking::",
-    "write_str",
-    "traits::",
-    "interrupts::",
-    "write_char",
-    "iterator::",
-    "builders::",
-    "benchmark::",
-    "boot_info::",
-    "surface::",
-    "MemorySurface",
-    "write_fmt",
-    "Formatter",
-    "libm::math::",
-    "scene::",
-    "time::",
-    "serial::",
-    "SerialPort",
-    "keyboard::",
-    "heap::",
-    "paging::",
-    "vec::",
-    "spin::",
-    "mutex::",
-    "talc::",
-    "session::",
-    "report::",
-    "exception::",
-    "command::",
-    "line_editor::",
-];
+use crate::bytes::read_u32_le;
+
 const DICTIONARY_CODE: u8 = 0x80;
+/// Codes 0x80-0xff: at most 128 pieces.
+pub const MAXIMUM_DICTIONARY_PIECES: usize = 128;
+
+/// The table's dictionary: pieces of text that names refer to by a one-byte code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Dictionary<'a> {
+    /// The pieces, each a length byte followed by its text; checked to be ASCII.
+    bytes: &'a [u8],
+    count: usize,
+}
+
+impl<'a> Dictionary<'a> {
+    /// Piece `index`, found by walking the length bytes (at most 128 pieces).
+    fn piece(&self, index: usize) -> Option<&'a str> {
+        let mut offset = 0;
+        for _ in 0..index {
+            offset += 1 + usize::from(*self.bytes.get(offset)?);
+        }
+        let length = usize::from(*self.bytes.get(offset)?);
+        core::str::from_utf8(self.bytes.get(offset + 1..offset + 1 + length)?).ok()
+    }
+
+    /// Whether every piece lies inside the area and is ASCII.
+    fn is_valid(&self) -> bool {
+        let mut offset = 0;
+        for _ in 0..self.count {
+            let Some(&length) = self.bytes.get(offset) else { return false };
+            let Some(text) = self.bytes.get(offset + 1..offset + 1 + usize::from(length)) else {
+                return false;
+            };
+            if !text.is_ascii() {
+                return false;
+            }
+            offset += 1 + usize::from(length);
+        }
+        self.count <= MAXIMUM_DICTIONARY_PIECES
+    }
+}
 
 /// A function's name as stored: ASCII with dictionary codes, expanded when shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SymbolName<'a>(&'a [u8]);
+pub struct SymbolName<'a> {
+    stored: &'a [u8],
+    dictionary: Dictionary<'a>,
+}
 
-impl SymbolName<'_> {
+impl<'a> SymbolName<'a> {
     /// The name's text, piece by piece.
-    pub fn pieces(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.0.iter().map(|&byte| match byte {
+    pub fn pieces(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.stored.iter().map(|&byte| match byte {
             0..=0x7f => ASCII_CHARACTERS[byte as usize],
-            code => {
-                NAME_DICTIONARY.get(usize::from(code - DICTIONARY_CODE)).copied().unwrap_or("?")
-            }
+            code => self.dictionary.piece(usize::from(code - DICTIONARY_CODE)).unwrap_or("?"),
         })
+    }
+
+    /// How many bytes the name takes in the table.
+    pub fn stored_length(&self) -> usize {
+        self.stored.len()
     }
 
     /// Whether the expanded name ends with `suffix`.
@@ -142,7 +126,7 @@ const ASCII_CHARACTERS: [&str; 128] = {
 
 /// "FSYM" read as a little-endian u32.
 pub const SYMBOL_TABLE_MAGIC: u32 = u32::from_le_bytes(*b"FSYM");
-const HEADER_BYTES: usize = 12;
+const HEADER_BYTES: usize = 20;
 const ENTRY_BYTES: usize = 16;
 
 /// Why a symbol table could not be used.
@@ -160,6 +144,7 @@ pub struct SymbolTable<'a> {
     bytes: &'a [u8],
     count: usize,
     names_offset: usize,
+    dictionary: Dictionary<'a>,
 }
 
 /// A function found for an address.
@@ -170,27 +155,33 @@ pub struct Symbol<'a> {
     pub offset: u32,
 }
 
-fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
-    let word = bytes.get(offset..offset.checked_add(4)?)?;
-    Some(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
-}
-
 impl<'a> SymbolTable<'a> {
     /// Checks the header and that every entry and name lies inside `bytes`.
     pub fn parse(bytes: &'a [u8]) -> Result<SymbolTable<'a>, SymbolTableError> {
-        if read_u32(bytes, 0) != Some(SYMBOL_TABLE_MAGIC) {
+        if read_u32_le(bytes, 0) != Some(SYMBOL_TABLE_MAGIC) {
             return Err(SymbolTableError::Missing);
         }
-        let count = read_u32(bytes, 4).ok_or(SymbolTableError::Malformed)? as usize;
-        let names_offset = read_u32(bytes, 8).ok_or(SymbolTableError::Malformed)? as usize;
+        let header = |offset| read_u32_le(bytes, offset).ok_or(SymbolTableError::Malformed);
+        let count = header(4)? as usize;
+        let names_offset = header(8)? as usize;
+        let dictionary_offset = header(12)? as usize;
+        let dictionary_count = header(16)? as usize;
         let entries_end = count
             .checked_mul(ENTRY_BYTES)
             .and_then(|size| size.checked_add(HEADER_BYTES))
             .ok_or(SymbolTableError::Malformed)?;
-        if entries_end > names_offset || names_offset > bytes.len() {
+        if entries_end > dictionary_offset
+            || dictionary_offset > names_offset
+            || names_offset > bytes.len()
+        {
             return Err(SymbolTableError::Malformed);
         }
-        let table = SymbolTable { bytes, count, names_offset };
+        let dictionary =
+            Dictionary { bytes: &bytes[dictionary_offset..names_offset], count: dictionary_count };
+        if !dictionary.is_valid() {
+            return Err(SymbolTableError::Malformed);
+        }
+        let table = SymbolTable { bytes, count, names_offset, dictionary };
         for index in 0..count {
             table.name(index).ok_or(SymbolTableError::Malformed)?;
         }
@@ -208,7 +199,7 @@ impl<'a> SymbolTable<'a> {
 
     fn field(&self, index: usize, field: usize) -> u32 {
         // In bounds: `parse` checked that all entries lie before the name area.
-        read_u32(self.bytes, HEADER_BYTES + index * ENTRY_BYTES + field * 4).unwrap_or(0)
+        read_u32_le(self.bytes, HEADER_BYTES + index * ENTRY_BYTES + field * 4).unwrap_or(0)
     }
 
     /// The stored name of entry `index`, if it lies in the table and uses only ASCII and
@@ -217,10 +208,11 @@ impl<'a> SymbolTable<'a> {
         let start = self.names_offset.checked_add(self.field(index, 2) as usize)?;
         let end = start.checked_add(self.field(index, 3) as usize)?;
         let bytes = self.bytes.get(start..end)?;
-        let valid = |&byte: &u8| {
-            byte < DICTIONARY_CODE || usize::from(byte - DICTIONARY_CODE) < NAME_DICTIONARY.len()
-        };
-        bytes.iter().all(valid).then_some(SymbolName(bytes))
+        let pieces = self.dictionary.count;
+        let valid =
+            |&byte: &u8| byte < DICTIONARY_CODE || usize::from(byte - DICTIONARY_CODE) < pieces;
+        let name = SymbolName { stored: bytes, dictionary: self.dictionary };
+        bytes.iter().all(valid).then_some(name)
     }
 
     /// The function containing `address`: the last one starting at or before it, if the
@@ -242,26 +234,67 @@ impl<'a> SymbolTable<'a> {
         let offset = address - start;
         let next_start = if index + 1 < self.count { self.field(index + 1, 0) } else { u32::MAX };
         let inside = if size == 0 { address < next_start } else { offset < size };
-        inside.then(|| Symbol { name: self.name(index).unwrap_or(SymbolName(b"?")), offset })
+        let unknown = SymbolName { stored: b"?", dictionary: self.dictionary };
+        inside.then(|| Symbol { name: self.name(index).unwrap_or(unknown), offset })
     }
+}
+
+/// The dictionary that shrinks `names` the most: pieces of their paths (each ending in `::`,
+/// or a type or function name of at least three characters), chosen by the bytes they would
+/// save, at most `MAXIMUM_DICTIONARY_PIECES`, longest first so that longer pieces win ties at
+/// the same position.
+#[cfg(not(target_os = "none"))]
+fn choose_dictionary(names: &[&str]) -> std::vec::Vec<std::string::String> {
+    use std::collections::BTreeMap;
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in names {
+        let mut start = 0;
+        for (index, character) in name.char_indices() {
+            let end = index + character.len_utf8();
+            let piece_ends = match character {
+                ':' => name[..end].ends_with("::"),
+                '<' | '>' | ' ' | ',' | '(' | ')' | '&' | '*' | '[' | ']' | ';' => true,
+                _ => false,
+            };
+            if piece_ends {
+                let piece = &name[start..end];
+                if piece.len() >= 3 && piece.len() < 256 && piece.is_ascii() {
+                    *counts.entry(piece).or_default() += 1;
+                }
+                start = end;
+            }
+        }
+        let tail = &name[start..];
+        if tail.len() >= 3 && tail.len() < 256 && tail.is_ascii() {
+            *counts.entry(tail).or_default() += 1;
+        }
+    }
+    // A piece costs its text plus a length byte once, and saves all but one byte per use.
+    let saving = |(piece, count): &(&str, usize)| {
+        (count * (piece.len() - 1)).saturating_sub(piece.len() + 1)
+    };
+    let mut candidates: std::vec::Vec<(&str, usize)> =
+        counts.into_iter().filter(|candidate| saving(candidate) > 0).collect();
+    candidates.sort_by(|a, b| saving(b).cmp(&saving(a)).then(a.0.cmp(b.0)));
+    candidates.truncate(MAXIMUM_DICTIONARY_PIECES);
+    let mut pieces: std::vec::Vec<std::string::String> =
+        candidates.into_iter().map(|(piece, _)| piece.into()).collect();
+    pieces.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    pieces
 }
 
 /// `name` with every dictionary piece replaced by its code, longest piece first at each
 /// position; characters outside ASCII become `?`.
 #[cfg(not(target_os = "none"))]
-fn compress_name(name: &str) -> std::vec::Vec<u8> {
+fn compress_name(name: &str, dictionary: &[std::string::String]) -> std::vec::Vec<u8> {
     let mut stored = std::vec::Vec::new();
     let mut rest = name;
     while let Some(character) = rest.chars().next() {
-        let longest = NAME_DICTIONARY
-            .iter()
-            .enumerate()
-            .filter(|(_, piece)| rest.starts_with(*piece))
-            .max_by_key(|(_, piece)| piece.len());
-        match longest {
-            Some((index, piece)) => {
+        // The dictionary is sorted longest first: the first match is the longest.
+        match dictionary.iter().position(|piece| rest.starts_with(piece.as_str())) {
+            Some(index) => {
                 stored.push(DICTIONARY_CODE + index as u8);
-                rest = &rest[piece.len()..];
+                rest = &rest[dictionary[index].len()..];
             }
             None => {
                 stored.push(if character.is_ascii() { character as u8 } else { b'?' });
@@ -277,19 +310,35 @@ fn compress_name(name: &str) -> std::vec::Vec<u8> {
 pub fn encode(symbols: &[(u32, u32, &str)]) -> std::vec::Vec<u8> {
     let mut sorted: std::vec::Vec<&(u32, u32, &str)> = symbols.iter().collect();
     sorted.sort_by_key(|(address, _, _)| *address);
-    let names_offset = HEADER_BYTES + sorted.len() * ENTRY_BYTES;
+    let all_names: std::vec::Vec<&str> = sorted.iter().map(|(_, _, name)| *name).collect();
+    let dictionary = choose_dictionary(&all_names);
+    let mut dictionary_bytes = std::vec::Vec::new();
+    for piece in &dictionary {
+        dictionary_bytes.push(piece.len() as u8);
+        dictionary_bytes.extend_from_slice(piece.as_bytes());
+    }
+    let dictionary_offset = HEADER_BYTES + sorted.len() * ENTRY_BYTES;
+    let names_offset = dictionary_offset + dictionary_bytes.len();
     let mut bytes = std::vec::Vec::new();
     let mut names = std::vec::Vec::new();
-    for word in [SYMBOL_TABLE_MAGIC, sorted.len() as u32, names_offset as u32] {
+    let header = [
+        SYMBOL_TABLE_MAGIC,
+        sorted.len() as u32,
+        names_offset as u32,
+        dictionary_offset as u32,
+        dictionary.len() as u32,
+    ];
+    for word in header {
         bytes.extend_from_slice(&word.to_le_bytes());
     }
     for (address, size, name) in sorted {
-        let stored = compress_name(name);
+        let stored = compress_name(name, &dictionary);
         for word in [*address, *size, names.len() as u32, stored.len() as u32] {
             bytes.extend_from_slice(&word.to_le_bytes());
         }
         names.extend_from_slice(&stored);
     }
+    bytes.extend_from_slice(&dictionary_bytes);
     bytes.extend_from_slice(&names);
     bytes
 }
@@ -317,16 +366,17 @@ mod tests {
 
     #[test]
     fn dictionary_pieces_are_stored_as_one_byte_and_shown_in_full() {
-        let name = "<ferrite::console::text_console::TextConsole<ferrite::arch::x86::vga_text::VgaTextBuffer>>::new_line";
-        let bytes = encode(&[(0x1000, 0x10, name)]);
+        let name = "<ferrite::console::text_console::TextConsole<ferrite::console::vga::VgaTextSurface>>::new_line";
+        let other = "<ferrite::console::text_console::TextConsole<ferrite::console::vga::VgaTextSurface>>::put_byte";
+        let bytes = encode(&[(0x1000, 0x10, name), (0x2000, 0x10, other)]);
         let table = SymbolTable::parse(&bytes).unwrap();
         let symbol = table.lookup(0x1004).unwrap();
         assert_eq!(symbol.name.to_string(), name);
-        assert!(symbol.name.0.len() < name.len() / 2, "{} bytes stored", symbol.name.0.len());
+        assert_eq!(table.lookup(0x2004).unwrap().name.to_string(), other);
+        let stored = symbol.name.stored_length();
+        assert!(stored < name.len() / 2, "{stored} bytes stored");
         assert!(
-            symbol
-                .name
-                .ends_with("TextConsole<ferrite::arch::x86::vga_text::VgaTextBuffer>>::new_line")
+            symbol.name.ends_with("TextConsole<ferrite::console::vga::VgaTextSurface>>::new_line")
         );
         assert!(symbol.name.ends_with(""));
         assert!(!symbol.name.ends_with("old_line"));
@@ -348,7 +398,7 @@ mod tests {
         lying[4] = 200; // claims 200 entries
         assert_eq!(SymbolTable::parse(&lying).unwrap_err(), SymbolTableError::Malformed);
         let mut lying = bytes;
-        lying[12 + 12] = 99; // name longer than the name area
+        lying[HEADER_BYTES + 12] = 99; // name longer than the name area
         assert_eq!(SymbolTable::parse(&lying).unwrap_err(), SymbolTableError::Malformed);
     }
 }

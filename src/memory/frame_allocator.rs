@@ -1,6 +1,7 @@
 //! Physical memory in 4 KiB frames: a bitmap over all of the 32-bit address space.
+#![forbid(unsafe_code)]
 
-use crate::boot_info::PhysicalRange;
+use crate::boot::information::PhysicalRange;
 
 pub const FRAME_BYTES: u64 = 4096;
 /// Frames in 4 GiB.
@@ -9,13 +10,13 @@ const WORDS: usize = FRAME_COUNT / 64;
 
 /// A physical frame, by its start address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Frame(pub u32);
+pub struct PhysicalFrame(pub u32);
 
 /// Why a frame could not be given back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FreeError {
     /// The frame was free already: freed twice, or never handed out.
-    NotAllocated(Frame),
+    NotAllocated(PhysicalFrame),
     /// The address is not the start of a frame.
     Misaligned(u32),
 }
@@ -77,14 +78,14 @@ impl FrameAllocator {
     }
 
     /// A free frame, now in use; `None` when none is left.
-    pub fn allocate(&mut self) -> Option<Frame> {
+    pub fn allocate(&mut self) -> Option<PhysicalFrame> {
         for word_index in self.search_start / 64..WORDS {
             let word = self.free_bits[word_index];
             if word != 0 {
                 let index = word_index * 64 + word.trailing_zeros() as usize;
                 self.set_free(index, false);
                 self.search_start = index;
-                return Some(Frame((index as u64 * FRAME_BYTES) as u32));
+                return Some(PhysicalFrame((index as u64 * FRAME_BYTES) as u32));
             }
         }
         self.search_start = FRAME_COUNT;
@@ -92,7 +93,7 @@ impl FrameAllocator {
     }
 
     /// Gives back a frame from `allocate`.
-    pub fn free(&mut self, frame: Frame) -> Result<(), FreeError> {
+    pub fn free(&mut self, frame: PhysicalFrame) -> Result<(), FreeError> {
         if u64::from(frame.0) % FRAME_BYTES != 0 {
             return Err(FreeError::Misaligned(frame.0));
         }
@@ -164,7 +165,7 @@ mod tests {
         assert_ne!(first, second);
         allocator.free(first).unwrap();
         assert_eq!(allocator.free(first), Err(FreeError::NotAllocated(first)));
-        assert_eq!(allocator.free(Frame(0x1001)), Err(FreeError::Misaligned(0x1001)));
+        assert_eq!(allocator.free(PhysicalFrame(0x1001)), Err(FreeError::Misaligned(0x1001)));
         assert_eq!(allocator.allocate(), Some(first), "the freed frame comes back first");
     }
 

@@ -11,8 +11,8 @@ use talc::base::Talc;
 use talc::base::binning::Binning;
 use talc::source::Source;
 
-use super::page_table::{LARGE_PAGE_BYTES, PAGE_BYTES};
-use super::setup::FRAMES;
+use super::setup::FRAME_ALLOCATOR;
+use crate::arch::x86::page_table::{LARGE_PAGE_BYTES, PAGE_BYTES};
 use crate::arch::x86::paging::{map_page, prepare_page_table};
 
 /// Where the heap's virtual addresses begin: above the identity-mapped RAM (at most 3 GiB).
@@ -58,7 +58,7 @@ impl PagedHeapSource {
         if wanted_end > HEAP_START + HEAP_LIMIT_BYTES {
             return false;
         }
-        let mut frames = FRAMES.lock();
+        let mut frames = FRAME_ALLOCATOR.lock();
         while self.mapped_end() < wanted_end {
             let Some(frame) = frames.allocate() else { return false };
             // `initialize` made every page table of the heap's range, so none is needed here
@@ -66,7 +66,7 @@ impl PagedHeapSource {
             let mut no_table_frames = || None;
             // SAFETY: the heap's virtual range belongs to the heap alone, and callers hold the
             // heap's lock, which serialises page-table changes for this range.
-            if unsafe { map_page(self.mapped_end(), frame, &mut no_table_frames) }.is_err() {
+            if unsafe { map_page(self.mapped_end(), frame.0, &mut no_table_frames) }.is_err() {
                 let _ = frames.free(frame);
                 return false;
             }
@@ -144,10 +144,10 @@ pub fn initialize() -> Result<(), HeapError> {
     HEAP_READY.store(true, Ordering::Relaxed);
     // Page tables for the whole range up front, so growing never needs a frame for a table
     // while the frame allocator is locked.
-    let mut frames = FRAMES.lock();
+    let mut frames = FRAME_ALLOCATOR.lock();
     for address in (HEAP_START..HEAP_START + HEAP_LIMIT_BYTES).step_by(LARGE_PAGE_BYTES as usize) {
         // SAFETY: the heap's range is used by nothing else, and boot runs on one CPU.
-        unsafe { prepare_page_table(address, &mut || frames.allocate()) }
+        unsafe { prepare_page_table(address, &mut || frames.allocate().map(|frame| frame.0)) }
             .map_err(|_| HeapError::OutOfFrames)?;
     }
     drop(frames);

@@ -1,13 +1,9 @@
-//! Memory management: physical frames and page-table entries (portable), and in the kernel
-//! the bring-up of paging and the heap built on them.
+//! Memory management: physical frames (portable), and in the kernel the bring-up of paging
+//! and the heap built on them.
 
 pub mod frame_allocator;
-pub mod page_table;
-pub mod workload;
 
-#[cfg(not(test))]
-pub mod benchmark;
-#[cfg(not(test))]
+#[cfg(target_os = "none")]
 pub mod heap;
-#[cfg(not(test))]
+#[cfg(target_os = "none")]
 pub mod setup;

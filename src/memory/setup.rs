@@ -1,4 +1,5 @@
 //! Bringing memory management up at boot: frames from the memory map, paging, then the heap.
+#![forbid(unsafe_code)]
 
 use core::fmt;
 
@@ -6,13 +7,12 @@ use spin::Mutex;
 
 use super::frame_allocator::FrameAllocator;
 use super::heap;
-use crate::arch::x86::cpu::clear_watchpoints;
 use crate::arch::x86::linker_symbols::kernel_image;
 use crate::arch::x86::paging::{PagingError, enable_paging};
-use crate::boot_info::{BootInformation, PhysicalRange};
+use crate::boot::information::{BootInformation, PhysicalRange};
 
 /// Every free physical frame of the machine.
-pub static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator::new());
+pub static FRAME_ALLOCATOR: Mutex<FrameAllocator> = Mutex::new(FrameAllocator::new());
 
 /// Physical memory is identity-mapped up to here; the heap's virtual range lies above.
 pub const IDENTITY_MAP_LIMIT: u64 = 0xc000_0000;
@@ -44,7 +44,7 @@ impl fmt::Display for MemoryError {
 pub fn initialize(boot_information: &BootInformation) -> Result<(), MemoryError> {
     let mut identity_end = 0;
     {
-        let mut frames = FRAMES.lock();
+        let mut frames = FRAME_ALLOCATOR.lock();
         for range in boot_information.available() {
             let clipped = PhysicalRange::new(range.start, range.end.min(IDENTITY_MAP_LIMIT));
             frames.add_available(clipped);
@@ -62,8 +62,5 @@ pub fn initialize(boot_information: &BootInformation) -> Result<(), MemoryError>
         }
     }
     enable_paging(identity_end as u32).map_err(MemoryError::Paging)?;
-    // The unmapped guard pages now catch stack overflows; the watchpoints were only needed
-    // while nothing else could.
-    clear_watchpoints();
     heap::initialize().map_err(MemoryError::Heap)
 }

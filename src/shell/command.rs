@@ -1,49 +1,77 @@
-//! The shell's commands: their names and descriptions, and parsing a line into one.
+//! The shell's commands: each parses its own arguments and runs against a `ShellEnvironment`,
+//! which the kernel implements with the real machine and host tests with a recorder.
+#![forbid(unsafe_code)]
 
 use core::fmt;
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 
-use crate::command_line::FaultScenario;
-use crate::console::Color;
+use crate::arch::x86::cmos_clock::DateTime;
+use crate::boot::command_line::FaultScenario;
+use crate::console::{Color, ColorCode};
 
-/// A command and what it needs, as the shell will run it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command<'a> {
-    Empty,
-    Help,
-    Clear,
-    Echo(&'a str),
-    Color { foreground: Color, background: Option<Color> },
-    Uptime,
-    Date,
-    Cpu,
-    Mem,
-    Demo,
-    Fault(FaultScenario),
-    Panic,
-    Reboot,
-    Halt,
+/// What commands may do to the machine they run on.
+pub trait ShellEnvironment {
+    /// Writes text on the screen (and the serial mirror) in the current colors.
+    fn write(&mut self, text: fmt::Arguments);
+    /// Writes text in `color`, then goes back to the current colors.
+    fn write_colored(&mut self, color: ColorCode, text: fmt::Arguments);
+    /// The colors text is written in.
+    fn text_color(&self) -> ColorCode;
+    fn set_text_color(&mut self, color: ColorCode);
+    fn clear_screen(&mut self);
+    fn uptime_microseconds(&self) -> u64;
+    /// The date and time of the battery-backed clock.
+    fn date(&self) -> DateTime;
+    /// Lists the CPU's vendor, brand and features.
+    fn show_cpu(&mut self);
+    /// Lists the memory map, the frames and the heap.
+    fn show_memory(&mut self);
+    /// Runs the demo until a key is pressed.
+    fn run_demo(&mut self);
+    /// Provokes `fault`; returns only from a breakpoint.
+    fn provoke(&mut self, fault: FaultScenario);
+    fn reboot(&mut self) -> !;
+    fn halt(&mut self) -> !;
 }
 
-/// One shell command: how it is described in `help`, and how its arguments are read.
+/// What a command gets to run with.
+pub struct Invocation<'line, 'run> {
+    /// The name it was called by.
+    pub name: &'line str,
+    /// The text after the name.
+    pub arguments: &'line str,
+    pub shell: &'run mut dyn ShellEnvironment,
+    pub commands: &'run CommandTable,
+}
+
+impl Invocation<'_, '_> {
+    fn write(&mut self, text: fmt::Arguments) {
+        self.shell.write(text);
+    }
+}
+
+/// One shell command: how `help` describes it, and what it does.
 pub trait ShellCommand {
     /// The arguments it takes, as `help` shows them (empty for none).
     fn arguments(&self) -> &'static str;
     /// A one-line description.
     fn summary(&self) -> &'static str;
-    /// Reads the text after the command's name.
-    fn parse<'a>(&self, name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>>;
+    /// Checks the arguments and does the work.
+    fn run<'line>(&self, invocation: Invocation<'line, '_>) -> Result<(), ShellError<'line>>;
 }
 
-/// A command that takes no arguments.
-struct NoArguments {
-    command: Command<'static>,
+/// The colors headings and command names are written in.
+pub const HEADING_COLOR: ColorCode = ColorCode::new(Color::Yellow, Color::Black);
+
+/// A command that takes no arguments and does one thing.
+struct Simple {
     summary: &'static str,
+    action: fn(&mut Invocation),
 }
 
-impl ShellCommand for NoArguments {
+impl ShellCommand for Simple {
     fn arguments(&self) -> &'static str {
         ""
     }
@@ -52,18 +80,41 @@ impl ShellCommand for NoArguments {
         self.summary
     }
 
-    fn parse<'a>(&self, name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>> {
-        if arguments.is_empty() {
-            Ok(self.command)
-        } else {
-            Err(ShellError::TooManyArguments { command: name, usage: "" })
+    fn run<'line>(&self, mut invocation: Invocation<'line, '_>) -> Result<(), ShellError<'line>> {
+        if !invocation.arguments.is_empty() {
+            return Err(ShellError::TooManyArguments { command: invocation.name, usage: "" });
         }
+        (self.action)(&mut invocation);
+        Ok(())
     }
 }
 
-struct EchoCommand;
+fn help(invocation: &mut Invocation) {
+    let commands = invocation.commands;
+    for (name, command) in commands.iter() {
+        invocation.write(format_args!("  "));
+        invocation.shell.write_colored(HEADING_COLOR, format_args!("{name:<8}"));
+        invocation.write(format_args!("{:<12}{}\n", command.arguments(), command.summary()));
+    }
+    invocation.write(format_args!(
+        "Keys: arrows, Home/End, Backspace/Delete, Ctrl-U clears, Ctrl-C abandons,\n"
+    ));
+    invocation.write(format_args!("Ctrl-L clears the screen, Up/Down browse the history.\n"));
+}
 
-impl ShellCommand for EchoCommand {
+fn uptime(invocation: &mut Invocation) {
+    let milliseconds = invocation.shell.uptime_microseconds() / 1000;
+    invocation.write(format_args!("{}.{:03} s\n", milliseconds / 1000, milliseconds % 1000));
+}
+
+fn date(invocation: &mut Invocation) {
+    let date = invocation.shell.date();
+    invocation.write(format_args!("{date} (CMOS clock)\n"));
+}
+
+struct Echo;
+
+impl ShellCommand for Echo {
     fn arguments(&self) -> &'static str {
         "<text>"
     }
@@ -72,8 +123,10 @@ impl ShellCommand for EchoCommand {
         "print the text"
     }
 
-    fn parse<'a>(&self, _name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>> {
-        Ok(Command::Echo(arguments))
+    fn run<'line>(&self, mut invocation: Invocation<'line, '_>) -> Result<(), ShellError<'line>> {
+        let text = invocation.arguments;
+        invocation.write(format_args!("{text}\n"));
+        Ok(())
     }
 }
 
@@ -99,9 +152,9 @@ fn words<'a, const MOST: usize>(
     Ok(found)
 }
 
-struct ColorCommand;
+struct SetColor;
 
-impl ShellCommand for ColorCommand {
+impl ShellCommand for SetColor {
     fn arguments(&self) -> &'static str {
         "<fg> [bg]"
     }
@@ -110,21 +163,30 @@ impl ShellCommand for ColorCommand {
         "set text colors (names or 0-15)"
     }
 
-    fn parse<'a>(&self, name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>> {
-        let [foreground_name, background_name] = words(name, self.arguments(), arguments, 1)?;
-        let foreground_name = foreground_name.unwrap_or_default();
-        let color = |argument| {
-            parse_color(argument).ok_or(ShellError::BadColor { command: name, argument })
+    fn run<'line>(&self, invocation: Invocation<'line, '_>) -> Result<(), ShellError<'line>> {
+        let name = invocation.name;
+        let [foreground, background] = words(name, self.arguments(), invocation.arguments, 1)?;
+        let color = |argument: &'line str| {
+            Color::parse(argument).ok_or(ShellError::BadColor { command: name, argument })
         };
-        let foreground = color(foreground_name)?;
-        let background = background_name.map(color).transpose()?;
-        Ok(Command::Color { foreground, background })
+        let foreground = color(foreground.unwrap_or_default())?;
+        let background = match background {
+            Some(argument) => color(argument)?,
+            None => invocation.shell.text_color().background(),
+        };
+        invocation.shell.set_text_color(ColorCode::new(foreground, background));
+        invocation.shell.write(format_args!(
+            "text is now {} on {}\n",
+            foreground.name(),
+            background.name()
+        ));
+        Ok(())
     }
 }
 
-struct FaultCommand;
+struct Fault;
 
-impl ShellCommand for FaultCommand {
+impl ShellCommand for Fault {
     fn arguments(&self) -> &'static str {
         "<kind>"
     }
@@ -133,12 +195,13 @@ impl ShellCommand for FaultCommand {
         "provoke a CPU fault to see its report"
     }
 
-    fn parse<'a>(&self, name: &'a str, arguments: &'a str) -> Result<Command<'a>, ShellError<'a>> {
-        let [kind] = words(name, self.arguments(), arguments, 1)?;
+    fn run<'line>(&self, mut invocation: Invocation<'line, '_>) -> Result<(), ShellError<'line>> {
+        let [kind] = words(invocation.name, self.arguments(), invocation.arguments, 1)?;
         let kind = kind.unwrap_or_default();
-        FaultScenario::from_name(kind)
-            .map(Command::Fault)
-            .ok_or(ShellError::UnknownFault { argument: kind })
+        let scenario = FaultScenario::from_name(kind).ok_or(ShellError::UnknownFault(kind))?;
+        invocation.shell.provoke(scenario);
+        invocation.write(format_args!("fault: execution continued after the breakpoint\n"));
+        Ok(())
     }
 }
 
@@ -150,24 +213,26 @@ pub struct CommandTable {
 impl CommandTable {
     pub fn new() -> CommandTable {
         let mut commands: BTreeMap<&'static str, Box<dyn ShellCommand>> = BTreeMap::new();
-        let simple = [
-            ("help", Command::Help, "list the commands"),
-            ("clear", Command::Clear, "clear the screen"),
-            ("uptime", Command::Uptime, "seconds since boot"),
-            ("date", Command::Date, "date and time from the CMOS clock"),
-            ("cpu", Command::Cpu, "CPU vendor, brand and features"),
-            ("mem", Command::Mem, "memory map, frames and heap"),
-            ("demo", Command::Demo, "the SSE raymarching demo, until a key"),
-            ("panic", Command::Panic, "panic the kernel"),
-            ("reboot", Command::Reboot, "restart the machine"),
-            ("halt", Command::Halt, "stop the CPU"),
+        let simple: [(&'static str, &'static str, fn(&mut Invocation)); 10] = [
+            ("help", "list the commands", help),
+            ("clear", "clear the screen", |invocation| invocation.shell.clear_screen()),
+            ("uptime", "seconds since boot", uptime),
+            ("date", "date and time from the CMOS clock", date),
+            ("cpu", "CPU vendor, brand and features", |invocation| invocation.shell.show_cpu()),
+            ("mem", "memory map, frames and heap", |invocation| invocation.shell.show_memory()),
+            ("demo", "the SSE raymarching demo, until a key", |invocation| {
+                invocation.shell.run_demo()
+            }),
+            ("panic", "panic the kernel", |_| panic!("the shell's panic command")),
+            ("reboot", "restart the machine", |invocation| invocation.shell.reboot()),
+            ("halt", "stop the CPU", |invocation| invocation.shell.halt()),
         ];
-        for (name, command, summary) in simple {
-            commands.insert(name, Box::new(NoArguments { command, summary }));
+        for (name, summary, action) in simple {
+            commands.insert(name, Box::new(Simple { summary, action }));
         }
-        commands.insert("echo", Box::new(EchoCommand));
-        commands.insert("color", Box::new(ColorCommand));
-        commands.insert("fault", Box::new(FaultCommand));
+        commands.insert("echo", Box::new(Echo));
+        commands.insert("color", Box::new(SetColor));
+        commands.insert("fault", Box::new(Fault));
         CommandTable { commands }
     }
 
@@ -176,18 +241,22 @@ impl CommandTable {
         self.commands.iter().map(|(name, command)| (*name, command.as_ref()))
     }
 
-    /// Parses a line into a command, checking its arguments.
-    pub fn parse<'a>(&self, line: &'a str) -> Result<Command<'a>, ShellError<'a>> {
+    /// Runs `line`: finds the command by its first word and hands it the rest.
+    pub fn run<'line>(
+        &self,
+        line: &'line str,
+        shell: &mut dyn ShellEnvironment,
+    ) -> Result<(), ShellError<'line>> {
         let line = line.trim();
         let (name, arguments) = match line.split_once(' ') {
             Some((name, rest)) => (name, rest.trim_start()),
             None => (line, ""),
         };
         if name.is_empty() {
-            return Ok(Command::Empty);
+            return Ok(());
         }
         let command = self.commands.get(name).ok_or(ShellError::UnknownCommand(name))?;
-        command.parse(name, arguments)
+        command.run(Invocation { name, arguments, shell, commands: self })
     }
 }
 
@@ -197,26 +266,6 @@ impl Default for CommandTable {
     }
 }
 
-/// Color names `color` accepts, in palette order.
-pub const COLOR_NAMES: [&str; 16] = [
-    "black",
-    "blue",
-    "green",
-    "cyan",
-    "red",
-    "magenta",
-    "brown",
-    "light-gray",
-    "dark-gray",
-    "light-blue",
-    "light-green",
-    "light-cyan",
-    "light-red",
-    "pink",
-    "yellow",
-    "white",
-];
-
 /// Why a line could not be run; shown as one line naming the command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShellError<'a> {
@@ -224,7 +273,7 @@ pub enum ShellError<'a> {
     MissingArgument { command: &'a str, usage: &'static str },
     TooManyArguments { command: &'a str, usage: &'static str },
     BadColor { command: &'a str, argument: &'a str },
-    UnknownFault { argument: &'a str },
+    UnknownFault(&'a str),
 }
 
 impl fmt::Display for ShellError<'_> {
@@ -246,39 +295,97 @@ impl fmt::Display for ShellError<'_> {
                 formatter,
                 "{command}: '{argument}' is not a color (0-15, black, blue, ..., yellow, white)"
             ),
-            ShellError::UnknownFault { argument } => {
-                write!(formatter, "fault: unknown kind '{argument}'; known:")?;
-                for (name, _) in FaultScenario::ALL {
-                    write!(formatter, " {name}")?;
-                }
-                Ok(())
+            ShellError::UnknownFault(kind) => {
+                write!(formatter, "fault: unknown kind '{kind}'; known: {}", FaultScenario::names())
             }
         }
     }
 }
 
-/// The color called `name` (see `COLOR_NAMES`) or numbered 0-15.
-pub fn parse_color(name: &str) -> Option<Color> {
-    if let Ok(number) = name.parse::<u8>() {
-        return (number < 16).then(|| Color::from_number(number));
-    }
-    let index = COLOR_NAMES.iter().position(|known| known.eq_ignore_ascii_case(name))?;
-    Some(Color::from_number(index as u8))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::string::ToString;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
 
-    fn parse_command(line: &str) -> Result<Command<'_>, ShellError<'_>> {
-        CommandTable::new().parse(line)
+    /// Records what the commands did.
+    struct Recorder {
+        text: String,
+        color: ColorCode,
+        calls: Vec<&'static str>,
+        provoked: Option<FaultScenario>,
+    }
+
+    impl Recorder {
+        fn new() -> Recorder {
+            Recorder {
+                text: String::new(),
+                color: ColorCode::new(Color::LightGray, Color::Black),
+                calls: Vec::new(),
+                provoked: None,
+            }
+        }
+    }
+
+    impl ShellEnvironment for Recorder {
+        fn write(&mut self, text: fmt::Arguments) {
+            self.text.push_str(&text.to_string());
+        }
+        fn write_colored(&mut self, _color: ColorCode, text: fmt::Arguments) {
+            self.text.push_str(&text.to_string());
+        }
+        fn text_color(&self) -> ColorCode {
+            self.color
+        }
+        fn set_text_color(&mut self, color: ColorCode) {
+            self.color = color;
+        }
+        fn clear_screen(&mut self) {
+            self.calls.push("clear");
+        }
+        fn uptime_microseconds(&self) -> u64 {
+            12_345_678
+        }
+        fn date(&self) -> DateTime {
+            DateTime { year: 2026, month: 11, day: 23, hour: 9, minute: 5, second: 1 }
+        }
+        fn show_cpu(&mut self) {
+            self.calls.push("cpu");
+        }
+        fn show_memory(&mut self) {
+            self.calls.push("mem");
+        }
+        fn run_demo(&mut self) {
+            self.calls.push("demo");
+        }
+        fn provoke(&mut self, fault: FaultScenario) {
+            self.provoked = Some(fault);
+        }
+        fn reboot(&mut self) -> ! {
+            panic!("reboot")
+        }
+        fn halt(&mut self) -> ! {
+            panic!("halt")
+        }
+    }
+
+    fn run(line: &str) -> (Result<(), String>, Recorder) {
+        let mut recorder = Recorder::new();
+        let result =
+            CommandTable::new().run(line, &mut recorder).map_err(|error| error.to_string());
+        (result, recorder)
     }
 
     #[test]
-    fn every_command_parses_when_used_as_documented_and_help_is_alphabetical() {
-        let table = CommandTable::new();
-        let names: std::vec::Vec<&str> = table.iter().map(|(name, _)| name).collect();
+    fn help_lists_every_command_alphabetically_in_lines_that_fit_the_screen() {
+        let (result, recorder) = run("help");
+        assert!(result.is_ok());
+        let names: Vec<&str> = recorder
+            .text
+            .lines()
+            .take_while(|line| line.starts_with("  "))
+            .map(|line| line.split_whitespace().next().unwrap())
+            .collect();
         assert_eq!(
             names,
             [
@@ -286,38 +393,38 @@ mod tests {
                 "panic", "reboot", "uptime"
             ]
         );
-        let examples = ["color yellow", "echo hi", "fault divide"];
-        for (name, command) in table.iter() {
-            let example = examples.iter().find(|example| example.starts_with(name)).copied();
-            assert!(table.parse(example.unwrap_or(name)).is_ok(), "{name}");
-            assert!(!command.summary().is_empty());
+        assert!(recorder.text.lines().all(|line| line.len() < 80));
+    }
+
+    #[test]
+    fn commands_do_what_they_say() {
+        assert_eq!(run("echo  hello   world ").1.text, "hello   world\n");
+        assert_eq!(run("echo").1.text, "\n");
+        assert_eq!(run("uptime").1.text, "12.345 s\n");
+        assert_eq!(run("date").1.text, "2026-11-23 09:05:01 (CMOS clock)\n");
+        assert_eq!(run("   ").1.text, "");
+        for (line, call) in [("clear", "clear"), ("cpu", "cpu"), ("mem", "mem"), ("demo", "demo")] {
+            assert_eq!(run(line).1.calls, [call], "{line}");
         }
+        let (result, recorder) = run("fault breakpoint");
+        assert!(result.is_ok());
+        assert_eq!(recorder.provoked, Some(FaultScenario::Breakpoint));
     }
 
     #[test]
-    fn echo_keeps_the_text_after_the_command() {
-        assert_eq!(parse_command("echo  hello   world "), Ok(Command::Echo("hello   world")));
-        assert_eq!(parse_command("echo"), Ok(Command::Echo("")));
-        assert_eq!(parse_command("   "), Ok(Command::Empty));
+    fn colors_are_taken_by_name_or_number_and_keep_the_background_unless_given() {
+        let (_, recorder) = run("color light-green 1");
+        assert_eq!(recorder.color, ColorCode::new(Color::LightGreen, Color::Blue));
+        assert_eq!(recorder.text, "text is now light-green on blue\n");
+        let (_, recorder) = run("color 14");
+        assert_eq!(recorder.color, ColorCode::new(Color::Yellow, Color::Black));
+        assert_eq!(Color::parse("WHITE"), Some(Color::White));
+        assert_eq!(Color::parse("16"), None);
     }
 
     #[test]
-    fn colors_are_taken_by_name_or_number() {
-        assert_eq!(
-            parse_command("color light-green 1"),
-            Ok(Command::Color { foreground: Color::LightGreen, background: Some(Color::Blue) })
-        );
-        assert_eq!(
-            parse_command("color 14"),
-            Ok(Command::Color { foreground: Color::Yellow, background: None })
-        );
-        assert_eq!(parse_color("WHITE"), Some(Color::White));
-        assert_eq!(parse_color("16"), None);
-    }
-
-    #[test]
-    fn errors_name_the_command_in_one_line() {
-        let message = |line| parse_command(line).unwrap_err().to_string();
+    fn errors_name_the_command_in_one_line_and_change_nothing() {
+        let message = |line| run(line).0.unwrap_err();
         assert_eq!(
             message("frobnicate now"),
             "frobnicate: unknown command (type 'help' for the list)"
@@ -338,13 +445,8 @@ mod tests {
              stack-overflow null write-text out-of-memory panic"
         );
         assert_eq!(message("fault"), "fault: missing argument; usage: fault <kind>");
-    }
-
-    #[test]
-    fn help_lines_fit_the_screen() {
-        for (name, command) in CommandTable::new().iter() {
-            let line = std::format!("  {name:<8}{:<12}{}", command.arguments(), command.summary());
-            assert!(line.len() < 80, "{line}");
-        }
+        let (_, recorder) = run("color purple");
+        assert_eq!(recorder.color, ColorCode::new(Color::LightGray, Color::Black));
+        assert!(recorder.text.is_empty() && recorder.provoked.is_none());
     }
 }

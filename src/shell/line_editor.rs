@@ -4,7 +4,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::keyboard::Key;
+use crate::console::keyboard::Key;
 
 /// Longest line accepted; with the prompt it fits on one 80-column row.
 pub const LINE_CAPACITY: usize = 70;

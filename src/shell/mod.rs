@@ -1,10 +1,11 @@
-//! The interactive shell: portable line editing and command parsing, and (in the kernel) the
-//! loop that reads keys, draws the line and runs commands.
+//! The interactive shell: portable line editing and commands, and (in the kernel) the loop
+//! that reads keys, draws the line and runs commands on the machine.
+#![forbid(unsafe_code)]
 
 pub mod command;
 pub mod line_editor;
 
-#[cfg(not(test))]
+#[cfg(target_os = "none")]
 mod session;
-#[cfg(not(test))]
-pub use session::{run_shell, wait_for_key_press};
+#[cfg(target_os = "none")]
+pub use session::run_shell;

@@ -1,29 +1,31 @@
 //! The shell as it runs in the kernel: reads keys from the keyboard queue, draws the line being
 //! edited, and runs commands.
 
-use core::fmt::Write;
+use core::fmt::{self, Write};
 
-use super::command::{COLOR_NAMES, Command, CommandTable};
+use super::command::{CommandTable, HEADING_COLOR, ShellEnvironment};
 use super::line_editor::{EditAction, LineEditor};
-use crate::arch::x86::cpu::{cpuid, halt_forever, wait_for_interrupt};
-use crate::arch::x86::ps2_keyboard::SCANCODES;
+use crate::arch::x86::cmos_clock::DateTime;
+use crate::arch::x86::cpu::{cpuid, halt_forever};
+use crate::arch::x86::cpu_features::{LEAF_1_ECX, LEAF_1_EDX, set_features, vendor_bytes};
 use crate::arch::x86::serial::COM1;
-use crate::arch::x86::vga_text::VGA_CONSOLE;
-use crate::arch::x86::{fault_scenarios, power, rtc};
-use crate::boot_info::BootInformation;
+use crate::arch::x86::{power, rtc};
+use crate::boot::command_line::FaultScenario;
+use crate::boot::information::BootInformation;
+use crate::boot::memory_map::{memory_map_entries, usable_bytes_below_4_gib};
+use crate::console::input::{next_key, swallow_key_release, take_key_press, wait_for_scancode};
+use crate::console::keyboard::KeyDecoder;
+use crate::console::output::CONSOLE;
 use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
-use crate::cpu_features::{LEAF_1_ECX, LEAF_1_EDX, set_features, vendor_bytes};
-use crate::keyboard::{Key, KeyDecoder};
+use crate::diagnostics::fault_scenarios;
 use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures};
-use crate::memory::setup::FRAMES;
-use crate::memory_map::{memory_map_entries, usable_bytes_below_4_gib};
+use crate::memory::setup::FRAME_ALLOCATOR;
 use crate::time::{SystemClock, uptime_microseconds};
 use crate::{demo, log, print, print_colored, println};
 
 const PROMPT: &str = "ferrite> ";
 const PROMPT_FOREGROUND: Color = Color::LightGreen;
 const ERROR_COLOR: ColorCode = ColorCode::new(Color::LightRed, Color::Black);
-const HEADING_COLOR: ColorCode = ColorCode::new(Color::Yellow, Color::Black);
 const WRAP_COLUMN: usize = 78;
 
 /// Where the current prompt is on screen and how much of the line was last drawn.
@@ -38,13 +40,14 @@ pub fn run_shell(boot_information: &BootInformation) -> ! {
     let mut decoder = KeyDecoder::new();
     let mut editor = LineEditor::new();
     let commands = CommandTable::new();
+    let mut machine = Machine { boot_information };
     print_colored!(HEADING_COLOR, "Ferrite shell");
     println!(": type 'help' for the commands.");
     log!("shell: ready");
     let mut prompt = show_prompt();
     loop {
         let Some(key) = next_key(&mut decoder) else {
-            wait_for_interrupt();
+            wait_for_scancode();
             continue;
         };
         match editor.handle(key) {
@@ -52,7 +55,9 @@ pub fn run_shell(boot_information: &BootInformation) -> ! {
             EditAction::None | EditAction::LineFull => {}
             EditAction::Submit => {
                 finish_row(&prompt, editor.line());
-                run_line(editor.line(), &commands, boot_information);
+                if let Err(error) = commands.run(editor.line(), &mut machine) {
+                    print_colored!(ERROR_COLOR, "{error}\n");
+                }
                 editor.finish_line();
                 prompt = show_prompt();
             }
@@ -61,7 +66,7 @@ pub fn run_shell(boot_information: &BootInformation) -> ! {
                 prompt = show_prompt();
             }
             EditAction::ClearScreen => {
-                VGA_CONSOLE.lock().clear();
+                CONSOLE.lock().clear();
                 prompt = show_prompt();
                 draw_line(&mut prompt, &editor);
             }
@@ -69,18 +74,8 @@ pub fn run_shell(boot_information: &BootInformation) -> ! {
     }
 }
 
-/// The next key press from the keyboard queue, if one is complete.
-fn next_key(decoder: &mut KeyDecoder) -> Option<Key> {
-    while let Some(scancode) = SCANCODES.pop() {
-        if let Some(key) = decoder.feed(scancode) {
-            return Some(key);
-        }
-    }
-    None
-}
-
 fn show_prompt() -> PromptPosition {
-    let mut console = VGA_CONSOLE.lock();
+    let mut console = CONSOLE.lock();
     if console.position().1 != 0 {
         console.write_str("\n");
     }
@@ -96,7 +91,7 @@ fn show_prompt() -> PromptPosition {
 
 /// Redraws the edited line after the prompt and puts the cursor where the editor's is.
 fn draw_line(prompt: &mut PromptPosition, editor: &LineEditor) {
-    let mut console = VGA_CONSOLE.lock();
+    let mut console = CONSOLE.lock();
     let color = console.color();
     let line = editor.line();
     for (index, byte) in line.bytes().enumerate() {
@@ -119,66 +114,72 @@ fn draw_line(prompt: &mut PromptPosition, editor: &LineEditor) {
 
 /// Ends the prompt's row on screen, and sends the whole line to serial for the transcript.
 fn finish_row(prompt: &PromptPosition, line: &str) {
-    let mut console = VGA_CONSOLE.lock();
+    let mut console = CONSOLE.lock();
     console.set_position(prompt.row, PROMPT.len() + line.len());
     console.write_str("\n");
     drop(console);
     let _ = writeln!(COM1.lock(), "{line}");
 }
 
-fn run_line(line: &str, commands: &CommandTable, boot_information: &BootInformation) {
-    let command = match commands.parse(line) {
-        Ok(command) => command,
-        Err(error) => {
-            print_colored!(ERROR_COLOR, "{error}\n");
-            return;
-        }
-    };
-    match command {
-        Command::Empty => {}
-        Command::Help => help(commands),
-        Command::Clear => VGA_CONSOLE.lock().clear(),
-        Command::Echo(text) => println!("{text}"),
-        Command::Color { foreground, background } => {
-            let background = background.unwrap_or(VGA_CONSOLE.lock().color().background());
-            VGA_CONSOLE.lock().set_color(ColorCode::new(foreground, background));
-            println!(
-                "text is now {} on {}",
-                COLOR_NAMES[foreground as usize], COLOR_NAMES[background as usize]
-            );
-        }
-        Command::Uptime => {
-            let milliseconds = uptime_microseconds() / 1000;
-            println!("{}.{:03} s", milliseconds / 1000, milliseconds % 1000);
-        }
-        Command::Date => println!("{} (CMOS clock)", rtc::read_clock().decode()),
-        Command::Cpu => cpu(),
-        Command::Mem => memory(boot_information),
-        Command::Demo => interactive_demo(),
-        Command::Fault(scenario) => {
-            fault_scenarios::provoke(scenario);
-            println!("fault: execution continued after the breakpoint");
-        }
-        Command::Panic => panic!("the shell's panic command"),
-        Command::Reboot => {
-            println!("Rebooting...");
-            power::reboot()
-        }
-        Command::Halt => {
-            print_colored!(HEADING_COLOR, "System halted.\n");
-            halt_forever()
-        }
-    }
+/// The machine as the shell's commands see it.
+struct Machine<'a> {
+    boot_information: &'a BootInformation,
 }
 
-fn help(commands: &CommandTable) {
-    for (name, command) in commands.iter() {
-        print!("  ");
-        print_colored!(HEADING_COLOR, "{name:<8}");
-        println!("{:<12}{}", command.arguments(), command.summary());
+impl ShellEnvironment for Machine<'_> {
+    fn write(&mut self, text: fmt::Arguments) {
+        print!("{text}");
     }
-    println!("Keys: arrows, Home/End, Backspace/Delete, Ctrl-U clears, Ctrl-C abandons,");
-    println!("Ctrl-L clears the screen, Up/Down browse the history.");
+
+    fn write_colored(&mut self, color: ColorCode, text: fmt::Arguments) {
+        print_colored!(color, "{text}");
+    }
+
+    fn text_color(&self) -> ColorCode {
+        CONSOLE.lock().color()
+    }
+
+    fn set_text_color(&mut self, color: ColorCode) {
+        CONSOLE.lock().set_color(color);
+    }
+
+    fn clear_screen(&mut self) {
+        CONSOLE.lock().clear();
+    }
+
+    fn uptime_microseconds(&self) -> u64 {
+        uptime_microseconds()
+    }
+
+    fn date(&self) -> DateTime {
+        rtc::read_clock().decode()
+    }
+
+    fn show_cpu(&mut self) {
+        cpu();
+    }
+
+    fn show_memory(&mut self) {
+        memory(self.boot_information);
+    }
+
+    fn run_demo(&mut self) {
+        interactive_demo();
+    }
+
+    fn provoke(&mut self, fault: FaultScenario) {
+        fault_scenarios::provoke(fault);
+    }
+
+    fn reboot(&mut self) -> ! {
+        println!("Rebooting...");
+        power::reboot()
+    }
+
+    fn halt(&mut self) -> ! {
+        print_colored!(HEADING_COLOR, "System halted.\n");
+        halt_forever()
+    }
 }
 
 fn cpu() {
@@ -250,7 +251,7 @@ fn memory(boot_information: &BootInformation) {
     let usable = usable_bytes_below_4_gib(map);
     println!("usable memory: {} KiB ({} MiB)", usable / 1024, usable / (1024 * 1024));
     {
-        let frames = FRAMES.lock();
+        let frames = FRAME_ALLOCATOR.lock();
         let (free, managed) = (frames.free_frames(), frames.managed_frames());
         drop(frames);
         println!("frames: {} used, {} free of {} (4 KiB each)", managed - free, free, managed);
@@ -267,41 +268,16 @@ fn memory(boot_information: &BootInformation) {
     }
 }
 
-/// Empties the scancode queue; true if it held a key press. Set 1 make codes are below 0x80;
-/// break codes (releases, such as Enter's from the command that is running) and the 0xE0
-/// prefix are not presses.
-fn take_key_press() -> bool {
-    let mut pressed = false;
-    while let Some(scancode) = SCANCODES.pop() {
-        pressed |= scancode < 0x80;
-    }
-    pressed
-}
-
-/// How long a key's release may trail its press, at typing speed.
-const KEY_RELEASE_SETTLE_MILLISECONDS: u64 = 150;
-
-/// Halts until a key is pressed, then swallows it and its release, so the key that dismissed
-/// something does not also reach the shell.
-pub fn wait_for_key_press() {
-    while !take_key_press() {
-        wait_for_interrupt();
-    }
-    crate::time::sleep_milliseconds(KEY_RELEASE_SETTLE_MILLISECONDS);
-    take_key_press();
-}
-
 /// The SSE scene until a key is pressed (the key is swallowed), then back to the shell.
 fn interactive_demo() {
     take_key_press();
     let summary = {
-        let mut console = VGA_CONSOLE.lock();
+        let mut console = CONSOLE.lock();
         demo::animate_until(console.surface_mut(), &SystemClock, take_key_press)
     };
-    crate::time::sleep_milliseconds(KEY_RELEASE_SETTLE_MILLISECONDS);
-    take_key_press();
+    swallow_key_release();
     let hundredths = summary.frames_per_second_hundredths();
-    let mut console = VGA_CONSOLE.lock();
+    let mut console = CONSOLE.lock();
     console.clear();
     drop(console);
     println!(

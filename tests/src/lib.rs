@@ -4,4 +4,4 @@ pub mod qemu;
 pub mod screen;
 
 pub use qemu::{Boot, Qemu, QemuExit};
-pub use screen::{Cell, Screen, VgaColor};
+pub use screen::{Cell, Color, Screen};

@@ -15,6 +15,9 @@ use crate::screen::Screen;
 pub enum Boot {
     /// `-kernel build/kernel.elf -append WORDS`: QEMU's own Multiboot loader.
     Kernel(String),
+    /// `-kernel build/kernel-bench.elf -append WORDS`: the bench image (`make bench-kernel`),
+    /// the kernel with its benchmarks compiled in.
+    BenchKernel(String),
     /// `-cdrom build/ferrite.iso`: the BIOS boots GRUB, which loads the kernel.
     Iso,
 }
@@ -47,6 +50,10 @@ pub fn repository_root() -> PathBuf {
 
 pub fn kernel_path() -> PathBuf {
     repository_root().join("build/kernel.elf")
+}
+
+pub fn bench_kernel_path() -> PathBuf {
+    repository_root().join("build/kernel-bench.elf")
 }
 
 pub fn iso_path() -> PathBuf {
@@ -129,6 +136,9 @@ impl Qemu {
         match &boot {
             Boot::Kernel(words) => {
                 command.arg("-kernel").arg(kernel_path()).arg("-append").arg(words);
+            }
+            Boot::BenchKernel(words) => {
+                command.arg("-kernel").arg(bench_kernel_path()).arg("-append").arg(words);
             }
             Boot::Iso => {
                 command.arg("-cdrom").arg(iso_path());

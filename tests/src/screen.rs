@@ -2,46 +2,17 @@
 
 use std::fmt;
 
+pub use ferrite::console::Color;
+
 pub const COLUMNS: usize = 80;
 pub const ROWS: usize = 25;
-
-/// The 16 VGA text colors, numbered as the hardware does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VgaColor {
-    Black,
-    Blue,
-    Green,
-    Cyan,
-    Red,
-    Magenta,
-    Brown,
-    LightGray,
-    DarkGray,
-    LightBlue,
-    LightGreen,
-    LightCyan,
-    LightRed,
-    Pink,
-    Yellow,
-    White,
-}
-
-impl VgaColor {
-    pub fn from_number(number: u8) -> VgaColor {
-        use VgaColor::*;
-        [
-            Black, Blue, Green, Cyan, Red, Magenta, Brown, LightGray, DarkGray, LightBlue,
-            LightGreen, LightCyan, LightRed, Pink, Yellow, White,
-        ][(number & 0x0f) as usize]
-    }
-}
 
 /// One screen cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cell {
     pub character: u8,
-    pub foreground: VgaColor,
-    pub background: VgaColor,
+    pub foreground: Color,
+    pub background: Color,
 }
 
 /// A snapshot of the text screen.
@@ -58,8 +29,8 @@ impl Screen {
             .chunks(2)
             .map(|pair| Cell {
                 character: pair[0],
-                foreground: VgaColor::from_number(pair[1]),
-                background: VgaColor::from_number(pair[1] >> 4),
+                foreground: Color::from_number(pair[1]),
+                background: Color::from_number(pair[1] >> 4),
             })
             .collect();
         Screen { cells }
@@ -96,8 +67,8 @@ impl Screen {
         row: usize,
         column: usize,
         text: &str,
-        foreground: VgaColor,
-        background: VgaColor,
+        foreground: Color,
+        background: Color,
     ) {
         for (offset, expected) in text.bytes().enumerate() {
             let cell = self.cell(row, column + offset);
@@ -111,7 +82,7 @@ impl Screen {
     }
 
     /// How many cells have `foreground` as their foreground color.
-    pub fn count_foreground(&self, foreground: VgaColor) -> usize {
+    pub fn count_foreground(&self, foreground: Color) -> usize {
         self.cells.iter().filter(|cell| cell.foreground == foreground).count()
     }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ferrite_tests::{Qemu, VgaColor::*};
+use ferrite_tests::{Color::*, Qemu};
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
 

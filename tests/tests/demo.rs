@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use ferrite_tests::{Boot, Qemu, VgaColor::*};
+use ferrite_tests::{Boot, Color::*, Qemu};
 
 #[test]
 fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {

@@ -5,10 +5,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use ferrite_tests::qemu::kernel_path;
-use ferrite_tests::{Qemu, Screen, VgaColor::*};
+use ferrite_tests::{Color::*, Qemu, Screen};
 
 const FAULT_TIMEOUT: Duration = Duration::from_secs(20);
-const SCENARIOS: &str = "ferrite::arch::x86::fault_scenarios::";
+const SCENARIOS: &str = "ferrite::diagnostics::fault_scenarios::";
 
 /// Address of a symbol in the kernel ELF, by its demangled name, from binutils' `nm -C`.
 fn symbol_address(name: &str) -> u32 {
@@ -111,9 +111,19 @@ fn unbounded_recursion_hits_the_guard_page_and_shows_a_double_fault() {
     );
     let esp = register(&screen, "ESP");
     assert!(esp < guard + 4096 + 512, "ESP {esp:#x} not at the stack bottom");
-    for frame in 0..12 {
-        assert_frame(&screen, frame, &format!("{SCENARIOS}recurse_forever+0x"));
-    }
+    // The recursion shows as one repeated frame with a count, and the callers below it follow.
+    assert_frame(&screen, 0, &format!("{SCENARIOS}recurse_forever+0x"));
+    assert_frame(&screen, 1, &format!("{SCENARIOS}recurse_forever+0x"));
+    let (row, column) =
+        screen.find("... the same frame ").unwrap_or_else(|| panic!("no repeat line:\n{screen}"));
+    let repeats: usize = screen.row_text(row)[column + "... the same frame ".len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|count| count.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("no count on the repeat line:\n{screen}"));
+    assert!(repeats > 50, "only {repeats} repeats for a 16 KiB stack:\n{screen}");
+    assert_frame(&screen, repeats + 2, &format!("{SCENARIOS}provoke+0x"));
+    assert!(screen.find("kernel_main+0x").is_some(), "no kernel_main below:\n{screen}");
 }
 
 #[test]
@@ -129,7 +139,7 @@ fn reading_address_zero_is_a_page_fault_not_a_silent_zero() {
 #[test]
 fn writing_into_the_kernels_code_is_a_protection_fault() {
     let (screen, _) = boot_fault("write-text", "#PF Page Fault (vector 14)");
-    let address = symbol_address("ferrite::arch::x86::fault_scenarios::write_text");
+    let address = symbol_address("ferrite::diagnostics::fault_scenarios::write_text");
     let detail = format!(": kernel write, protection violation at address {address:#010x}");
     screen.assert_text_at(1, 0, "error code 0x00000003", White, Blue);
     screen.assert_text_at(1, 21, &detail, Yellow, Blue);

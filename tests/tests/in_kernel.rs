@@ -1,13 +1,15 @@
-//! Runs the kernel's own tests (`-append test`) and checks each is reported and the exit code.
+//! Runs the kernel's own tests (`-append test`) and checks each is reported and the exit code:
+//! once in real time, as users run them, and once with QEMU's deterministic clock.
 
 use std::time::Duration;
 
-use ferrite_tests::{Qemu, QemuExit};
+use ferrite_tests::{Boot, Qemu, QemuExit};
 
-#[test]
-fn in_kernel_tests_all_pass_and_qemu_exits_with_status_33() {
-    let mut qemu = Qemu::kernel("test");
-    let exit = qemu.wait_for_exit(Duration::from_secs(60));
+/// Boots `test` with `extra` QEMU arguments and checks that every in-kernel test passed;
+/// returns the serial transcript.
+fn run_in_kernel_tests(extra: &[&str]) -> String {
+    let mut qemu = Qemu::start(Boot::Kernel("test".into()), extra);
+    let exit = qemu.wait_for_exit(Duration::from_secs(120));
     let serial = qemu.serial();
     assert_eq!(exit, QemuExit::Success, "serial:\n{serial}");
     let count: usize = serial
@@ -23,4 +25,26 @@ fn in_kernel_tests_all_pass_and_qemu_exits_with_status_33() {
     assert!(count >= 10, "only {count} in-kernel tests");
     assert_eq!(passed, count, "serial:\n{serial}");
     assert!(serial.contains(&format!("\n{count} passed, 0 failed\n")), "serial:\n{serial}");
+    serial
+}
+
+#[test]
+fn in_kernel_tests_all_pass_and_qemu_exits_with_status_33() {
+    run_in_kernel_tests(&[]);
+}
+
+/// Under `-icount shift=0` guest time is the instruction count, one nanosecond each: the timing
+/// tests see no host noise, and the counter must calibrate to 1 GHz.
+#[test]
+fn with_deterministic_time_the_tests_pass_and_the_clock_calibrates_to_one_gigahertz() {
+    let serial = run_in_kernel_tests(&["-icount", "shift=0"]);
+    let prefix = "clock: time-stamp counter runs at ";
+    let kilohertz: u64 = serial
+        .lines()
+        .find_map(|line| line.strip_prefix(prefix)?.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no calibration line on serial:\n{serial}"));
+    assert!(
+        (999_000..=1_001_000).contains(&kilohertz),
+        "calibrated {kilohertz} kHz under -icount shift=0, expected 1,000,000 within 0.1 %"
+    );
 }

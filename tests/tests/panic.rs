@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ferrite_tests::{Qemu, QemuExit, VgaColor::*};
+use ferrite_tests::{Color::*, Qemu, QemuExit};
 
 #[test]
 fn a_panic_shows_message_and_location_in_white_on_red_and_halts() {
@@ -15,7 +15,7 @@ fn a_panic_shows_message_and_location_in_white_on_red_and_halts() {
     screen.assert_text_at(row, column - 1, " KERNEL PANIC ", White, Red);
     screen.assert_text_at(row, column + 13, "fault=panic asked for a panic", Yellow, Red);
     let location = screen.row_text(row + 1);
-    assert!(location.starts_with("   at src/arch/x86/fault_scenarios.rs:"), "{location:?}");
+    assert!(location.starts_with("   at src/diagnostics/fault_scenarios.rs:"), "{location:?}");
     assert_eq!(screen.cell(row + 1, 3).foreground, Yellow);
     assert_eq!(screen.cell(row + 1, 3).background, Red);
     // The backtrace reaches the kernel's entry.
@@ -27,7 +27,7 @@ fn a_panic_shows_message_and_location_in_white_on_red_and_halts() {
     screen.assert_text_at(halted.0, halted.1, " System halted. ", White, Red);
 
     assert!(serial.contains("KERNEL PANIC fault=panic asked for a panic"), "{serial}");
-    assert!(serial.contains("   at src/arch/x86/fault_scenarios.rs:"), "{serial}");
+    assert!(serial.contains("   at src/diagnostics/fault_scenarios.rs:"), "{serial}");
     assert!(serial.contains("kernel_main+0x"), "{serial}");
     std::thread::sleep(Duration::from_millis(500));
     assert!(qemu.is_running(), "QEMU reset or exited after the panic");

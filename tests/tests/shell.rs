@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use ferrite::testing::random::Xorshift64;
 use ferrite_tests::qemu::SHELL_PROMPT;
-use ferrite_tests::{Qemu, QemuExit, Screen, VgaColor::*};
+use ferrite_tests::{Color::*, Qemu, QemuExit, Screen};
 
 fn shell() -> Qemu {
     let mut qemu = Qemu::kernel("nodemo");
@@ -261,13 +262,10 @@ fn thousands_of_random_key_presses_leave_the_shell_answering() {
         "shift-left",
     ];
     let mut qemu = shell();
-    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut random = Xorshift64::new(0x2545_f491_4f6c_dd1d);
     let mut caps_lock_presses = 0;
     for _ in 0..PRESSES {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let key = keys[(state % keys.len() as u64) as usize];
+        let key = keys[random.below(keys.len())];
         caps_lock_presses += usize::from(key == "caps_lock");
         qemu.press(key);
     }

@@ -9,9 +9,8 @@
 
 use std::process::ExitCode;
 
-#[allow(dead_code)]
-#[path = "../../src/diagnostics/symbol_table.rs"]
-mod symbol_table;
+use ferrite::bytes::{read_u16_le, read_u32_le};
+use ferrite::diagnostics::symbol_table;
 
 const SECTION_NAME: &str = ".kernel_symbols";
 const SYMBOL_TYPE_NOTYPE: u8 = 0;
@@ -77,13 +76,11 @@ struct Section {
 }
 
 fn read_u16(bytes: &[u8], offset: usize) -> Result<u16, String> {
-    let slice = bytes.get(offset..offset + 2).ok_or("file is truncated")?;
-    Ok(u16::from_le_bytes([slice[0], slice[1]]))
+    read_u16_le(bytes, offset).ok_or_else(|| "file is truncated".to_string())
 }
 
 fn read_u32(bytes: &[u8], offset: usize) -> Result<u32, String> {
-    let slice = bytes.get(offset..offset + 4).ok_or("file is truncated")?;
-    Ok(u32::from_le_bytes([slice[0], slice[1], slice[2], slice[3]]))
+    read_u32_le(bytes, offset).ok_or_else(|| "file is truncated".to_string())
 }
 
 fn c_string(bytes: &[u8], offset: usize) -> Result<&str, String> {

@@ -1,6 +1,9 @@
-//! Single CPU instructions: halting, the time-stamp counter, CPUID, interrupt flag.
+//! Single CPU instructions: halting, the time-stamp counter, CPUID, control, debug and
+//! segment registers, the interrupt flag.
 
 use core::arch::asm;
+
+use super::vectors::{XMM_CLOBBER_TEST_VECTOR, is_safe_software_interrupt};
 
 /// Stops the CPU for good: interrupts off, then `hlt` forever (an NMI only wakes it briefly).
 pub fn halt_forever() -> ! {
@@ -91,10 +94,13 @@ pub fn breakpoint() {
     unsafe { asm!("int3", options(nomem, nostack)) };
 }
 
-/// Raises software interrupt `VECTOR` (`int n`).
+/// Raises software interrupt `VECTOR` (`int n`). Vectors that reach the double-fault task or
+/// a PIC's handler are refused at compile time.
 #[inline(always)]
 pub fn software_interrupt<const VECTOR: u8>() {
-    // SAFETY: vectors 32-255 without a driver are counted and ignored by the dispatcher.
+    const { assert!(is_safe_software_interrupt(VECTOR), "this vector must not be raised by int") };
+    // SAFETY: the vector is neither a task gate nor a PIC line (checked above); its gate leads
+    // to the dispatcher, which notes traps and counts vectors without a handler, then returns.
     unsafe { asm!("int {vector}", vector = const VECTOR, options(nomem, nostack)) };
 }
 
@@ -171,10 +177,6 @@ pub fn read_segment_selectors() -> SegmentSelectors {
     }
 }
 
-/// The vector whose handler overwrites all XMM registers, for the test that interrupt entry
-/// preserves them.
-pub const XMM_CLOBBER_TEST_VECTOR: u8 = 0x42;
-
 /// Loads `value` into XMM0, raises the XMM-clobbering test vector, and returns XMM0 afterwards.
 pub fn xmm0_across_clobbering_interrupt(value: f32) -> f32 {
     let bits: u32;
@@ -218,8 +220,14 @@ const EFLAGS_INTERRUPT_ENABLE: u32 = 1 << 9;
 
 /// Lets maskable interrupts in (`sti`).
 pub fn enable_interrupts() {
-    // SAFETY: the IDT and PIC are set up before this is called (kernel.rs boot order).
+    // SAFETY: the IDT and PIC are set up before this is called (boot/sequence.rs order).
     unsafe { asm!("sti", options(nomem, nostack)) };
+}
+
+/// Keeps maskable interrupts out (`cli`).
+pub fn disable_interrupts() {
+    // SAFETY: clearing IF only delays interrupts; nothing is lost, the PIC holds them.
+    unsafe { asm!("cli", options(nomem, nostack)) };
 }
 
 /// Whether maskable interrupts are currently enabled (EFLAGS.IF).
@@ -231,10 +239,25 @@ pub fn interrupts_enabled() -> bool {
 }
 
 /// Sleeps until the next interrupt: `sti; hlt`, which the CPU executes with no window between
-/// them for an interrupt to slip through unnoticed (Intel SDM Vol. 2B, STI).
+/// them for an interrupt to slip through unnoticed (Intel SDM Vol. 2B, STI). Interrupts are
+/// on afterwards.
 pub fn wait_for_interrupt() {
     // SAFETY: the IDT handles every vector, so any interrupt that wakes the CPU returns here.
     unsafe { asm!("sti", "hlt", options(nomem, nostack)) };
+}
+
+/// Halts until `condition` holds. The condition is checked with interrupts off, and the CPU
+/// only halts through `sti; hlt`, so an interrupt that makes it true between the check and the
+/// halt still wakes the CPU instead of waiting for the next one. Interrupts are on afterwards.
+pub fn halt_until(mut condition: impl FnMut() -> bool) {
+    loop {
+        disable_interrupts();
+        if condition() {
+            enable_interrupts();
+            return;
+        }
+        wait_for_interrupt();
+    }
 }
 
 /// Writes to port 0x80 (POST diagnostics), which takes about a microsecond on a PC: the

@@ -7,18 +7,17 @@
 //! its own stack and is reached through a task gate (SDM Vol. 3A §6.15, interrupt 8).
 //!
 //! Emulators that skip segment-limit checks (QEMU's TCG among them) let the stack run past the
-//! expand-down limit, so `arm_stack_guard` also sets debug-register watchpoints on the lowest
-//! words of the boot stack; their #DB goes through a task gate to the same task.
+//! expand-down limit; stacks.rs covers that gap.
 
 use core::arch::asm;
 use core::cell::UnsafeCell;
 
-use super::linker_symbols::boot_stack_bounds;
-use crate::descriptors::{
+use super::descriptors::{
     ACCESS_KERNEL_CODE, ACCESS_KERNEL_DATA, ACCESS_KERNEL_STACK_EXPAND_DOWN,
-    ACCESS_TASK_STATE_SEGMENT, FLAGS_4K_32_BIT, FLAGS_BYTE_GRANULAR, expand_down_limit,
-    segment_descriptor,
+    ACCESS_TASK_STATE_SEGMENT, DescriptorTablePointer, FLAGS_4K_32_BIT, FLAGS_BYTE_GRANULAR,
+    expand_down_limit, segment_descriptor,
 };
+use super::linker_symbols::boot_stack_bounds;
 
 pub const KERNEL_CODE_SELECTOR: u16 = 0x08;
 pub const KERNEL_DATA_SELECTOR: u16 = 0x10;
@@ -143,12 +142,6 @@ unsafe extern "C" {
     fn double_fault_task_entry();
 }
 
-#[repr(C, packed)]
-struct DescriptorTablePointer {
-    limit: u16,
-    base: u32,
-}
-
 /// Builds the GDT and both TSSes, loads them, reloads every segment register and the task
 /// register. Called once, early in boot, with interrupts off.
 pub fn load() {
@@ -200,8 +193,7 @@ pub fn load() {
             FLAGS_BYTE_GRANULAR,
         );
 
-        let pointer =
-            DescriptorTablePointer { limit: (GDT_ENTRIES * 8 - 1) as u16, base: gdt as u32 };
+        let pointer = DescriptorTablePointer::new(gdt as u32, GDT_ENTRIES);
         // Load the GDT, then every segment register: data segments directly, CS through a far
         // return, and finally the task register (SDM Vol. 3A §3.4.3, §7.2.4).
         asm!(
@@ -225,22 +217,6 @@ pub fn load() {
             scratch = out(reg) _,
         );
     }
-}
-
-/// How far apart the four watched words at the bottom of the boot stack are: a frame would have
-/// to leave this many bytes unwritten, four times over, to slip past them.
-const STACK_GUARD_SPACING_BYTES: u32 = 64;
-
-/// Watches the lowest words of the boot stack for writes (see the module comment).
-pub fn arm_stack_guard() {
-    let (bottom, _) = boot_stack_bounds();
-    let spacing = STACK_GUARD_SPACING_BYTES;
-    super::cpu::set_write_watchpoints([
-        bottom,
-        bottom + spacing,
-        bottom + 2 * spacing,
-        bottom + 3 * spacing,
-    ]);
 }
 
 /// The interrupted task's registers, which the CPU saved in the main TSS when it switched to

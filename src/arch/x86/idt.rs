@@ -3,12 +3,11 @@
 use core::arch::asm;
 use core::cell::UnsafeCell;
 
+use super::descriptors::{DescriptorTablePointer, interrupt_gate, task_gate};
 use super::gdt::{DOUBLE_FAULT_TSS_SELECTOR, KERNEL_CODE_SELECTOR};
-use crate::descriptors::{interrupt_gate, task_gate};
+use super::vectors::{DEBUG_VECTOR, DOUBLE_FAULT_VECTOR};
 
 const VECTORS: usize = 256;
-const DEBUG_VECTOR: usize = 1;
-const DOUBLE_FAULT_VECTOR: usize = 8;
 
 unsafe extern "C" {
     /// asm/interrupts.asm: the addresses of the 256 entry stubs.
@@ -22,17 +21,12 @@ unsafe impl Sync for InterruptDescriptorTable {}
 
 static IDT: InterruptDescriptorTable = InterruptDescriptorTable(UnsafeCell::new([0; VECTORS]));
 
-#[repr(C, packed)]
-struct DescriptorTablePointer {
-    limit: u16,
-    base: u32,
-}
-
 /// Fills the IDT with interrupt gates to the stubs and loads it. The double fault and the debug
 /// exception (raised by the stack guard watchpoints) get task gates instead: both can strike
 /// with the kernel stack exhausted, so their handler must run on a stack of its own. Must run
-/// after `gdt::load` (the gates name its selectors).
-pub fn load() {
+/// after `gdt::load` (the gates name its selectors); `interrupts::initialize` calls it once the
+/// kernel's handlers are installed.
+pub(super) fn load() {
     let table = IDT.0.get();
     // SAFETY: one CPU, interrupts off, and no other code touches the IDT; the stub table is
     // initialised data in the image.
@@ -40,10 +34,9 @@ pub fn load() {
         for (vector, &stub) in interrupt_stub_table.iter().enumerate() {
             (*table)[vector] = interrupt_gate(stub, KERNEL_CODE_SELECTOR);
         }
-        (*table)[DOUBLE_FAULT_VECTOR] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
-        (*table)[DEBUG_VECTOR] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
-        let pointer =
-            DescriptorTablePointer { limit: (VECTORS * 8 - 1) as u16, base: table as u32 };
+        (*table)[usize::from(DOUBLE_FAULT_VECTOR)] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
+        (*table)[usize::from(DEBUG_VECTOR)] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
+        let pointer = DescriptorTablePointer::new(table as u32, VECTORS);
         asm!("lidt [{}]", in(reg) &raw const pointer, options(readonly, nostack, preserves_flags));
     }
 }

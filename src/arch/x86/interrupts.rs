@@ -1,30 +1,82 @@
-//! Where every interrupt lands: CPU exceptions are reported, traps noted, other vectors counted.
+//! Where every interrupt lands. The kernel installs its exception handlers with `initialize`
+//! and one handler per IRQ with `register_irq_handler`; this module only routes: exceptions to
+//! the kernel's fatal or trap handler, IRQs to their handler with the PIC acknowledged, and any
+//! other vector to a counter.
 
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use spin::Once;
 
 use super::cpu::{
-    XMM_CLOBBER_TEST_VECTOR, clobber_xmm_registers, read_cr0, read_cr2, read_cr3, read_cr4,
-    read_debug_status,
+    clobber_xmm_registers, read_cr0, read_cr2, read_cr3, read_cr4, read_debug_status,
 };
-use super::gdt::{double_fault_stack_bounds, interrupted_task_state};
-use super::linker_symbols::boot_stack_bounds;
-use super::{pic, ps2_keyboard};
-use crate::diagnostics::backtrace::StackMemory;
-use crate::diagnostics::exception::{EXCEPTIONS, ExceptionResponse, response_to};
-use crate::diagnostics::report::{FaultDetail, Registers, classify_double_fault};
+use super::exception::{EXCEPTIONS, ExceptionInfo, ExceptionResponse, response_to};
+use super::gdt::interrupted_task_state;
+use super::registers::Registers;
+use super::vectors::{
+    DEBUG_VECTOR, DOUBLE_FAULT_VECTOR, EXCEPTION_VECTORS, IRQ_LINES, XMM_CLOBBER_TEST_VECTOR,
+    irq_of_vector,
+};
+use super::{idt, pic};
 
-const EXCEPTION_VECTORS: usize = 32;
-const TIMER_IRQ: u8 = 0;
-const KEYBOARD_IRQ: u8 = 1;
-const DEBUG_VECTOR: usize = 1;
-const DOUBLE_FAULT_VECTOR: usize = 8;
 /// DR6 bits B0-B3: which watchpoint fired.
 const DEBUG_STATUS_WATCHPOINT_HIT: u32 = 0xf;
 
-/// The stack as asm/interrupts.asm leaves it for `interrupt_dispatch`, lowest address first.
+/// How a fatal exception reached its handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultEntry {
+    /// Through an interrupt gate, on the stack of the code that faulted.
+    InterruptGate,
+    /// Through the task gate of the double fault or the stack guard's #DB, on the double-fault
+    /// task's own stack; the interrupted state comes from the main TSS.
+    DoubleFaultTask,
+}
+
+/// Everything known about a fatal exception.
+#[derive(Debug, Clone, Copy)]
+pub struct Fault {
+    pub exception: &'static ExceptionInfo,
+    pub error_code: u32,
+    pub registers: Registers,
+    pub entry: FaultEntry,
+}
+
+/// The kernel's exception handlers.
+#[derive(Clone, Copy)]
+pub struct ExceptionHandlers {
+    /// A fault the interrupted code cannot continue after; must not return.
+    pub fatal: fn(&Fault) -> !,
+    /// A trap after which the interrupted code continues (NMI, breakpoint, overflow); `eip` is
+    /// the instruction after the trap.
+    pub trap: fn(exception: &'static ExceptionInfo, eip: u32),
+}
+
+static EXCEPTION_HANDLERS: Once<ExceptionHandlers> = Once::new();
+static IRQ_HANDLERS: [Once<fn()>; IRQ_LINES] = [const { Once::new() }; IRQ_LINES];
+static UNHANDLED_INTERRUPTS: [AtomicU32; 256] = [const { AtomicU32::new(0) }; 256];
+
+/// Installs the kernel's exception handlers, then loads the IDT, so no exception can arrive
+/// before there is a handler for it. Must run after `gdt::load` (the gates name its selectors).
+pub fn initialize(handlers: ExceptionHandlers) {
+    EXCEPTION_HANDLERS.call_once(|| handlers);
+    idt::load();
+}
+
+/// Routes IRQ `irq` (0-15) to `handler`, which runs with interrupts off, must not block or
+/// take a lock the interrupted code may hold, and is registered once for good.
+pub fn register_irq_handler(irq: u8, handler: fn()) {
+    IRQ_HANDLERS[usize::from(irq)].call_once(|| handler);
+}
+
+/// How many times `vector` fired with no handler for it.
+pub fn unhandled_interrupt_count(vector: u8) -> u32 {
+    UNHANDLED_INTERRUPTS[usize::from(vector)].load(Ordering::Relaxed)
+}
+
+/// The stack frame asm/interrupts.asm builds for `interrupt_dispatch`, lowest address first.
 #[derive(Debug)]
 #[repr(C)]
-pub struct InterruptFrame {
+pub struct InterruptStackFrame {
     pub gs: u32,
     pub fs: u32,
     pub es: u32,
@@ -47,10 +99,11 @@ pub struct InterruptFrame {
     pub eflags: u32,
 }
 
-impl InterruptFrame {
+impl InterruptStackFrame {
     /// The interrupted code's stack pointer: just above what the CPU pushed.
     fn interrupted_stack_pointer(&self) -> u32 {
-        (self as *const InterruptFrame as u32) + core::mem::size_of::<InterruptFrame>() as u32
+        (self as *const InterruptStackFrame as u32)
+            + core::mem::size_of::<InterruptStackFrame>() as u32
     }
 
     fn registers(&self) -> Registers {
@@ -74,84 +127,50 @@ impl InterruptFrame {
     }
 }
 
-static UNHANDLED_INTERRUPTS: [AtomicU32; 256] = [const { AtomicU32::new(0) }; 256];
-static BREAKPOINTS: AtomicU32 = AtomicU32::new(0);
-static QUIET_BREAKPOINTS: AtomicBool = AtomicBool::new(false);
-
-/// How many times `vector` (32-255) fired with no driver for it.
-pub fn unhandled_interrupt_count(vector: u8) -> u32 {
-    UNHANDLED_INTERRUPTS[usize::from(vector)].load(Ordering::Relaxed)
+fn count_unhandled(vector: usize) {
+    UNHANDLED_INTERRUPTS[vector & 0xff].fetch_add(1, Ordering::Relaxed);
 }
 
-/// How many breakpoint traps have been taken.
-pub fn breakpoint_count() -> u32 {
-    BREAKPOINTS.load(Ordering::Relaxed)
-}
-
-/// Whether breakpoints print their one-line note (the benchmark turns it off).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BreakpointNotes {
-    Show,
-    Quiet,
-}
-
-pub fn set_breakpoint_notes(notes: BreakpointNotes) {
-    QUIET_BREAKPOINTS.store(notes == BreakpointNotes::Quiet, Ordering::Relaxed);
-}
-
-/// Called by asm/interrupts.asm for every vector except the double fault.
+/// Called by asm/interrupts.asm for every vector except the two task gates.
 #[unsafe(no_mangle)]
-extern "C" fn interrupt_dispatch(frame: *mut InterruptFrame) {
+extern "C" fn interrupt_dispatch(frame: *mut InterruptStackFrame) {
     // SAFETY: the entry stub passes the frame it just built on this stack; nothing else
     // refers to it while the handler runs.
     let frame = unsafe { &mut *frame };
-    let vector = frame.vector as usize;
-    if vector == usize::from(XMM_CLOBBER_TEST_VECTOR) {
+    let vector = frame.vector as u8;
+    if vector == XMM_CLOBBER_TEST_VECTOR {
         clobber_xmm_registers();
         return;
     }
-    if let Some(irq) = pic::irq_of_vector(vector as u8) {
-        handle_irq(irq, vector);
+    if let Some(irq) = irq_of_vector(vector) {
+        let spurious = pic::is_spurious(irq);
+        if !spurious {
+            match IRQ_HANDLERS[usize::from(irq)].get() {
+                Some(handler) => handler(),
+                None => count_unhandled(usize::from(vector)),
+            }
+        }
+        pic::end_of_interrupt(irq, spurious);
         return;
     }
     if vector >= EXCEPTION_VECTORS {
-        UNHANDLED_INTERRUPTS[vector & 0xff].fetch_add(1, Ordering::Relaxed);
+        count_unhandled(usize::from(vector));
         return;
     }
-    let exception = &EXCEPTIONS[vector];
-    match response_to(vector as u8) {
-        ExceptionResponse::NoteAndContinue => {
-            if vector == 3 {
-                BREAKPOINTS.fetch_add(1, Ordering::Relaxed);
-                if QUIET_BREAKPOINTS.load(Ordering::Relaxed) {
-                    return;
-                }
-            }
-            crate::fatal::note_trap(exception, frame.eip);
-        }
-        ExceptionResponse::Fatal => {
-            let registers = frame.registers();
-            let detail =
-                FaultDetail::from_error_code(exception.vector, frame.error_code, registers.cr2);
-            crate::fatal::report_exception(exception, frame.error_code, detail, &registers)
-        }
+    let exception = &EXCEPTIONS[usize::from(vector)];
+    let Some(handlers) = EXCEPTION_HANDLERS.get() else {
+        // `initialize` installs the handlers before loading the IDT, so this cannot happen.
+        super::cpu::halt_forever()
+    };
+    match response_to(vector) {
+        ExceptionResponse::NoteAndContinue => (handlers.trap)(exception, frame.eip),
+        ExceptionResponse::Fatal => (handlers.fatal)(&Fault {
+            exception,
+            error_code: frame.error_code,
+            registers: frame.registers(),
+            entry: FaultEntry::InterruptGate,
+        }),
     }
-}
-
-/// A hardware interrupt from the PICs. Handlers here never wait on a lock: the timer bumps an
-/// atomic counter and the keyboard pushes into a lock-free queue.
-fn handle_irq(irq: u8, vector: usize) {
-    let spurious = pic::is_spurious(irq);
-    if !spurious {
-        match irq {
-            TIMER_IRQ => crate::time::record_timer_tick(),
-            KEYBOARD_IRQ => ps2_keyboard::handle_interrupt(),
-            _ => {
-                UNHANDLED_INTERRUPTS[vector & 0xff].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
-    pic::end_of_interrupt(irq, spurious);
 }
 
 /// The double-fault task's Rust side (asm/interrupts.asm, `double_fault_task_entry`), entered
@@ -165,7 +184,6 @@ extern "C" fn double_fault_task_main() -> ! {
         DOUBLE_FAULT_VECTOR
     };
     let state = interrupted_task_state();
-    let (stack_bottom, stack_top) = boot_stack_bounds();
     let registers = Registers {
         eax: state.eax,
         ebx: state.ebx,
@@ -183,22 +201,11 @@ extern "C" fn double_fault_task_main() -> ! {
         cr3: read_cr3(),
         cr4: read_cr4(),
     };
-    let detail = classify_double_fault(state.esp, stack_bottom, stack_top);
-    crate::fatal::report_exception(&EXCEPTIONS[vector], 0, detail, &registers)
-}
-
-/// Reads words of the kernel's stacks (the boot stack and the double-fault stack) and nothing
-/// else, so a corrupt frame pointer cannot send a backtrace into unmapped or device memory.
-pub struct KernelStacks;
-
-impl StackMemory for KernelStacks {
-    fn read_word(&self, address: u32) -> Option<u32> {
-        let inside = |(bottom, top): (u32, u32)| {
-            (address >= bottom && address.checked_add(4)? <= top).then_some(())
-        };
-        inside(boot_stack_bounds()).or_else(|| inside(double_fault_stack_bounds()))?;
-        // SAFETY: the address lies inside one of the kernel's stacks, which are always mapped
-        // and readable; the value may be stale, which only makes the backtrace shorter.
-        Some(unsafe { core::ptr::read_volatile(address as *const u32) })
-    }
+    let Some(handlers) = EXCEPTION_HANDLERS.get() else { super::cpu::halt_forever() };
+    (handlers.fatal)(&Fault {
+        exception: &EXCEPTIONS[usize::from(vector)],
+        error_code: 0,
+        registers,
+        entry: FaultEntry::DoubleFaultTask,
+    })
 }

@@ -6,13 +6,13 @@ use core::arch::asm;
 use core::cell::UnsafeCell;
 
 use super::cpu::{cpuid, read_cr0, read_cr4};
-use super::gdt::{double_fault_stack_guard_page, set_double_fault_page_directory};
-use super::linker_symbols::{boot_stack_guard_page, kernel_image};
-use crate::memory::frame_allocator::Frame;
-use crate::memory::page_table::{
+use super::gdt::set_double_fault_page_directory;
+use super::linker_symbols::kernel_image;
+use super::page_table::{
     ENTRIES_PER_TABLE, LARGE_PAGE_BYTES, PAGE_BYTES, PRESENT, PageTableEntry, WRITABLE,
     directory_index, table_index,
 };
+use super::stacks::{boot_stack_guard_page, double_fault_stack_guard_page};
 
 const CR0_WRITE_PROTECT: u32 = 1 << 16; // the kernel, too, faults on writes to read-only pages
 const CR0_PAGING: u32 = 1 << 31;
@@ -96,14 +96,14 @@ pub enum MapError {
     AlreadyMapped,
 }
 
-/// The page table covering `virtual_address`, made (empty, from a frame of `allocate_table`)
-/// if there is none yet.
+/// The page table covering `virtual_address`, made (empty, in the physical frame
+/// `allocate_table` returns) if there is none yet.
 ///
 /// # Safety
 /// As for `map_page`.
 pub unsafe fn prepare_page_table(
     virtual_address: u32,
-    allocate_table: &mut dyn FnMut() -> Option<Frame>,
+    allocate_table: &mut dyn FnMut() -> Option<u32>,
 ) -> Result<*mut PageTable, MapError> {
     // SAFETY: the caller serialises access; page-table frames are identity-mapped RAM.
     unsafe {
@@ -113,23 +113,23 @@ pub unsafe fn prepare_page_table(
         }
         if !directory_entry.is_present() {
             let table_frame = allocate_table().ok_or(MapError::NoFrameForTable)?;
-            core::ptr::write_bytes(table_frame.0 as usize as *mut u8, 0, PAGE_BYTES as usize);
-            *directory_entry = PageTableEntry::new(table_frame.0, PRESENT | WRITABLE);
+            core::ptr::write_bytes(table_frame as usize as *mut u8, 0, PAGE_BYTES as usize);
+            *directory_entry = PageTableEntry::new(table_frame, PRESENT | WRITABLE);
         }
         Ok(directory_entry.address() as usize as *mut PageTable)
     }
 }
 
-/// Maps the 4 KiB page at `virtual_address` to `frame`, read-write, taking a frame from
-/// `allocate_table` if a new page table is needed.
+/// Maps the 4 KiB page at `virtual_address` to the physical frame at `frame`, read-write,
+/// taking a frame from `allocate_table` if a new page table is needed.
 ///
 /// # Safety
 /// `virtual_address` must not be in use by anything else, and the caller must serialise
 /// calls (the heap calls it under its lock). New page tables come from identity-mapped frames.
 pub unsafe fn map_page(
     virtual_address: u32,
-    frame: Frame,
-    allocate_table: &mut dyn FnMut() -> Option<Frame>,
+    frame: u32,
+    allocate_table: &mut dyn FnMut() -> Option<u32>,
 ) -> Result<(), MapError> {
     // SAFETY: the caller serialises access; page-table frames are identity-mapped RAM.
     unsafe {
@@ -138,7 +138,7 @@ pub unsafe fn map_page(
         if entry.is_present() {
             return Err(MapError::AlreadyMapped);
         }
-        *entry = PageTableEntry::new(frame.0, PRESENT | WRITABLE);
+        *entry = PageTableEntry::new(frame, PRESENT | WRITABLE);
         asm!("invlpg [{}]", in(reg) virtual_address, options(nostack, preserves_flags));
     }
     Ok(())

@@ -3,7 +3,6 @@
 
 use super::cpu::read_time_stamp_counter;
 use super::port::Port;
-use crate::clock_calibration::{Calibration, CalibrationRound, calibrate};
 
 /// The PIT's input clock (Intel 8254 datasheet; PC/AT: 14.31818 MHz / 12).
 pub const PIT_INPUT_HZ: u64 = 1_193_182;
@@ -33,26 +32,21 @@ pub fn start_periodic_timer(divisor: u16) {
     }
 }
 
-/// Length of one calibration window.
-const CALIBRATION_WINDOW_MILLISECONDS: u64 = 10;
-/// PIT input clocks in one calibration window.
-const CALIBRATION_COUNT: u16 = (PIT_INPUT_HZ * CALIBRATION_WINDOW_MILLISECONDS / 1000) as u16;
-
-/// Measures the time-stamp counter's rate in Hz over PIT-timed windows, leaving out windows
-/// that a pause of the CPU spoiled (see `clock_calibration`).
-///
-/// Channel 2 is used because it can be polled through port B without interrupts and leaves
-/// channel 0 free for the system timer.
-pub fn measure_time_stamp_counter_hz() -> (u64, Calibration) {
-    let calibration = calibrate(|| time_stamp_ticks_over_count(CALIBRATION_COUNT));
-    let hz = calibration.window_ticks * PIT_INPUT_HZ / u64::from(CALIBRATION_COUNT);
-    (hz, calibration)
+/// One measurement of the time-stamp counter against the PIT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeStampWindow {
+    /// Counter ticks the window is estimated to have lasted.
+    pub elapsed_ticks: u64,
+    /// How uncertain each end of the window is, added up: a large value means the CPU was
+    /// paused near an end and the window should not be trusted.
+    pub slack_ticks: u64,
 }
 
 /// One window: channel 2 counts `count` input clocks down while the time-stamp counter is
 /// read around the load and around every poll of the output, so that each end of the window
-/// is known to lie between two readings.
-fn time_stamp_ticks_over_count(count: u16) -> CalibrationRound {
+/// is known to lie between two readings. Channel 2 is used because it can be polled through
+/// port B without interrupts and leaves channel 0 free for the system timer.
+pub fn measure_time_stamp_window(count: u16) -> TimeStampWindow {
     let port_b = Port::<u8>::new(SYSTEM_CONTROL_PORT_B);
     // SAFETY: ports 0x61/0x42/0x43 are the PC/AT speaker gate and PIT channel 2, which nothing
     // else in the kernel uses; the speaker stays off.
@@ -78,7 +72,7 @@ fn time_stamp_ticks_over_count(count: u16) -> CalibrationRound {
             core::hint::spin_loop();
         };
         port_b.write(control & !PORT_B_SPEAKER_DATA);
-        CalibrationRound {
+        TimeStampWindow {
             elapsed_ticks: (before_low_poll + after_high_poll - before_load - after_load) / 2,
             slack_ticks: (after_load - before_load) + (after_high_poll - before_low_poll),
         }

@@ -1,7 +1,7 @@
 //! The CMOS real-time clock (MC146818-compatible; OSDev wiki "CMOS"): date and time registers.
 
+use super::cmos_clock::RawClockReading;
 use super::port::Port;
-use crate::calendar::RawClockReading;
 
 const CMOS_INDEX: u16 = 0x70;
 const CMOS_DATA: u16 = 0x71;

@@ -2,6 +2,7 @@
 
 use spin::Mutex;
 
+use super::cpu::io_wait;
 use super::port::Port;
 
 /// I/O base of the first serial port.
@@ -17,6 +18,7 @@ const FIFO_CONTROL: u16 = 2;
 const LINE_CONTROL: u16 = 3;
 const MODEM_CONTROL: u16 = 4;
 const LINE_STATUS: u16 = 5;
+const SCRATCH: u16 = 7; // a plain read/write register on 16450 and later UARTs
 
 const LINE_CONTROL_DIVISOR_LATCH: u8 = 0x80; // DLAB
 const LINE_CONTROL_8N1: u8 = 0x03; // 8 data bits, no parity, one stop bit
@@ -26,6 +28,13 @@ const MODEM_CONTROL_LOOPBACK: u8 = 0x1e; // loopback, for the presence test
 const LINE_STATUS_TRANSMIT_EMPTY: u8 = 0x20; // THRE: the transmit holding register is free
 const LINE_STATUS_DATA_READY: u8 = 0x01;
 const LOOPBACK_TEST_BYTE: u8 = 0xae;
+/// Patterns written to the scratch register; an empty I/O port reads back 0xff instead.
+const SCRATCH_PATTERNS: [u8; 2] = [0x5a, 0xa5];
+/// Polls of the line status, about a microsecond apart (`io_wait`), while the loopback byte
+/// travels: one character takes 87 us at 115200 baud, so this allows about ten.
+const LOOPBACK_POLLS: usize = 1000;
+/// Stale received bytes read away before the loopback test, at most.
+const MAXIMUM_STALE_BYTES: usize = 32;
 
 /// COM1, shared by the console mirror and serial-only logging.
 pub static COM1: Mutex<SerialPort> = Mutex::new(SerialPort::new());
@@ -53,12 +62,33 @@ impl SerialPort {
         Port::new(COM1_BASE + offset)
     }
 
-    /// Programs 115200 8N1 with FIFOs, after checking in loopback mode that a UART is there.
-    /// Without one, later writes are dropped instead of waiting forever on a missing device.
+    /// Programs 115200 8N1 with FIFOs, after checking that a UART is there: its scratch
+    /// register must keep what is written, and a byte sent in loopback mode must come back
+    /// within a few character times. Without one, later writes are dropped instead of waiting
+    /// forever on a missing device.
     pub fn initialize(&mut self) -> SerialPresence {
+        self.presence = if self.scratch_register_holds() && self.loopback_echoes() {
+            SerialPresence::Present
+        } else {
+            SerialPresence::Absent
+        };
+        self.presence
+    }
+
+    fn scratch_register_holds(&self) -> bool {
+        SCRATCH_PATTERNS.iter().all(|&pattern| {
+            // SAFETY: the scratch register stores a byte and controls nothing.
+            unsafe {
+                self.register(SCRATCH).write(pattern);
+                self.register(SCRATCH).read() == pattern
+            }
+        })
+    }
+
+    fn loopback_echoes(&self) -> bool {
         let divisor = (UART_BASE_BAUD / BAUD_RATE) as u16;
-        // SAFETY: these are the standard COM1 registers; programming them only affects the
-        // serial line.
+        // SAFETY: these are the standard COM1 registers, and a UART answered the scratch test;
+        // programming them only affects the serial line.
         unsafe {
             self.register(INTERRUPT_ENABLE).write(0x00);
             self.register(LINE_CONTROL).write(LINE_CONTROL_DIVISOR_LATCH);
@@ -67,13 +97,25 @@ impl SerialPort {
             self.register(LINE_CONTROL).write(LINE_CONTROL_8N1);
             self.register(FIFO_CONTROL).write(FIFO_ENABLE_AND_CLEAR_14_BYTES);
             self.register(MODEM_CONTROL).write(MODEM_CONTROL_LOOPBACK);
+            for _ in 0..MAXIMUM_STALE_BYTES {
+                if self.register(LINE_STATUS).read() & LINE_STATUS_DATA_READY == 0 {
+                    break;
+                }
+                self.register(DATA).read();
+            }
             self.register(DATA).write(LOOPBACK_TEST_BYTE);
-            let echoed = self.register(LINE_STATUS).read() & LINE_STATUS_DATA_READY != 0
-                && self.register(DATA).read() == LOOPBACK_TEST_BYTE;
+            let mut arrived = false;
+            for _ in 0..LOOPBACK_POLLS {
+                if self.register(LINE_STATUS).read() & LINE_STATUS_DATA_READY != 0 {
+                    arrived = true;
+                    break;
+                }
+                io_wait();
+            }
+            let echoed = arrived && self.register(DATA).read() == LOOPBACK_TEST_BYTE;
             self.register(MODEM_CONTROL).write(MODEM_CONTROL_READY);
-            self.presence = if echoed { SerialPresence::Present } else { SerialPresence::Absent };
+            echoed
         }
-        self.presence
     }
 
     /// Whether `initialize` found a UART.
@@ -112,13 +154,4 @@ impl core::fmt::Write for SerialPort {
         self.send_str(text);
         Ok(())
     }
-}
-
-/// COM1 for the panic path: taken even if the panicking code held its lock.
-pub fn com1_for_panic() -> spin::MutexGuard<'static, SerialPort> {
-    if COM1.is_locked() {
-        // SAFETY: one CPU, and the panic path never returns to the code that held the lock.
-        unsafe { COM1.force_unlock() };
-    }
-    COM1.lock()
 }

@@ -1,15 +1,17 @@
 //! `bench` on the kernel command line: renders demo frames, times breakpoint round trips, the
 //! timer interrupt and the allocators, prints the figures on serial for `make bench`, and
 //! ends QEMU.
+#![forbid(unsafe_code)]
 
+use super::allocator_benchmark;
 use crate::arch::x86::cpu::breakpoint;
-use crate::arch::x86::interrupts::{BreakpointNotes, set_breakpoint_notes};
 use crate::arch::x86::pic;
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
-use crate::arch::x86::vga_text::VGA_CONSOLE;
-use crate::kernel::TIMER_IRQ;
+use crate::arch::x86::vectors::TIMER_IRQ;
+use crate::console::output::CONSOLE;
+use crate::diagnostics::fatal::{BreakpointNotes, set_breakpoint_notes};
 use crate::time::{Instant, SystemClock};
-use crate::{demo, log, memory, time};
+use crate::{demo, log, time};
 
 /// Frames rendered by `bench`: enough for a stable average, few enough to finish in seconds.
 const BENCH_FRAMES: u32 = 20;
@@ -52,9 +54,9 @@ pub fn run_benchmark() -> ! {
     set_breakpoint_notes(BreakpointNotes::Show);
     log!("bench: breakpoint round trips={BENCH_BREAKPOINTS} ticks={ticks}");
     measure_timer_interrupt_cost();
-    memory::benchmark::run();
+    allocator_benchmark::run();
     let (ticks, microseconds, statistics) = {
-        let mut console = VGA_CONSOLE.lock();
+        let mut console = CONSOLE.lock();
         demo::benchmark(console.surface_mut(), &SystemClock, BENCH_FRAMES)
     };
     log!(

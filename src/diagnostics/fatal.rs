@@ -1,23 +1,33 @@
-//! Showing fatal errors: CPU exception diagnostics and panics go to the screen (in their own
-//! colors) and serial at once, then the kernel halts, or under the test harness ends QEMU.
+//! Showing fatal errors: the kernel's exception handlers (registered with arch at boot) and the
+//! panic path write their diagnostic to the screen, in its own colors, and to serial at once;
+//! then the kernel halts, or under the test harness ends QEMU.
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use spin::MutexGuard;
 
-use crate::arch::x86::cpu::halt_forever;
-use crate::arch::x86::interrupts::KernelStacks;
+use super::backtrace::StackMemory;
+use super::report::{
+    FaultDetail, ReportWriter, Style, classify_double_fault, write_backtrace,
+    write_exception_report,
+};
+use super::symbol_table::{Symbol, SymbolTable, SymbolTableError};
+use crate::arch::x86::cpu::{disable_interrupts, halt_forever};
+use crate::arch::x86::exception::ExceptionInfo;
+use crate::arch::x86::interrupts::{ExceptionHandlers, Fault, FaultEntry};
 use crate::arch::x86::linker_symbols::symbol_table_bytes;
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
-use crate::arch::x86::serial::{COM1, SerialPort, com1_for_panic};
-use crate::arch::x86::vga_text::{VGA_CONSOLE, VgaTextBuffer, vga_console_for_panic};
+use crate::arch::x86::serial::{COM1, SerialPort};
+use crate::arch::x86::stacks::{boot_stack_bounds, double_fault_stack_bounds, read_stack_word};
+use crate::arch::x86::vectors::BREAKPOINT_VECTOR;
+use crate::console::output::{CONSOLE, serial_for_nested_fault, take_for_fatal_report};
+use crate::console::vga::VgaTextSurface;
 use crate::console::{Color, ColorCode, TextConsole};
-use crate::diagnostics::exception::ExceptionInfo;
-use crate::diagnostics::report::{
-    FaultDetail, Registers, ReportWriter, Style, write_backtrace, write_exception_report,
-};
-use crate::diagnostics::symbol_table::{Symbol, SymbolTable, SymbolTableError};
+
+/// The handlers `boot::sequence` installs with `arch::x86::interrupts::initialize`.
+pub const EXCEPTION_HANDLERS: ExceptionHandlers =
+    ExceptionHandlers { fatal: report_exception, trap: note_trap };
 
 /// What happens after a fatal error has been shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +39,6 @@ pub enum FatalAction {
 }
 
 static EXIT_QEMU_ON_FATAL: AtomicBool = AtomicBool::new(false);
-static REPORT_IN_PROGRESS: AtomicBool = AtomicBool::new(false);
 
 /// Chooses what panics and fatal exceptions do after printing.
 pub fn set_fatal_action(action: FatalAction) {
@@ -64,18 +73,26 @@ pub const PANIC_PALETTE: Palette = Palette {
     quiet: ColorCode::new(Color::LightGray, Color::Red),
 };
 
-/// Screen and serial together, taken by force: the error may have struck while either lock
-/// was held, and this path never returns to the holder.
+/// Screen and serial together, for one fatal report.
 pub struct FatalOutput {
-    console: MutexGuard<'static, TextConsole<VgaTextBuffer>>,
+    console: MutexGuard<'static, TextConsole<VgaTextSurface>>,
     serial: MutexGuard<'static, SerialPort>,
     palette: Palette,
 }
 
 impl FatalOutput {
-    pub fn take(palette: Palette) -> FatalOutput {
-        let mut output =
-            FatalOutput { console: vga_console_for_panic(), serial: com1_for_panic(), palette };
+    /// Turns interrupts off and takes screen and serial for the report. A fault while a report
+    /// is already being written gets one line on serial, and the kernel stops.
+    pub fn take(palette: Palette, what: &str) -> FatalOutput {
+        disable_interrupts();
+        let Some((console, serial)) = take_for_fatal_report() else {
+            let _ = writeln!(
+                serial_for_nested_fault(),
+                "\nfatal: {what} while reporting an earlier error; halting"
+            );
+            stop()
+        };
+        let mut output = FatalOutput { console, serial, palette };
         output.set_style(Style::Normal);
         output
     }
@@ -94,6 +111,11 @@ impl FatalOutput {
     pub fn clear_screen(&mut self) {
         self.console.set_color(self.palette.normal);
         self.console.clear();
+    }
+
+    /// Writes the backtrace from `frame_pointer` (the panic handler's caller).
+    pub fn write_backtrace(&mut self, frame_pointer: u32) {
+        let _ = write_backtrace(self, None, frame_pointer, symbols(), &KernelStacks);
     }
 }
 
@@ -122,6 +144,15 @@ fn symbols() -> Result<SymbolTable<'static>, SymbolTableError> {
     SymbolTable::parse(symbol_table_bytes())
 }
 
+/// The kernel's stacks, the only memory a backtrace reads.
+struct KernelStacks;
+
+impl StackMemory for KernelStacks {
+    fn read_word(&self, address: u32) -> Option<u32> {
+        read_stack_word(address, &[boot_stack_bounds(), double_fault_stack_bounds()])
+    }
+}
+
 /// Ends the kernel after a fatal report: halt, or QEMU's failure exit under the test harness.
 pub fn stop() -> ! {
     if EXIT_QEMU_ON_FATAL.load(Ordering::Relaxed) {
@@ -131,28 +162,23 @@ pub fn stop() -> ! {
 }
 
 /// Shows the full diagnostic for a fatal CPU exception and stops.
-pub fn report_exception(
-    exception: &ExceptionInfo,
-    error_code: u32,
-    detail: FaultDetail,
-    registers: &Registers,
-) -> ! {
-    if REPORT_IN_PROGRESS.swap(true, Ordering::Relaxed) {
-        // A fault while reporting a fault: say so on serial, as plainly as possible, and stop.
-        let mut serial = com1_for_panic();
-        let _ = writeln!(
-            serial,
-            "\nfatal: {} while reporting an earlier fault; halting",
-            exception.mnemonic
-        );
-        stop()
-    }
-    let mut output = FatalOutput::take(EXCEPTION_PALETTE);
+fn report_exception(fault: &Fault) -> ! {
+    let registers = &fault.registers;
+    let detail = match fault.entry {
+        FaultEntry::DoubleFaultTask => {
+            let (bottom, top) = boot_stack_bounds();
+            classify_double_fault(registers.esp, bottom, top)
+        }
+        FaultEntry::InterruptGate => {
+            FaultDetail::from_error_code(fault.exception.vector, fault.error_code, registers.cr2)
+        }
+    };
+    let mut output = FatalOutput::take(EXCEPTION_PALETTE, fault.exception.mnemonic);
     output.clear_screen();
     let _ = write_exception_report(
         &mut output,
-        exception,
-        error_code,
+        fault.exception,
+        fault.error_code,
         detail,
         registers,
         symbols(),
@@ -161,18 +187,38 @@ pub fn report_exception(
     output.finish()
 }
 
-/// Writes the backtrace of the code that called the panic handler.
-pub fn write_panic_backtrace(output: &mut FatalOutput, frame_pointer: u32) {
-    let _ = write_backtrace(output, None, frame_pointer, symbols(), &KernelStacks);
+static BREAKPOINTS: AtomicU32 = AtomicU32::new(0);
+static QUIET_BREAKPOINTS: AtomicBool = AtomicBool::new(false);
+
+/// How many breakpoint traps have been taken.
+pub fn breakpoint_count() -> u32 {
+    BREAKPOINTS.load(Ordering::Relaxed)
+}
+
+/// Whether breakpoints print their one-line note (tests and benchmarks turn it off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakpointNotes {
+    Show,
+    Quiet,
+}
+
+pub fn set_breakpoint_notes(notes: BreakpointNotes) {
+    QUIET_BREAKPOINTS.store(notes == BreakpointNotes::Quiet, Ordering::Relaxed);
 }
 
 /// A one-line note for a trap that lets execution continue (NMI, breakpoint, overflow).
 /// The trap may fire while the console is in use; the note then goes to serial only.
-pub fn note_trap(exception: &ExceptionInfo, instruction_pointer: u32) {
+fn note_trap(exception: &'static ExceptionInfo, instruction_pointer: u32) {
+    if exception.vector == BREAKPOINT_VECTOR {
+        BREAKPOINTS.fetch_add(1, Ordering::Relaxed);
+        if QUIET_BREAKPOINTS.load(Ordering::Relaxed) {
+            return;
+        }
+    }
     // A trap's EIP is the next instruction; the one that trapped ends just before it.
     let symbol = symbols().ok().and_then(|table| table.lookup(instruction_pointer.wrapping_sub(1)));
     let line = NoteLine { exception, instruction_pointer, symbol };
-    if let Some(mut console) = VGA_CONSOLE.try_lock() {
+    if let Some(mut console) = CONSOLE.try_lock() {
         let previous = console.color();
         console.set_color(ColorCode::new(Color::Yellow, Color::Black));
         let _ = line.write_to(&mut *console);

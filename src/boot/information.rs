@@ -3,10 +3,12 @@
 //! The loader's structure points at more structures anywhere in memory. Every read goes
 //! through `PhysicalMemory`, which refuses addresses that cannot be read safely, so a corrupt
 //! structure yields warnings and fallbacks, never a fault. Host tests feed it random bytes.
+#![forbid(unsafe_code)]
 
 use core::fmt;
 
-use crate::memory_map::{MemoryMapError, memory_map_entries};
+use super::memory_map::{FOUR_GIB, MemoryMapError, memory_map_entries};
+use crate::bytes::read_u32_le;
 use crate::small_sort::sort_small;
 
 /// Read access to physical memory, refusing ranges that are not safely readable.
@@ -23,7 +25,6 @@ pub const MAXIMUM_WARNINGS: usize = 8;
 const MAXIMUM_STRING_BYTES: usize = 4096;
 const MAXIMUM_MEMORY_MAP_BYTES: usize = 64 * 1024;
 const INFO_BYTES: usize = 116;
-const FOUR_GIB: u64 = 1 << 32;
 const ONE_MIB: u64 = 1 << 20;
 /// With no usable memory information at all, assume this much above 1 MiB: any machine with
 /// an SSE2 CPU has far more.
@@ -92,6 +93,7 @@ pub struct ElfSections {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BootWarning {
     UnreadableField(&'static str),
+    OutsideRam(&'static str),
     MemoryMap(MemoryMapError),
     TooManyRegions,
     NoMemoryInformation,
@@ -108,6 +110,9 @@ impl fmt::Display for BootWarning {
         match self {
             BootWarning::UnreadableField(field) => {
                 write!(formatter, "{field} points at unreadable memory; ignored")
+            }
+            BootWarning::OutsideRam(field) => {
+                write!(formatter, "{field} lies outside the RAM the memory map lists")
             }
             BootWarning::MemoryMap(error) => {
                 write!(formatter, "{error}; the rest of the map is ignored")
@@ -212,30 +217,84 @@ impl BootInformation {
     }
 }
 
+/// A field of a loader structure; the structures are read whole, so a missing field only
+/// happens for a module entry cut short, and reads as 0.
 fn read_u32(bytes: &[u8], offset: usize) -> u32 {
-    bytes
-        .get(offset..offset + 4)
-        .map_or(0, |word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
+    read_u32_le(bytes, offset).unwrap_or(0)
 }
 
-/// A NUL-terminated string at `address`, at most `MAXIMUM_STRING_BYTES`, with its range.
-fn read_c_string(
-    memory: &'static impl PhysicalMemory,
-    address: u32,
-) -> Option<(&'static [u8], PhysicalRange)> {
-    let mut length = 0;
-    loop {
-        if length == MAXIMUM_STRING_BYTES {
-            break;
-        }
-        let byte = memory.read(u64::from(address) + length as u64, 1)?[0];
-        if byte == 0 {
-            break;
-        }
-        length += 1;
+/// The pointers of the information structure, read in two steps. The structure itself and the
+/// memory map are read first, from anywhere the kernel's `PhysicalMemory` allows except the
+/// legacy video and ROM area; every later pointer (strings, modules, ELF sections) must then
+/// lie wholly in RAM as that map describes it, so nothing is ever read from device memory or
+/// ROM however wrong the loader's pointers are.
+struct LoaderMemory<'a, M: PhysicalMemory + 'static> {
+    memory: &'static M,
+    /// RAM as the memory map describes it; empty until the map is read.
+    ram: &'a [PhysicalRange],
+}
+
+/// VGA memory and option ROMs live here on every PC; no loader structure does.
+const LEGACY_VIDEO_AND_ROM: PhysicalRange = PhysicalRange::new(0xa0000, ONE_MIB);
+
+impl<M: PhysicalMemory + 'static> LoaderMemory<'_, M> {
+    fn read(&self, address: u64, length: usize) -> Option<&'static [u8]> {
+        let range = PhysicalRange::new(address, address.checked_add(length as u64)?);
+        let allowed = if self.ram.is_empty() {
+            !range.overlaps(&LEGACY_VIDEO_AND_ROM)
+        } else {
+            self.ram.iter().any(|ram| ram.start <= range.start && range.end <= ram.end)
+        };
+        if allowed { self.memory.read(address, length) } else { None }
     }
-    let bytes = memory.read(u64::from(address), length)?;
-    Some((bytes, PhysicalRange::new(u64::from(address), u64::from(address) + length as u64 + 1)))
+
+    /// A NUL-terminated string at `address`, at most `MAXIMUM_STRING_BYTES`, with its range.
+    fn read_c_string(&self, address: u32) -> Option<(&'static [u8], PhysicalRange)> {
+        let mut length = 0;
+        loop {
+            if length == MAXIMUM_STRING_BYTES {
+                break;
+            }
+            let byte = self.read(u64::from(address) + length as u64, 1)?[0];
+            if byte == 0 {
+                break;
+            }
+            length += 1;
+        }
+        let bytes = self.read(u64::from(address), length)?;
+        let end = u64::from(address) + length as u64 + 1;
+        Some((bytes, PhysicalRange::new(u64::from(address), end)))
+    }
+}
+
+/// EAX holds this when a Multiboot-compliant loader hands over (Multiboot 1 §3.2).
+pub const MULTIBOOT_LOADER_MAGIC: u32 = 0x2bad_b002;
+
+/// Why the kernel refuses to use the boot information at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongMagic(pub u32);
+
+impl fmt::Display for WrongMagic {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            formatter,
+            "boot magic is {:#010x}, expected {MULTIBOOT_LOADER_MAGIC:#010x}: not started by a Multiboot loader",
+            self.0
+        )
+    }
+}
+
+/// Parses and validates the loader's information, if `magic` says a Multiboot loader started
+/// the kernel.
+pub fn read_boot_information(
+    magic: u32,
+    memory: &'static impl PhysicalMemory,
+    info_address: u32,
+) -> Result<BootInformation, WrongMagic> {
+    if magic != MULTIBOOT_LOADER_MAGIC {
+        return Err(WrongMagic(magic));
+    }
+    Ok(parse_boot_information(memory, info_address))
 }
 
 /// Parses the structure at `info_address`. Never fails: problems become warnings.
@@ -244,19 +303,52 @@ pub fn parse_boot_information(
     info_address: u32,
 ) -> BootInformation {
     let mut information = BootInformation::EMPTY;
-    let Some(info) = memory.read(u64::from(info_address), INFO_BYTES) else {
+    let loader = LoaderMemory { memory, ram: &[] };
+    let Some(info) = loader.read(u64::from(info_address), INFO_BYTES) else {
         information.warn(BootWarning::UnreadableField("the information structure"));
         fallback_memory(&mut information, None);
         return information;
     };
-    information.reserve(PhysicalRange::new(
-        u64::from(info_address),
-        u64::from(info_address) + INFO_BYTES as u64,
-    ));
+    let info_range =
+        PhysicalRange::new(u64::from(info_address), u64::from(info_address) + INFO_BYTES as u64);
+    information.reserve(info_range);
     let flags = read_u32(info, 0);
 
+    // The memory map first: it says where RAM is, and so which later pointers may be read.
+    let mut memory_map = None;
+    if flags & FLAG_MEMORY_MAP != 0 {
+        let length = (read_u32(info, 44) as usize).min(MAXIMUM_MEMORY_MAP_BYTES);
+        let address = read_u32(info, 48);
+        match loader.read(u64::from(address), length) {
+            Some(bytes) => {
+                information.reserve(PhysicalRange::new(
+                    u64::from(address),
+                    u64::from(address) + length as u64,
+                ));
+                memory_map = Some((bytes, u64::from(address)));
+            }
+            None => information.warn(BootWarning::UnreadableField("memory map")),
+        }
+    }
+    let sizes = (flags & FLAG_MEMORY_SIZES != 0).then(|| (read_u32(info, 4), read_u32(info, 8)));
+    match memory_map {
+        Some((map, _)) => available_from_map(&mut information, map),
+        None => fallback_memory(&mut information, sizes),
+    }
+    let ram = information.available;
+    let loader = LoaderMemory { memory, ram: &ram[..information.available_count] };
+    if loader.read(info_range.start, INFO_BYTES).is_none() {
+        information.warn(BootWarning::OutsideRam("the information structure"));
+    }
+    if let Some((map, address)) = memory_map {
+        match loader.read(address, map.len()) {
+            Some(_) => information.raw_memory_map = Some(map),
+            None => information.warn(BootWarning::OutsideRam("memory map")),
+        }
+    }
+
     if flags & FLAG_COMMAND_LINE != 0 {
-        match read_c_string(memory, read_u32(info, 16)) {
+        match loader.read_c_string(read_u32(info, 16)) {
             Some((bytes, range)) => {
                 information.reserve(range);
                 match core::str::from_utf8(bytes) {
@@ -268,7 +360,7 @@ pub fn parse_boot_information(
         }
     }
     if flags & FLAG_LOADER_NAME != 0 {
-        match read_c_string(memory, read_u32(info, 64)) {
+        match loader.read_c_string(read_u32(info, 64)) {
             Some((bytes, range)) => {
                 information.reserve(range);
                 information.loader_name = core::str::from_utf8(bytes).ok();
@@ -277,7 +369,7 @@ pub fn parse_boot_information(
         }
     }
     if flags & FLAG_MODULES != 0 {
-        parse_modules(memory, &mut information, read_u32(info, 20), read_u32(info, 24));
+        parse_modules(&loader, &mut information, read_u32(info, 20), read_u32(info, 24));
     }
     if flags & FLAG_AOUT_SYMBOLS != 0 && flags & FLAG_ELF_SECTIONS != 0 {
         information.warn(BootWarning::BothSymbolKinds);
@@ -291,7 +383,7 @@ pub fn parse_boot_information(
         let table_bytes = (sections.count as usize).checked_mul(sections.entry_size as usize);
         const ELF32_SECTION_HEADER_BYTES: u32 = 40;
         let readable =
-            table_bytes.and_then(|bytes| memory.read(u64::from(sections.address), bytes)).is_some();
+            table_bytes.and_then(|bytes| loader.read(u64::from(sections.address), bytes)).is_some();
         if sections.entry_size == ELF32_SECTION_HEADER_BYTES
             && sections.string_table_index < sections.count
             && readable
@@ -307,33 +399,11 @@ pub fn parse_boot_information(
     if flags & FLAG_FRAMEBUFFER != 0 {
         parse_framebuffer(&mut information, info);
     }
-
-    let mut memory_map = None;
-    if flags & FLAG_MEMORY_MAP != 0 {
-        let length = (read_u32(info, 44) as usize).min(MAXIMUM_MEMORY_MAP_BYTES);
-        let address = read_u32(info, 48);
-        match memory.read(u64::from(address), length) {
-            Some(bytes) => {
-                information.reserve(PhysicalRange::new(
-                    u64::from(address),
-                    u64::from(address) + length as u64,
-                ));
-                information.raw_memory_map = Some(bytes);
-                memory_map = Some(bytes);
-            }
-            None => information.warn(BootWarning::UnreadableField("memory map")),
-        }
-    }
-    let sizes = (flags & FLAG_MEMORY_SIZES != 0).then(|| (read_u32(info, 4), read_u32(info, 8)));
-    match memory_map {
-        Some(map) => available_from_map(&mut information, map),
-        None => fallback_memory(&mut information, sizes),
-    }
     information
 }
 
-fn parse_modules(
-    memory: &'static impl PhysicalMemory,
+fn parse_modules<M: PhysicalMemory>(
+    memory: &LoaderMemory<'_, M>,
     information: &mut BootInformation,
     count: u32,
     address: u32,
@@ -360,7 +430,7 @@ fn parse_modules(
             continue;
         }
         information.reserve(range);
-        let name = read_c_string(memory, read_u32(entry, 8)).and_then(|(bytes, name_range)| {
+        let name = memory.read_c_string(read_u32(entry, 8)).and_then(|(bytes, name_range)| {
             information.reserve(name_range);
             core::str::from_utf8(bytes).ok()
         });
@@ -477,7 +547,7 @@ fn fallback_memory(information: &mut BootInformation, sizes: Option<(u32, u32)>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory_map::tests::encode;
+    use crate::boot::memory_map::tests::encode;
     use std::boxed::Box;
     use std::vec::Vec;
 
@@ -573,8 +643,8 @@ mod tests {
         assert_eq!(
             warnings,
             [
-                BootWarning::UnreadableField("command line"),
-                BootWarning::UnreadableField("memory map")
+                BootWarning::UnreadableField("memory map"),
+                BootWarning::UnreadableField("command line")
             ]
         );
         assert_eq!(information.command_line, "");
@@ -601,10 +671,55 @@ mod tests {
     }
 
     #[test]
+    fn pointers_outside_the_ram_the_map_lists_are_not_read() {
+        // The map lists RAM only from 0x10000 to 0x11000; the command line lies past it and
+        // the loader name in the legacy video area.
+        let map = encode(&[(0x10000, 0x1000, 1)], 20);
+        let memory = memory_with(
+            &[
+                (0, FLAG_COMMAND_LINE | FLAG_MEMORY_MAP | FLAG_LOADER_NAME),
+                (16, address(0x2000)),
+                (44, map.len() as u32),
+                (48, address(0x400)),
+                (64, 0xb8000),
+            ],
+            &[(0x2000, b"test\0"), (0x400, &map)],
+        );
+        let information = parse_boot_information(memory, address(0));
+        assert_eq!(information.command_line, "");
+        assert_eq!(information.loader_name, None);
+        let warnings: Vec<BootWarning> = information.warnings().collect();
+        assert_eq!(
+            warnings,
+            [
+                BootWarning::UnreadableField("command line"),
+                BootWarning::UnreadableField("loader name")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrong_magic_is_refused_before_anything_is_read() {
+        let memory = memory_with(&[(0, FLAG_COMMAND_LINE)], &[]);
+        let result = read_boot_information(0x1bad_b002, memory, address(0));
+        assert_eq!(result.err(), Some(WrongMagic(0x1bad_b002)));
+        assert!(read_boot_information(MULTIBOOT_LOADER_MAGIC, memory, address(0)).is_ok());
+    }
+
+    #[test]
     fn bad_modules_symbols_and_framebuffers_are_refused() {
         let memory = memory_with(
             &[
-                (0, FLAG_MODULES | FLAG_AOUT_SYMBOLS | FLAG_ELF_SECTIONS | FLAG_FRAMEBUFFER),
+                (
+                    0,
+                    FLAG_MEMORY_SIZES
+                        | FLAG_MODULES
+                        | FLAG_AOUT_SYMBOLS
+                        | FLAG_ELF_SECTIONS
+                        | FLAG_FRAMEBUFFER,
+                ),
+                (4, 639),
+                (8, 64 * 1024),
                 (20, 2),
                 (24, address(0x100)),
                 (0x100, address(0x1000)),
@@ -630,13 +745,8 @@ mod tests {
 
     #[test]
     fn random_bytes_never_panic_and_never_yield_impossible_results() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut random = crate::testing::random::Xorshift64::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = move || random.next_u64();
         for round in 0..3000 {
             let mut bytes: Vec<u8> = (0..0x2000).map(|_| next() as u8).collect();
             // Steer some pointers into the fake memory so deeper structures get parsed too.

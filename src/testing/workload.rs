@@ -5,6 +5,8 @@ use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::ptr::NonNull;
 
+use super::random::Xorshift64;
+
 /// An allocator the workload can drive.
 pub trait BlockAllocator {
     fn allocate(&mut self, layout: Layout) -> Option<NonNull<u8>>;
@@ -92,21 +94,6 @@ struct Block {
     pattern: u8,
 }
 
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, limit: usize) -> usize {
-        (self.next() % limit as u64) as usize
-    }
-}
-
 fn fill(block: &Block) {
     // SAFETY: the block is live and `layout.size()` bytes long.
     unsafe { core::ptr::write_bytes(block.pointer.as_ptr(), block.pattern, block.layout.size()) };
@@ -130,7 +117,7 @@ fn check_alignment(pointer: NonNull<u8>, align: usize) -> Result<(), WorkloadErr
     }
 }
 
-fn random_layout(random: &mut Random, shape: &WorkloadShape) -> Layout {
+fn random_layout(random: &mut Xorshift64, shape: &WorkloadShape) -> Layout {
     let large = shape.large_every != 0 && random.below(shape.large_every as usize) == 0;
     let size = if large {
         1 + random.below(shape.large_size_limit)
@@ -177,7 +164,7 @@ pub fn run_workload(
         ContentChecks::On => verify(block, length),
         ContentChecks::Off => Ok(()),
     };
-    let mut random = Random(seed | 1);
+    let mut random = Xorshift64::new(seed);
     let mut report = WorkloadReport::default();
     let mut live_bytes = 0;
     blocks.clear();

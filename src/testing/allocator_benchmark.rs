@@ -10,12 +10,12 @@ use talc::DefaultBinning;
 use talc::base::Talc;
 use talc::source::Manual;
 
-use super::heap::{GROWTH_STEP_BYTES, growth_for, heap_figures};
-use super::workload::ContentChecks;
 use super::workload::{
-    BENCHMARK_SHAPE, BlockAllocator, GlobalHeap, STRESS_SHAPE, WorkloadReport, run_workload,
+    BENCHMARK_SHAPE, BlockAllocator, ContentChecks, GlobalHeap, STRESS_SHAPE, WorkloadReport,
+    run_workload,
 };
 use crate::log;
+use crate::memory::heap::{GROWTH_STEP_BYTES, growth_for, heap_figures};
 use crate::time::Instant;
 
 /// Each allocator gets a region this large, carved from the kernel heap.

@@ -1,5 +1,6 @@
 //! Choosing the time-stamp counter's rate from PIT-timed rounds, leaving out the rounds that a
 //! pause of the CPU spoiled (a busy host descheduling the virtual machine, a firmware SMI).
+#![forbid(unsafe_code)]
 
 use crate::small_sort::sort_small;
 

@@ -1,5 +1,6 @@
 //! Bit layouts of x86 segment descriptors and gate descriptors (Intel SDM Vol. 3A §3.4.5, §6.11,
 //! §7.2.2), as pure functions so host tests can check them.
+#![forbid(unsafe_code)]
 
 /// Access byte: present, ring 0, code, execute/read.
 pub const ACCESS_KERNEL_CODE: u8 = 0x9a;
@@ -19,6 +20,21 @@ pub const FLAGS_BYTE_GRANULAR: u8 = 0x0;
 pub const GATE_INTERRUPT_32: u8 = 0x8e;
 /// Gate type byte: present, ring 0, task gate.
 pub const GATE_TASK: u8 = 0x85;
+
+/// The operand of `lgdt` and `lidt`: the table's last byte offset and its linear address
+/// (SDM Vol. 3A §3.5.1, figure 3-11).
+#[repr(C, packed)]
+pub struct DescriptorTablePointer {
+    pub limit: u16,
+    pub base: u32,
+}
+
+impl DescriptorTablePointer {
+    /// Points at `entries` eight-byte descriptors starting at `base`.
+    pub const fn new(base: u32, entries: usize) -> DescriptorTablePointer {
+        DescriptorTablePointer { limit: (entries * 8 - 1) as u16, base }
+    }
+}
 
 /// A GDT entry from its base, 20-bit limit, access byte and flags nibble.
 pub const fn segment_descriptor(base: u32, limit: u32, access: u8, flags: u8) -> u64 {

@@ -4,11 +4,11 @@
 use core::fmt::Write;
 use core::panic::PanicInfo;
 
+use super::fatal::{FatalOutput, PANIC_PALETTE};
+use super::report::{ReportWriter, Style};
 use crate::arch::x86::cpu::read_frame_pointer;
-use crate::diagnostics::report::{ReportWriter, Style};
-use crate::fatal::{FatalOutput, PANIC_PALETTE, write_panic_backtrace};
 use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures, last_failed_request};
-use crate::memory::setup::FRAMES;
+use crate::memory::setup::FRAME_ALLOCATOR;
 
 /// Explains an allocation failure: the request, and what the heap and frames had left.
 fn write_out_of_memory(output: &mut FatalOutput, size: usize, align: usize) {
@@ -29,7 +29,7 @@ fn write_out_of_memory(output: &mut FatalOutput, size: usize, align: usize) {
             HEAP_LIMIT_BYTES
         );
     }
-    if let Some(frames) = FRAMES.try_lock() {
+    if let Some(frames) = FRAME_ALLOCATOR.try_lock() {
         let _ = writeln!(
             output,
             "   frames: {} of {} free (4 KiB each)",
@@ -42,7 +42,7 @@ fn write_out_of_memory(output: &mut FatalOutput, size: usize, align: usize) {
 #[panic_handler]
 fn panic(info: &PanicInfo) -> ! {
     let frame_pointer = read_frame_pointer();
-    let mut output = FatalOutput::take(PANIC_PALETTE);
+    let mut output = FatalOutput::take(PANIC_PALETTE, "a panic");
     output.set_style(Style::Heading);
     let _ = write!(output, "\n KERNEL PANIC ");
     output.set_style(Style::Emphasis);
@@ -56,6 +56,6 @@ fn panic(info: &PanicInfo) -> ! {
     if let Some((size, align)) = last_failed_request() {
         write_out_of_memory(&mut output, size, align);
     }
-    write_panic_backtrace(&mut output, frame_pointer);
+    output.write_backtrace(frame_pointer);
     output.finish()
 }

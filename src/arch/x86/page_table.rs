@@ -1,5 +1,6 @@
 //! 32-bit paging entries (Intel SDM Vol. 3A §4.3, tables 4-4 to 4-6): how a page directory or
 //! page table entry encodes a physical address and its permission bits.
+#![forbid(unsafe_code)]
 
 /// Bits of a 32-bit page directory or page table entry.
 pub const PRESENT: u32 = 1 << 0;

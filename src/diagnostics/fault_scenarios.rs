@@ -1,11 +1,12 @@
 //! Faults provoked on purpose (`fault=<kind>`), so people and tests can see each diagnostic.
 //! Each lives in its own never-inlined function, which the backtrace then names.
+#![forbid(unsafe_code)]
 
-use core::arch::asm;
 use core::hint::black_box;
 
-use super::cpu::breakpoint;
-use crate::command_line::FaultScenario;
+use crate::arch::x86::cpu::breakpoint;
+use crate::arch::x86::faults;
+use crate::boot::command_line::FaultScenario;
 
 /// Raises the fault `scenario` names. Only `Breakpoint` returns.
 pub fn provoke(scenario: FaultScenario) {
@@ -27,17 +28,14 @@ pub fn provoke(scenario: FaultScenario) {
 /// Reads address 0, whose page paging leaves unmapped: #PF, "kernel read, page not present".
 #[inline(never)]
 fn read_null() {
-    // SAFETY: the read faults; the fatal handler never returns here.
-    unsafe { asm!("mov {0:e}, [0]", out(reg) _, options(nostack, readonly)) };
+    faults::read_unmapped(0);
 }
 
 /// Writes over the first instruction of this very function, in the read-only code pages: #PF,
 /// "kernel write, protection violation" (CR0.WP makes the kernel obey read-only pages).
 #[inline(never)]
 fn write_text() {
-    let target = write_text as *const () as u32;
-    // SAFETY: the write faults before changing anything; the fatal handler never returns.
-    unsafe { asm!("mov byte ptr [{0:e}], 0xcc", in(reg) target, options(nostack)) };
+    faults::write_read_only(write_text as *const () as u32);
 }
 
 /// Asks for more memory than the heap may ever have; ends in the out-of-memory panic.
@@ -51,27 +49,21 @@ fn exhaust_heap() {
 /// `div` by a zero register: #DE (vector 0). Rust's `/` would panic before dividing.
 #[inline(never)]
 fn divide_by_zero() {
-    let divisor = black_box(0u32);
-    // SAFETY: the division faults; the fatal handler never returns here.
-    unsafe {
-        asm!("div {divisor:e}", divisor = in(reg) divisor, inout("eax") 1u32 => _, inout("edx") 0u32 => _)
-    };
+    faults::divide_by_zero(black_box(0));
 }
 
 /// `ud2`, the instruction defined to be invalid: #UD (vector 6).
 #[inline(never)]
 fn invalid_opcode() {
-    // SAFETY: raises #UD; the fatal handler never returns here.
-    unsafe { asm!("ud2", options(nomem, nostack)) };
+    faults::invalid_opcode();
 }
 
 /// Loads DS with a selector past the end of the GDT: #GP (vector 13) with that selector as the
 /// error code.
 #[inline(never)]
 fn general_protection() {
-    const SELECTOR_BEYOND_GDT: u32 = 0x1238;
-    // SAFETY: the load faults before DS changes; the fatal handler never returns here.
-    unsafe { asm!("mov ds, {0:x}", in(reg) SELECTOR_BEYOND_GDT, options(nostack)) };
+    const SELECTOR_BEYOND_GDT: u16 = 0x1238;
+    faults::load_data_segment(SELECTOR_BEYOND_GDT);
 }
 
 /// `int3`: #BP (vector 3), a trap; the handler prints a note and execution continues.

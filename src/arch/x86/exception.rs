@@ -1,5 +1,6 @@
 //! The 32 x86 exception vectors and how to read what the CPU reports with them
 //! (Intel SDM Vol. 3A, §6.3.1 table 6-1, §6.13 error codes, §6.15 exception reference).
+#![forbid(unsafe_code)]
 
 use core::fmt;
 

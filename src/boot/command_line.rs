@@ -1,4 +1,5 @@
 //! The kernel command line: words that choose what the kernel does after boot.
+#![forbid(unsafe_code)]
 
 /// What the command line asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,24 @@ impl FaultScenario {
     pub fn from_name(name: &str) -> Option<FaultScenario> {
         FaultScenario::ALL.iter().find(|(known, _)| *known == name).map(|(_, scenario)| *scenario)
     }
+
+    /// Every scenario's name, space-separated, as messages list them.
+    pub fn names() -> FaultNames {
+        FaultNames
+    }
+}
+
+/// Displays every fault scenario's name, space-separated.
+pub struct FaultNames;
+
+impl core::fmt::Display for FaultNames {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (index, (name, _)) in FaultScenario::ALL.iter().enumerate() {
+            let separator = if index == 0 { "" } else { " " };
+            write!(formatter, "{separator}{name}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The kernel's choices, parsed from the command line.
@@ -93,11 +112,11 @@ impl core::fmt::Display for CommandLineWarning<'_> {
                 write!(formatter, "cmdline: unknown word '{word}' (known: {KNOWN_WORDS})")
             }
             CommandLineWarning::UnknownFault(kind) => {
-                write!(formatter, "cmdline: unknown fault '{kind}'; known:")?;
-                for (name, _) in FaultScenario::ALL {
-                    write!(formatter, " {name}")?;
-                }
-                Ok(())
+                write!(
+                    formatter,
+                    "cmdline: unknown fault '{kind}'; known: {}",
+                    FaultScenario::names()
+                )
             }
         }
     }

@@ -1,4 +1,5 @@
 //! Names of the CPUID feature flags the `cpu` command lists (Intel SDM Vol. 2A, CPUID, leaf 1).
+#![forbid(unsafe_code)]
 
 /// (bit, name) pairs of CPUID.01H:EDX.
 pub const LEAF_1_EDX: [(u32, &str); 16] = [

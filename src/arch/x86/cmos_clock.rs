@@ -1,4 +1,6 @@
-//! Turning the CMOS clock's raw registers into a date and time.
+//! Turning the CMOS clock's raw registers into a date and time (the MC146818 register
+//! formats: BCD or binary, 12- or 24-hour).
+#![forbid(unsafe_code)]
 
 use core::fmt;
 

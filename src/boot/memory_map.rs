@@ -3,6 +3,9 @@
 //! Each entry starts with its own size field (not counting the field itself), then a 64-bit
 //! base address, a 64-bit length and a 32-bit type. Loaders may use larger entries than this
 //! layout, so the walk always advances by the entry's size field.
+#![forbid(unsafe_code)]
+
+use crate::bytes::{read_u32_le, read_u64_le};
 
 use core::fmt;
 
@@ -72,14 +75,6 @@ pub fn memory_map_entries(bytes: &[u8]) -> MemoryMapEntries<'_> {
     MemoryMapEntries { bytes, offset: 0, failed: false }
 }
 
-fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(bytes.get(offset..offset + 4)?.try_into().ok()?))
-}
-
-fn read_u64(bytes: &[u8], offset: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(bytes.get(offset..offset + 8)?.try_into().ok()?))
-}
-
 impl Iterator for MemoryMapEntries<'_> {
     type Item = Result<MemoryRegion, MemoryMapError>;
 
@@ -89,7 +84,8 @@ impl Iterator for MemoryMapEntries<'_> {
         }
         let offset = self.offset;
         let result = (|| {
-            let size = read_u32(self.bytes, offset).ok_or(MemoryMapError::Truncated { offset })?;
+            let size =
+                read_u32_le(self.bytes, offset).ok_or(MemoryMapError::Truncated { offset })?;
             if (size as usize) < ENTRY_FIELDS_BYTES {
                 return Err(MemoryMapError::EntryTooSmall { offset, size });
             }
@@ -100,9 +96,9 @@ impl Iterator for MemoryMapEntries<'_> {
                 return Err(MemoryMapError::Truncated { offset });
             }
             let region = MemoryRegion {
-                base: read_u64(self.bytes, offset + 4).unwrap_or(0),
-                length: read_u64(self.bytes, offset + 12).unwrap_or(0),
-                kind: read_u32(self.bytes, offset + 20).unwrap_or(0),
+                base: read_u64_le(self.bytes, offset + 4).unwrap_or(0),
+                length: read_u64_le(self.bytes, offset + 12).unwrap_or(0),
+                kind: read_u32_le(self.bytes, offset + 20).unwrap_or(0),
             };
             self.offset = end;
             Ok(region)
@@ -112,9 +108,11 @@ impl Iterator for MemoryMapEntries<'_> {
     }
 }
 
+/// The end of the 32-bit physical address space; memory above it is out of reach without PAE.
+pub const FOUR_GIB: u64 = 1 << 32;
+
 /// Bytes of available memory below 4 GiB (the most a 32-bit kernel without PAE can use).
 pub fn usable_bytes_below_4_gib(bytes: &[u8]) -> u64 {
-    const FOUR_GIB: u64 = 1 << 32;
     memory_map_entries(bytes)
         .filter_map(Result::ok)
         .filter(MemoryRegion::is_available)

@@ -2,35 +2,8 @@
 //!
 //! These check what only the real machine can: the hardware back ends, the CPU state the boot
 //! stub promised, and the clock. Pure logic is covered by host unit tests instead.
+#![forbid(unsafe_code)]
 
-use crate::arch::x86::cpu::interrupts_enabled;
-use crate::arch::x86::cpu::{
-    breakpoint, cpuid, read_cr0, read_cr4, read_segment_selectors, software_interrupt,
-    xmm0_across_clobbering_interrupt,
-};
-use crate::arch::x86::gdt::{
-    KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR, KERNEL_STACK_SELECTOR, MAIN_TSS_SELECTOR,
-};
-use crate::arch::x86::interrupts::{
-    BreakpointNotes, breakpoint_count, set_breakpoint_notes, unhandled_interrupt_count,
-};
-use crate::arch::x86::linker_symbols::symbol_table_bytes;
-use crate::arch::x86::linker_symbols::{boot_stack_guard_page, kernel_image};
-use crate::arch::x86::multiboot::{WrongMagic, read_boot_information};
-use crate::arch::x86::paging::{paging_enabled, translate};
-use crate::arch::x86::pic::irq_of_vector;
-use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
-use crate::arch::x86::serial::{COM1, SerialPresence};
-use crate::arch::x86::vga_text::VGA_CONSOLE;
-use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
-use crate::demo::scene::{FrameStatistics, Scene};
-use crate::diagnostics::symbol_table::SymbolTable;
-use crate::memory::frame_allocator::Frame;
-use crate::memory::heap::heap_figures;
-use crate::memory::setup::FRAMES;
-use crate::memory::workload::{ContentChecks, GlobalHeap, STRESS_SHAPE, run_workload};
-use crate::time::{Instant, sleep_milliseconds};
-use crate::{log, time};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
@@ -38,6 +11,32 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::RefCell;
+
+use super::random::Xorshift64;
+use super::workload::{ContentChecks, GlobalHeap, STRESS_SHAPE, run_workload};
+use crate::arch::x86::cpu::{
+    breakpoint, cpuid, interrupts_enabled, read_cr0, read_cr4, read_segment_selectors,
+    software_interrupt, xmm0_across_clobbering_interrupt,
+};
+use crate::arch::x86::gdt::{
+    KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR, KERNEL_STACK_SELECTOR, MAIN_TSS_SELECTOR,
+};
+use crate::arch::x86::interrupts::unhandled_interrupt_count;
+use crate::arch::x86::linker_symbols::{kernel_image, symbol_table_bytes};
+use crate::arch::x86::paging::{paging_enabled, translate};
+use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
+use crate::arch::x86::serial::{COM1, SerialPresence};
+use crate::arch::x86::stacks::boot_stack_guard_page;
+use crate::console::output::CONSOLE;
+use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
+use crate::demo::scene::{FrameStatistics, Scene};
+use crate::diagnostics::fatal::{BreakpointNotes, breakpoint_count, set_breakpoint_notes};
+use crate::diagnostics::symbol_table::SymbolTable;
+use crate::log;
+use crate::memory::frame_allocator::PhysicalFrame;
+use crate::memory::heap::heap_figures;
+use crate::memory::setup::FRAME_ALLOCATOR;
+use crate::time::{self, Instant, sleep_milliseconds, time_stamp_counter_hz};
 
 type TestResult = Result<(), &'static str>;
 
@@ -52,9 +51,8 @@ const TESTS: &[KernelTest] = &[
     ("vga_buffer_holds_written_cells", vga_buffer_holds_written_cells),
     ("console_scrolls_the_vga_buffer", console_scrolls_the_vga_buffer),
     ("serial_port_answered", serial_port_answered),
-    ("clock_rate_is_plausible", clock_rate_is_plausible),
+    ("clock_rate_agrees_with_the_timer", clock_rate_agrees_with_the_timer),
     ("sleep_waits_as_long_as_asked", sleep_waits_as_long_as_asked),
-    ("wrong_boot_magic_is_refused", wrong_boot_magic_is_refused),
     ("scene_renders_on_the_machine", scene_renders_on_the_machine),
     ("own_gdt_and_task_register_are_loaded", own_gdt_and_task_register_are_loaded),
     ("breakpoint_returns_to_the_next_instruction", breakpoint_returns_to_the_next_instruction),
@@ -62,7 +60,6 @@ const TESTS: &[KernelTest] = &[
     ("sse_state_survives_an_interrupt", sse_state_survives_an_interrupt),
     ("symbol_table_names_this_test", symbol_table_names_this_test),
     ("timer_interrupts_tick_while_sleeping", timer_interrupts_tick_while_sleeping),
-    ("pic_vectors_sit_above_the_exceptions", pic_vectors_sit_above_the_exceptions),
     ("paging_protects_the_kernel_image", paging_protects_the_kernel_image),
     ("frames_exclude_the_kernel_and_low_memory", frames_exclude_the_kernel_and_low_memory),
     ("heap_survives_a_100000_operation_stress_run", heap_survives_a_100000_operation_stress_run),
@@ -120,7 +117,7 @@ fn sse_arithmetic_is_exact() -> TestResult {
 }
 
 fn vga_buffer_holds_written_cells() -> TestResult {
-    let mut console = VGA_CONSOLE.lock();
+    let mut console = CONSOLE.lock();
     let surface = console.surface_mut();
     let cell = ScreenChar::new(b'Z', ColorCode::new(Color::Yellow, Color::Magenta));
     let saved = surface.read_cell(24, 79);
@@ -131,7 +128,7 @@ fn vga_buffer_holds_written_cells() -> TestResult {
 }
 
 fn console_scrolls_the_vga_buffer() -> TestResult {
-    let mut console = VGA_CONSOLE.lock();
+    let mut console = CONSOLE.lock();
     let marker = ColorCode::new(Color::LightCyan, Color::Blue);
     console.set_position(24, 0);
     let previous = console.color();
@@ -145,12 +142,6 @@ fn console_scrolls_the_vga_buffer() -> TestResult {
 
 fn serial_port_answered() -> TestResult {
     check(COM1.lock().presence() == SerialPresence::Present, "no UART at COM1")
-}
-
-fn clock_rate_is_plausible() -> TestResult {
-    // Anything from a 10 MHz 486-class counter to a 10 GHz one would be believable.
-    let hz = time::calibrate();
-    check((10_000_000..10_000_000_000).contains(&hz), "TSC rate outside 10 MHz..10 GHz")
 }
 
 /// How many times a timing test may measure before it fails. The host is shared: QEMU's
@@ -171,11 +162,6 @@ fn sleep_waits_as_long_as_asked() -> TestResult {
         log!("  sleep(50 ms) took {waited} us; measuring again");
     }
     Err("sleep(50 ms) never took less than 100 ms")
-}
-
-fn wrong_boot_magic_is_refused() -> TestResult {
-    let result = read_boot_information(0x1bad_b002, 0x9000);
-    check(matches!(result, Err(WrongMagic(0x1bad_b002))), "a wrong magic was accepted")
 }
 
 fn scene_renders_on_the_machine() -> TestResult {
@@ -233,6 +219,37 @@ fn symbol_table_names_this_test() -> TestResult {
     check(symbol.offset == 0, "function start has a non-zero offset")
 }
 
+/// The calibrated counter rate against the timer: the counter ticks between two timer
+/// interrupts 100 ticks apart. Ticks never come early, so fewer counter ticks than the
+/// calibration predicts (by over 2 %) means a wrong rate; a busy host delivers ticks late,
+/// so the upper bound is loose (60 % over). Under `-icount` the harness checks the rate
+/// exactly (tests/tests/in_kernel.rs).
+fn clock_rate_agrees_with_the_timer() -> TestResult {
+    const TIMER_TICKS: u64 = 100;
+    // The PIT divides 1,193,182 Hz by 1193: 1000.15 interrupts per second.
+    const TIMER_TICK_NANOSECONDS: u64 = 1_193_000_000_000 / 1_193_182;
+    let hz = time_stamp_counter_hz();
+    let expected = hz * TIMER_TICKS * TIMER_TICK_NANOSECONDS / 1_000_000_000;
+    for _ in 0..TIMING_ATTEMPTS {
+        let wait_for_tick = |after: u64| {
+            while time::timer_ticks() <= after {
+                core::hint::spin_loop();
+            }
+        };
+        let first = time::timer_ticks();
+        wait_for_tick(first);
+        let start = Instant::now();
+        wait_for_tick(first + TIMER_TICKS);
+        let measured = start.elapsed_ticks();
+        check(measured * 50 >= expected * 49, "timer ticks came faster than the clock rate says")?;
+        if measured * 5 <= expected * 8 {
+            return Ok(());
+        }
+        log!("  {TIMER_TICKS} timer ticks took {measured} counter ticks, expected {expected}");
+    }
+    Err("timer ticks never came within 60 % of the calibrated rate")
+}
+
 fn timer_interrupts_tick_while_sleeping() -> TestResult {
     check(interrupts_enabled(), "interrupts are off")?;
     for _ in 0..TIMING_ATTEMPTS {
@@ -248,13 +265,6 @@ fn timer_interrupts_tick_while_sleeping() -> TestResult {
     Err("100 ms of sleep never saw about 100 timer ticks")
 }
 
-fn pic_vectors_sit_above_the_exceptions() -> TestResult {
-    check(irq_of_vector(31).is_none(), "vector 31 taken as an IRQ")?;
-    check(irq_of_vector(32) == Some(0), "IRQ 0 is not on vector 32")?;
-    check(irq_of_vector(47) == Some(15), "IRQ 15 is not on vector 47")?;
-    check(irq_of_vector(48).is_none(), "vector 48 taken as an IRQ")
-}
-
 fn paging_protects_the_kernel_image() -> TestResult {
     let image = kernel_image();
     check(paging_enabled(), "paging is off")?;
@@ -267,29 +277,36 @@ fn paging_protects_the_kernel_image() -> TestResult {
     check(code.is_present() && !code.is_writable(), "code is not read-only")?;
     let constants = translate(image.constants.0);
     check(constants.is_present() && !constants.is_writable(), "constants are not read-only")?;
-    let data = translate(&raw const FRAMES as u32);
+    let data = translate(&raw const FRAME_ALLOCATOR as u32);
     check(data.is_present() && data.is_writable(), "a .bss static is not writable")?;
     check(translate(0xb8000).is_writable(), "the VGA buffer is not writable")?;
     check(read_cr0() & (1 << 16) != 0, "CR0.WP is off: the kernel could write its own code")
 }
 
+/// Takes every free frame, checks that none lies in low memory or the kernel image, and gives
+/// them all back.
 fn frames_exclude_the_kernel_and_low_memory() -> TestResult {
     let (image_start, image_end) = kernel_image().range();
-    let mut frames = FRAMES.lock();
-    let mut taken = [Frame(0); 64];
-    for slot in taken.iter_mut() {
-        *slot = frames.allocate().ok_or("no free frames")?;
+    // Making room for the list may grow the heap, which takes frames (and the allocator's
+    // lock, so it must not be held here): count again after that.
+    let free_before = FRAME_ALLOCATOR.lock().free_frames();
+    let mut taken: Vec<PhysicalFrame> = Vec::with_capacity(free_before);
+    let mut frames = FRAME_ALLOCATOR.lock();
+    let free = frames.free_frames();
+    while let Some(frame) = frames.allocate() {
+        taken.push(frame);
     }
-    let mut result = Ok(());
+    let everything_taken = taken.len() == free;
+    let misplaced = taken
+        .iter()
+        .any(|frame| frame.0 < 0x10_0000 || (image_start..image_end).contains(&frame.0));
+    // A frame handed out twice would be refused the second time it is given back.
     for frame in taken {
-        if frame.0 < 0x10_0000 || (image_start..image_end).contains(&frame.0) {
-            result = Err("a frame in low memory or the kernel image was handed out");
-        }
+        frames.free(frame).map_err(|_| "a frame was handed out twice")?;
     }
-    for frame in taken {
-        frames.free(frame).map_err(|_| "a frame could not be given back")?;
-    }
-    result
+    check(frames.free_frames() == free, "not every frame came back")?;
+    check(everything_taken, "fewer frames could be taken than were free")?;
+    check(!misplaced, "a frame in low memory or the kernel image was handed out")
 }
 
 fn heap_survives_a_100000_operation_stress_run() -> TestResult {
@@ -325,15 +342,19 @@ fn heap_survives_a_100000_operation_stress_run() -> TestResult {
 }
 
 fn alloc_collections_work() -> TestResult {
+    let mut random = Xorshift64::new(7);
     let mut map = BTreeMap::new();
     for value in 0..1000u32 {
-        map.insert(value.wrapping_mul(2_654_435_761), value);
+        map.insert(random.next_u64(), value);
     }
-    let text: String = map.values().take(3).map(|value| alloc::format!("{value},")).collect();
+    let keys_ascend = map.keys().zip(map.keys().skip(1)).all(|(lower, higher)| lower < higher);
+    let value_sum: u32 = map.values().sum();
+    let text: String = [3, 14, 159].iter().map(|value| alloc::format!("{value},")).collect();
     let shared = Rc::new(RefCell::new(vec![1, 2, 3]));
     Rc::clone(&shared).borrow_mut().push(4);
     let boxed: Box<dyn Fn(u32) -> u32> = Box::new(|value| value * 2);
     check(map.len() == 1000, "BTreeMap lost entries")?;
-    check(!text.is_empty(), "String formatting failed")?;
-    check(shared.borrow().len() == 4 && boxed(21) == 42, "Rc/RefCell/Box<dyn Fn> misbehaved")
+    check(keys_ascend && value_sum == 999 * 1000 / 2, "BTreeMap is out of order or lost values")?;
+    check(text == "3,14,159,", "String formatting failed")?;
+    check(*shared.borrow() == [1, 2, 3, 4] && boxed(21) == 42, "Rc/RefCell/Box<dyn Fn> misbehaved")
 }

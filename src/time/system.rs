@@ -1,32 +1,38 @@
-//! Time: the system tick from PIT channel 0, which wakes the CPU from `hlt`, and the
+//! The system clock: the tick from PIT channel 0, which wakes the CPU from `hlt`, and the
 //! time-stamp counter, calibrated once against the PIT, which measures uptime and sleeps.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use spin::Once;
 
+use super::calibration::{Calibration, CalibrationRound, calibrate};
+use super::{Clock, ticks_to_microseconds};
 use crate::arch::x86::cpu::{
     interrupts_enabled, read_time_stamp_counter, spin_loop_hint, wait_for_interrupt,
 };
-use crate::arch::x86::pit::{PIT_INPUT_HZ, measure_time_stamp_counter_hz, start_periodic_timer};
-use crate::clock_calibration::Calibration;
+use crate::arch::x86::pit::{PIT_INPUT_HZ, measure_time_stamp_window, start_periodic_timer};
 
 /// The system tick rate asked of the PIT.
 pub const TIMER_HZ: u64 = 1000;
 /// PIT input clocks per tick: the real rate is PIT_INPUT_HZ / 1193 = 1000.15 Hz.
 const TIMER_DIVISOR: u64 = PIT_INPUT_HZ / TIMER_HZ;
+/// Length of one calibration window.
+const CALIBRATION_WINDOW_MILLISECONDS: u64 = 10;
+/// PIT input clocks in one calibration window.
+const CALIBRATION_COUNT: u16 = (PIT_INPUT_HZ * CALIBRATION_WINDOW_MILLISECONDS / 1000) as u16;
 
 static TIMER_TICKS: AtomicU64 = AtomicU64::new(0);
 /// The time-stamp counter when the system tick started: uptime's zero.
 static TIMER_STARTED_AT: AtomicU64 = AtomicU64::new(0);
+static TIME_STAMP_COUNTER: Once<(u64, Calibration)> = Once::new();
 
-/// Starts the system tick (IRQ 0 must then be unmasked).
+/// Starts the system tick; `record_timer_tick` must be IRQ 0's handler.
 pub fn start_timer() {
     TIMER_STARTED_AT.store(read_time_stamp_counter(), Ordering::Relaxed);
     start_periodic_timer(TIMER_DIVISOR as u16);
 }
 
-/// Called from the IRQ 0 handler.
+/// The IRQ 0 handler.
 pub fn record_timer_tick() {
     TIMER_TICKS.fetch_add(1, Ordering::Relaxed);
 }
@@ -44,20 +50,25 @@ pub fn uptime_microseconds() -> u64 {
     Instant(TIMER_STARTED_AT.load(Ordering::Relaxed)).elapsed_microseconds()
 }
 
-static TIME_STAMP_COUNTER: Once<(u64, Calibration)> = Once::new();
-
-/// Measures the time-stamp counter's rate in Hz; later calls return the first measurement.
-pub fn calibrate() -> u64 {
-    calibration().0
-}
-
-/// The time-stamp counter's rate and how it was measured.
+/// The time-stamp counter's rate in Hz and how it was measured: PIT-timed windows, leaving out
+/// those a pause of the CPU spoiled. Measured on the first call; later calls return that.
 pub fn calibration() -> (u64, Calibration) {
-    *TIME_STAMP_COUNTER.call_once(measure_time_stamp_counter_hz)
+    *TIME_STAMP_COUNTER.call_once(|| {
+        let calibration = calibrate(|| {
+            let window = measure_time_stamp_window(CALIBRATION_COUNT);
+            CalibrationRound {
+                elapsed_ticks: window.elapsed_ticks,
+                slack_ticks: window.slack_ticks,
+            }
+        });
+        let hz = calibration.window_ticks * PIT_INPUT_HZ / u64::from(CALIBRATION_COUNT);
+        (hz, calibration)
+    })
 }
 
-fn ticks_per_second() -> u64 {
-    calibrate().max(1)
+/// The time-stamp counter's rate in Hz.
+pub fn time_stamp_counter_hz() -> u64 {
+    calibration().0.max(1)
 }
 
 /// A point in time, as a raw time-stamp-counter reading.
@@ -77,17 +88,13 @@ impl Instant {
 
     /// Microseconds since `self`.
     pub fn elapsed_microseconds(self) -> u64 {
-        ticks_to_microseconds(self.elapsed_ticks(), ticks_per_second())
+        ticks_to_microseconds(self.elapsed_ticks(), time_stamp_counter_hz())
     }
 }
 
-/// Converts counter ticks to microseconds without overflowing for centuries of uptime.
-pub fn ticks_to_microseconds(ticks: u64, ticks_per_second: u64) -> u64 {
-    ((u128::from(ticks) * 1_000_000) / u128::from(ticks_per_second)) as u64
-}
-
 /// Waits `milliseconds`: halted between timer interrupts once they run, spinning on the
-/// time-stamp counter before that.
+/// time-stamp counter before that. The timer ticks every millisecond, so a halt never
+/// oversleeps by more than one tick.
 pub fn sleep_milliseconds(milliseconds: u64) {
     let start = Instant::now();
     while start.elapsed_microseconds() < milliseconds * 1000 {
@@ -99,12 +106,12 @@ pub fn sleep_milliseconds(milliseconds: u64) {
     }
 }
 
-/// The calibrated time-stamp counter as the demo's clock.
+/// The calibrated time-stamp counter as a `Clock`.
 pub struct SystemClock;
 
-impl crate::demo::Clock for SystemClock {
+impl Clock for SystemClock {
     fn now_microseconds(&self) -> u64 {
-        ticks_to_microseconds(read_time_stamp_counter(), ticks_per_second())
+        ticks_to_microseconds(read_time_stamp_counter(), time_stamp_counter_hz())
     }
 
     fn now_ticks(&self) -> u64 {

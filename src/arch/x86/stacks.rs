@@ -1,0 +1,61 @@
+//! The kernel's own stacks: where they are, the guard that catches an overflow of the boot
+//! stack, and reading their words for a backtrace.
+//!
+//! Until paging is on, nothing stops the boot stack from running past its bottom: the
+//! expand-down stack segment (gdt.rs) would, but emulators that skip segment-limit checks
+//! (QEMU's TCG among them) ignore it. So `arm_boot_stack_watchpoints` sets debug-register
+//! watchpoints on the lowest words of the boot stack; their #DB goes through a task gate to
+//! the double-fault task. Once paging leaves the guard pages unmapped, `rely_on_guard_pages`
+//! turns the watchpoints off.
+
+use super::cpu::{clear_watchpoints, set_write_watchpoints};
+use super::gdt;
+use super::linker_symbols;
+
+/// How far apart the four watched words at the bottom of the boot stack are: a frame would have
+/// to leave this many bytes unwritten, four times over, to slip past them.
+const WATCHPOINT_SPACING_BYTES: u32 = 64;
+
+/// The boot stack as (lowest address, one past the highest).
+pub fn boot_stack_bounds() -> (u32, u32) {
+    linker_symbols::boot_stack_bounds()
+}
+
+/// The page below the boot stack, which paging leaves unmapped.
+pub fn boot_stack_guard_page() -> u32 {
+    linker_symbols::boot_stack_guard_page()
+}
+
+/// The double-fault task's stack as (lowest address, one past the highest).
+pub fn double_fault_stack_bounds() -> (u32, u32) {
+    gdt::double_fault_stack_bounds()
+}
+
+/// The page below the double-fault task's stack, which paging leaves unmapped.
+pub fn double_fault_stack_guard_page() -> u32 {
+    gdt::double_fault_stack_guard_page()
+}
+
+/// Watches the lowest words of the boot stack for writes (see the module comment).
+pub fn arm_boot_stack_watchpoints() {
+    let (bottom, _) = boot_stack_bounds();
+    let spacing = WATCHPOINT_SPACING_BYTES;
+    set_write_watchpoints([bottom, bottom + spacing, bottom + 2 * spacing, bottom + 3 * spacing]);
+}
+
+/// Turns the watchpoints off once paging's unmapped guard pages catch overflows instead.
+pub fn rely_on_guard_pages() {
+    clear_watchpoints();
+}
+
+/// Reads the word at `address` if it lies wholly inside one of `stacks` (lowest address, one
+/// past the highest), so a corrupt frame pointer cannot send a backtrace into unmapped or
+/// device memory.
+pub fn read_stack_word(address: u32, stacks: &[(u32, u32)]) -> Option<u32> {
+    let end = address.checked_add(4)?;
+    stacks.iter().find(|(bottom, top)| address >= *bottom && end <= *top)?;
+    // SAFETY: the caller names only stacks that are always mapped and readable (the kernel's
+    // own, whose pages paging never unmaps); the value may be stale, which only makes the
+    // backtrace shorter.
+    Some(unsafe { core::ptr::read_volatile(address as *const u32) })
+}

@@ -1,0 +1,9 @@
+//! From the loader's hand-over to a running kernel: the Multiboot information, the memory
+//! map, the command line, and the boot sequence that brings every subsystem up in order.
+
+pub mod command_line;
+pub mod information;
+pub mod memory_map;
+
+#[cfg(target_os = "none")]
+pub mod sequence;

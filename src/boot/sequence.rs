@@ -1,0 +1,205 @@
+//! The boot sequence after the stub: every subsystem comes up in order, one line each, then
+//! the kernel does what the command line asked.
+
+use spin::Mutex;
+
+use super::command_line::{BootMode, DemoChoice, parse_command_line};
+use super::information::{BootInformation, PhysicalMemory, read_boot_information};
+use crate::arch::x86::cpu::{enable_interrupts, halt_forever};
+use crate::arch::x86::linker_symbols::kernel_image;
+use crate::arch::x86::physical_memory::read_identity_mapped;
+use crate::arch::x86::serial::{COM1, SerialPresence};
+use crate::arch::x86::vectors::{KEYBOARD_IRQ, TIMER_IRQ};
+use crate::arch::x86::{gdt, interrupts, pic, ps2_keyboard, stacks};
+use crate::console::input::{keyboard_interrupt, wait_for_key_press};
+use crate::console::output::CONSOLE;
+use crate::console::text_console::DEFAULT_COLOR;
+use crate::console::{Color, ColorCode, TextSurface};
+use crate::demo::text::write_centered;
+use crate::demo::{self, BLANK_PICTURE, DEFAULT_TIMING, DemoEvent, Picture};
+use crate::diagnostics::fatal::{self, FatalAction, set_fatal_action};
+use crate::diagnostics::fault_scenarios;
+use crate::shell::run_shell;
+use crate::time::{self, Instant, SystemClock};
+use crate::{log, memory, print, print_colored, println};
+
+/// Off-screen pictures for the demo's slide, kept out of the 16 KiB boot stack.
+static DEMO_PICTURES: Mutex<[Picture; 2]> = Mutex::new([BLANK_PICTURE; 2]);
+
+const WARNING_COLOR: ColorCode = ColorCode::new(Color::Yellow, Color::Black);
+const ERROR_COLOR: ColorCode = ColorCode::new(Color::LightRed, Color::Black);
+
+/// Entered from `asm/boot.asm` with the loader's magic and the Multiboot information address.
+#[unsafe(no_mangle)]
+pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
+    let boot_started = Instant::now();
+    gdt::load(); // our own segments, and the task that takes double faults
+    interrupts::initialize(fatal::EXCEPTION_HANDLERS); // every exception now gets a diagnostic
+    stacks::arm_boot_stack_watchpoints(); // a boot-stack overflow faults even before paging
+    let serial = COM1.lock().initialize(); // the serial mirror, if a UART answers
+    start_console(); // a blank screen in the default colors
+    let boot_information = read_loader_hand_over(magic, info_address); // halts if not Multiboot
+    print_greeting(&boot_information, serial);
+    let options = parse_command_line(boot_information.command_line, |warning| {
+        print_colored!(WARNING_COLOR, "{warning}\n");
+    });
+    if options.mode == BootMode::Test {
+        set_fatal_action(FatalAction::ExitQemu); // under the harness, a fault ends QEMU
+    }
+    start_memory(&boot_information, boot_started); // frames, paging, heap; halts on failure
+    stacks::rely_on_guard_pages(); // unmapped guard pages catch overflows from here on
+    start_clock(); // the time-stamp counter, calibrated against the PIT
+    start_interrupts(); // PICs, the system tick and the keyboard
+
+    if let Some(scenario) = options.fault {
+        fault_scenarios::provoke(scenario);
+        println!("Back from the breakpoint: execution continued.");
+    }
+    match options.mode {
+        BootMode::Test => crate::testing::in_kernel::run_all(),
+        BootMode::Bench => run_benchmark(),
+        BootMode::Normal => {}
+    }
+    if options.demo == DemoChoice::Play {
+        run_demo();
+        wait_for_any_key();
+        CONSOLE.lock().clear();
+    }
+    run_shell(&boot_information)
+}
+
+fn start_console() {
+    let mut console = CONSOLE.lock();
+    console.surface_mut().enable_cursor();
+    console.set_color(DEFAULT_COLOR);
+    console.clear();
+}
+
+/// Physical memory as the boot-information parser may read it: identity-mapped, outside the
+/// kernel's own image (whose guard pages paging unmaps).
+struct LoaderMemory;
+
+impl PhysicalMemory for LoaderMemory {
+    fn read(&self, address: u64, length: usize) -> Option<&[u8]> {
+        let (image_start, image_end) = kernel_image().range();
+        let end = address.checked_add(length as u64)?;
+        if address < u64::from(image_end) && u64::from(image_start) < end {
+            return None;
+        }
+        read_identity_mapped(address, length)
+    }
+}
+
+static LOADER_MEMORY: LoaderMemory = LoaderMemory;
+
+/// The validated Multiboot information, with its warnings on screen; halts with a message if
+/// no Multiboot loader started the kernel.
+fn read_loader_hand_over(magic: u32, info_address: u32) -> BootInformation {
+    match read_boot_information(magic, &LOADER_MEMORY, info_address) {
+        Ok(information) => information,
+        Err(error) => {
+            print_colored!(ERROR_COLOR, "boot: {error}\n");
+            halt_forever();
+        }
+    }
+}
+
+fn start_memory(boot_information: &BootInformation, boot_started: Instant) {
+    match memory::setup::initialize(boot_information) {
+        Ok(()) => {
+            log!("memory: heap ready {} ticks after kernel_main", boot_started.elapsed_ticks())
+        }
+        Err(error) => {
+            print_colored!(ERROR_COLOR, "memory: {error}; the kernel cannot run without it\n");
+            fatal::stop();
+        }
+    }
+}
+
+fn start_clock() {
+    let (clock_hz, calibration) = time::calibration();
+    log!(
+        "clock: time-stamp counter runs at {} kHz ({} of {} PIT windows undisturbed)",
+        clock_hz / 1000,
+        calibration.rounds_trusted,
+        calibration.rounds_taken
+    );
+}
+
+/// Remaps the PICs, starts the system tick and the keyboard, and lets interrupts in.
+fn start_interrupts() {
+    pic::initialize();
+    interrupts::register_irq_handler(TIMER_IRQ, time::record_timer_tick);
+    interrupts::register_irq_handler(KEYBOARD_IRQ, keyboard_interrupt);
+    time::start_timer();
+    ps2_keyboard::initialize();
+    pic::unmask(TIMER_IRQ);
+    pic::unmask(KEYBOARD_IRQ);
+    enable_interrupts();
+}
+
+#[cfg(feature = "bench")]
+fn run_benchmark() {
+    crate::testing::benchmark::run_benchmark()
+}
+
+#[cfg(not(feature = "bench"))]
+fn run_benchmark() {
+    print_colored!(WARNING_COLOR, "bench: this image has no benchmarks; `make bench` builds one\n");
+}
+
+/// Leaves the demo's last picture up, with a hint, until a key is pressed; the CPU halts
+/// between interrupts meanwhile.
+fn wait_for_any_key() {
+    {
+        let mut console = CONSOLE.lock();
+        let hint = ColorCode::new(Color::Black, Color::LightGray);
+        write_centered(console.surface_mut(), 0, " Press any key for the shell ", hint);
+    }
+    log!("idle: waiting for a key");
+    wait_for_key_press();
+}
+
+fn run_demo() {
+    let mut console = CONSOLE.lock();
+    let mut pictures = DEMO_PICTURES.lock();
+    let summary =
+        demo::play(console.surface_mut(), &SystemClock, &mut pictures, DEFAULT_TIMING, |event| {
+            match event {
+                DemoEvent::LogoShown => log!("demo: logo"),
+                DemoEvent::AnimationStarted => log!("demo: animation"),
+                DemoEvent::Finished => log!("demo: finished"),
+            }
+        });
+    let hundredths = summary.frames_per_second_hundredths();
+    log!(
+        "demo: {} frames in {} ms, {}.{:02} frames/s",
+        summary.frames,
+        summary.microseconds / 1000,
+        hundredths / 100,
+        hundredths % 100
+    );
+}
+
+fn print_greeting(boot_information: &BootInformation, serial: SerialPresence) {
+    let banner = ColorCode::new(Color::White, Color::Blue);
+    let width = CONSOLE.lock().surface().width();
+    print_colored!(banner, "{:^width$}\n", "Ferrite 0.1 - a Rust kernel for 32-bit x86");
+    print_colored!(ColorCode::new(Color::LightGreen, Color::Black), "Hello from Rust!");
+    print!(" Booted by ");
+    let loader = boot_information.loader_name.unwrap_or("a Multiboot loader");
+    print_colored!(ColorCode::new(Color::Yellow, Color::Black), "{loader}");
+    println!(".");
+    print!("32-bit protected mode, ");
+    print_colored!(ColorCode::new(Color::LightCyan, Color::Black), "SSE2");
+    match serial {
+        SerialPresence::Present => println!(" enabled, console mirrored to COM1 at 115200 baud."),
+        SerialPresence::Absent | SerialPresence::Unknown => println!(" enabled."),
+    }
+    for warning in boot_information.warnings() {
+        print_colored!(WARNING_COLOR, "boot information: {warning}\n");
+    }
+    if serial == SerialPresence::Absent {
+        print_colored!(WARNING_COLOR, "serial: no UART at COM1; output is on screen only\n");
+    }
+}

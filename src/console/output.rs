@@ -1,0 +1,101 @@
+//! Where text goes: `print!` writes on the screen and mirrors it to COM1; `log!` is
+//! serial-only. The screen's console and its lock are defined here, once.
+
+use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use spin::{Mutex, MutexGuard};
+
+use super::vga::VgaTextSurface;
+use super::{ColorCode, TextConsole};
+use crate::arch::x86::serial::{COM1, SerialPort};
+use crate::arch::x86::vga_text::VgaTextBuffer;
+
+/// The screen's console. It starts in color 0 so the static is all zeroes (and costs no space
+/// in the kernel file); boot sets the default colors before printing.
+pub static CONSOLE: Mutex<TextConsole<VgaTextSurface>> = Mutex::new(TextConsole::with_color(
+    // SAFETY: this static is the only `VgaTextBuffer` ever made.
+    VgaTextSurface::new(unsafe { VgaTextBuffer::new() }),
+    ColorCode::from_attribute(0),
+));
+
+/// Set once a fatal report has begun: from then on only the report writes.
+static REPORTING_FATAL_ERROR: AtomicBool = AtomicBool::new(false);
+
+/// Prints to the screen and COM1.
+#[macro_export]
+macro_rules! print {
+    ($($argument:tt)*) => ($crate::console::output::print_arguments(format_args!($($argument)*)));
+}
+
+/// Prints a line to the screen and COM1.
+#[macro_export]
+macro_rules! println {
+    () => ($crate::print!("\n"));
+    ($($argument:tt)*) => ($crate::console::output::print_arguments(format_args!("{}\n", format_args!($($argument)*))));
+}
+
+/// Prints to the screen in `color` (then restores the previous color) and to COM1.
+#[macro_export]
+macro_rules! print_colored {
+    ($color:expr, $($argument:tt)*) => ($crate::console::output::print_colored_arguments($color, format_args!($($argument)*)));
+}
+
+/// Writes a line to COM1 only: diagnostics for logs and tests that would clutter the screen.
+#[macro_export]
+macro_rules! log {
+    ($($argument:tt)*) => ($crate::console::output::log_arguments(format_args!("{}\n", format_args!($($argument)*))));
+}
+
+#[doc(hidden)]
+pub fn print_arguments(arguments: fmt::Arguments) {
+    // Ignoring the fmt::Result: neither writer fails, and there is nowhere to report it.
+    let _ = CONSOLE.lock().write_fmt(arguments);
+    let _ = COM1.lock().write_fmt(arguments);
+}
+
+#[doc(hidden)]
+pub fn print_colored_arguments(color: ColorCode, arguments: fmt::Arguments) {
+    {
+        let mut console = CONSOLE.lock();
+        let previous = console.color();
+        console.set_color(color);
+        let _ = console.write_fmt(arguments);
+        console.set_color(previous);
+    }
+    let _ = COM1.lock().write_fmt(arguments);
+}
+
+#[doc(hidden)]
+pub fn log_arguments(arguments: fmt::Arguments) {
+    let _ = COM1.lock().write_fmt(arguments);
+}
+
+/// Screen and serial for a fatal report, or `None` if a report is already being written (a
+/// fault while reporting a fault).
+///
+/// The caller must have turned interrupts off. A fatal error may strike while the code it
+/// interrupts holds either lock, and that code never runs again; with interrupts off on the
+/// only CPU, nothing else can take the locks between the forced unlock and the new guard.
+pub fn take_for_fatal_report()
+-> Option<(MutexGuard<'static, TextConsole<VgaTextSurface>>, MutexGuard<'static, SerialPort>)> {
+    if REPORTING_FATAL_ERROR.swap(true, Ordering::Relaxed) {
+        return None;
+    }
+    Some((force_lock(&CONSOLE), force_lock(&COM1)))
+}
+
+/// COM1 for the last words of a fault that struck while a report was being written.
+pub fn serial_for_nested_fault() -> MutexGuard<'static, SerialPort> {
+    force_lock(&COM1)
+}
+
+fn force_lock<T>(mutex: &'static Mutex<T>) -> MutexGuard<'static, T> {
+    if mutex.is_locked() {
+        // SAFETY: interrupts are off on the only CPU (the callers' contract) and the holder of
+        // the lock was interrupted by a fatal error it never returns from, so no other guard
+        // is ever used again.
+        unsafe { mutex.force_unlock() };
+    }
+    mutex.lock()
+}
