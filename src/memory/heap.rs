@@ -89,15 +89,15 @@ unsafe impl Source for PagedHeapSource {
             return Err(());
         }
         let new_end = talc.source.mapped_end() as usize as *mut u8;
-        // SAFETY: [old_end, new_end) was just mapped, read-write, and belongs to nothing else.
-        let heap_end = unsafe {
-            match talc.source.heap_end {
-                None => talc.claim(
-                    old_end as usize as *mut u8,
-                    (talc.source.mapped_end() - old_end) as usize,
-                ),
-                Some(end) => Some(talc.extend(end, new_end)),
+        let heap_end = match talc.source.heap_end {
+            None => {
+                let length = (talc.source.mapped_end() - old_end) as usize;
+                // SAFETY: [old_end, new_end) was just mapped, read-write, and belongs to
+                // nothing else.
+                unsafe { talc.claim(old_end as usize as *mut u8, length) }
             }
+            // SAFETY: as above; the heap ended at `end`, where the new pages begin.
+            Some(end) => Some(unsafe { talc.extend(end, new_end) }),
         };
         talc.source.heap_end = heap_end;
         heap_end.map(|_| ()).ok_or(())

@@ -65,10 +65,13 @@ pub trait ShellCommand {
 /// The colors headings and command names are written in.
 pub const HEADING_COLOR: ColorCode = ColorCode::new(Color::Yellow, Color::Black);
 
+/// What a command without arguments does.
+type Action = fn(&mut Invocation);
+
 /// A command that takes no arguments and does one thing.
 struct Simple {
     summary: &'static str,
-    action: fn(&mut Invocation),
+    action: Action,
 }
 
 impl ShellCommand for Simple {
@@ -213,7 +216,7 @@ pub struct CommandTable {
 impl CommandTable {
     pub fn new() -> CommandTable {
         let mut commands: BTreeMap<&'static str, Box<dyn ShellCommand>> = BTreeMap::new();
-        let simple: [(&'static str, &'static str, fn(&mut Invocation)); 10] = [
+        let simple: [(&'static str, &'static str, Action); 10] = [
             ("help", "list the commands", help),
             ("clear", "clear the screen", |invocation| invocation.shell.clear_screen()),
             ("uptime", "seconds since boot", uptime),

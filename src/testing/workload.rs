@@ -25,12 +25,12 @@ pub trait BlockAllocator {
     ) -> Option<NonNull<u8>> {
         let new_layout = Layout::from_size_align(new_size, layout.align()).ok()?;
         let new_pointer = self.allocate(new_layout)?;
+        let length = layout.size().min(new_size);
         // SAFETY: both blocks are live; the copy stays within the smaller one (`copy` also copes
         // with a faulty allocator handing out overlapping blocks, which `verify` then reports).
-        unsafe {
-            core::ptr::copy(pointer.as_ptr(), new_pointer.as_ptr(), layout.size().min(new_size));
-            self.deallocate(pointer, layout);
-        }
+        unsafe { core::ptr::copy(pointer.as_ptr(), new_pointer.as_ptr(), length) };
+        // SAFETY: forwarded from the caller: the old block came from this allocator.
+        unsafe { self.deallocate(pointer, layout) };
         Some(new_pointer)
     }
 }

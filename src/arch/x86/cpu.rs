@@ -260,11 +260,14 @@ pub fn halt_until(mut condition: impl FnMut() -> bool) {
     }
 }
 
+// SAFETY: port 0x80 takes the firmware's power-on self-test codes and is unused after boot;
+// a write to it has no effect but the delay.
+const POST_DIAGNOSTICS_PORT: super::port::Port<u8> = unsafe { super::port::Port::new(0x80) };
+
 /// Writes to port 0x80 (POST diagnostics), which takes about a microsecond on a PC: the
 /// classic pause between 8259 initialisation words.
 pub fn io_wait() {
-    // SAFETY: port 0x80 is unused after the BIOS; writing to it has no effect.
-    unsafe { super::port::Port::<u8>::new(0x80).write(0) };
+    POST_DIAGNOSTICS_PORT.write(0);
 }
 
 /// Turns all four debug-register breakpoints off (DR7 = 0).

@@ -11,6 +11,7 @@
 
 use core::arch::asm;
 use core::cell::UnsafeCell;
+use core::mem::offset_of;
 
 use super::descriptors::{
     ACCESS_KERNEL_CODE, ACCESS_KERNEL_DATA, ACCESS_KERNEL_STACK_EXPAND_DOWN,
@@ -147,55 +148,59 @@ unsafe extern "C" {
 pub fn load() {
     let tables = CPU_TABLES.0.get();
     let (stack_bottom, _) = boot_stack_bounds();
-    // SAFETY: boot runs on one CPU with interrupts off and nothing else has a reference to the
-    // tables yet; the writes below go through the raw pointer.
-    unsafe {
-        let main_tss = &raw mut (*tables).main_tss;
-        let double_fault_tss = &raw mut (*tables).double_fault_tss;
-        let (_, stack_top) = double_fault_stack_bounds();
-        (*main_tss).trap_and_io_map = TSS_BYTES << 16; // no I/O permission bitmap
-        (*double_fault_tss).eip = double_fault_task_entry as *const () as u32;
-        (*double_fault_tss).eflags = EFLAGS_RESERVED; // interrupts stay off
-        (*double_fault_tss).esp = stack_top & !15;
-        (*double_fault_tss).cs = u32::from(KERNEL_CODE_SELECTOR);
-        for selector in [
-            &raw mut (*double_fault_tss).ss,
-            &raw mut (*double_fault_tss).ds,
-            &raw mut (*double_fault_tss).es,
-            &raw mut (*double_fault_tss).fs,
-            &raw mut (*double_fault_tss).gs,
-        ] {
-            *selector = u32::from(KERNEL_DATA_SELECTOR);
-        }
-        (*double_fault_tss).cr3 = super::cpu::read_cr3();
-        (*double_fault_tss).trap_and_io_map = TSS_BYTES << 16;
-
-        let gdt = &raw mut (*tables).gdt;
-        (*gdt)[0] = 0;
-        (*gdt)[1] = segment_descriptor(0, 0xf_ffff, ACCESS_KERNEL_CODE, FLAGS_4K_32_BIT);
-        (*gdt)[2] = segment_descriptor(0, 0xf_ffff, ACCESS_KERNEL_DATA, FLAGS_4K_32_BIT);
-        (*gdt)[3] = segment_descriptor(
+    let (_, double_fault_stack_top) = double_fault_stack_bounds();
+    let field_address = |offset: usize| (tables as usize + offset) as u32;
+    let main_tss_address = field_address(offset_of!(CpuTables, main_tss));
+    let double_fault_tss_address = field_address(offset_of!(CpuTables, double_fault_tss));
+    let gdt_address = field_address(offset_of!(CpuTables, gdt));
+    let data = u32::from(KERNEL_DATA_SELECTOR);
+    let double_fault_tss = TaskStateSegment {
+        eip: double_fault_task_entry as *const () as u32,
+        eflags: EFLAGS_RESERVED, // interrupts stay off
+        esp: double_fault_stack_top & !15,
+        cs: u32::from(KERNEL_CODE_SELECTOR),
+        ss: data,
+        ds: data,
+        es: data,
+        fs: data,
+        gs: data,
+        cr3: super::cpu::read_cr3(),
+        trap_and_io_map: TSS_BYTES << 16, // no I/O permission bitmap
+        ..TaskStateSegment::ZERO
+    };
+    let main_tss = TaskStateSegment { trap_and_io_map: TSS_BYTES << 16, ..TaskStateSegment::ZERO };
+    let gdt = [
+        0,
+        segment_descriptor(0, 0xf_ffff, ACCESS_KERNEL_CODE, FLAGS_4K_32_BIT),
+        segment_descriptor(0, 0xf_ffff, ACCESS_KERNEL_DATA, FLAGS_4K_32_BIT),
+        segment_descriptor(
             0,
             expand_down_limit(stack_bottom),
             ACCESS_KERNEL_STACK_EXPAND_DOWN,
             FLAGS_4K_32_BIT,
-        );
-        (*gdt)[4] = segment_descriptor(
-            main_tss as u32,
+        ),
+        segment_descriptor(
+            main_tss_address,
             TSS_BYTES - 1,
             ACCESS_TASK_STATE_SEGMENT,
             FLAGS_BYTE_GRANULAR,
-        );
-        (*gdt)[5] = segment_descriptor(
-            double_fault_tss as u32,
+        ),
+        segment_descriptor(
+            double_fault_tss_address,
             TSS_BYTES - 1,
             ACCESS_TASK_STATE_SEGMENT,
             FLAGS_BYTE_GRANULAR,
-        );
-
-        let pointer = DescriptorTablePointer::new(gdt as u32, GDT_ENTRIES);
-        // Load the GDT, then every segment register: data segments directly, CS through a far
-        // return, and finally the task register (SDM Vol. 3A §3.4.3, §7.2.4).
+        ),
+    ];
+    // SAFETY: boot runs on one CPU with interrupts off, nothing has a reference to the tables
+    // yet, and the CPU does not use them until the loads below.
+    unsafe { tables.write(CpuTables { gdt, main_tss, double_fault_tss }) };
+    let pointer = DescriptorTablePointer::new(gdt_address, GDT_ENTRIES);
+    // SAFETY: the GDT just written has flat code and data segments, a stack segment covering
+    // the boot stack, and the main TSS. Load it, then every segment register: data segments
+    // directly, CS through a far return, and finally the task register (SDM Vol. 3A §3.4.3,
+    // §7.2.4).
+    unsafe {
         asm!(
             "lgdt [{pointer}]",
             "mov ds, {data:x}",
@@ -210,13 +215,13 @@ pub fn load() {
             "2:",
             "ltr {tss:x}",
             pointer = in(reg) &raw const pointer,
-            data = in(reg) u32::from(KERNEL_DATA_SELECTOR),
+            data = in(reg) data,
             stack = in(reg) u32::from(KERNEL_STACK_SELECTOR),
             code = const KERNEL_CODE_SELECTOR as u32,
             tss = in(reg) u32::from(MAIN_TSS_SELECTOR),
             scratch = out(reg) _,
-        );
-    }
+        )
+    };
 }
 
 /// The interrupted task's registers, which the CPU saved in the main TSS when it switched to
@@ -229,8 +234,7 @@ pub fn interrupted_task_state() -> TaskStateSegment {
 
 /// The double-fault task's stack as (lowest address, one past the highest).
 pub fn double_fault_stack_bounds() -> (u32, u32) {
-    // SAFETY: computing a field address reads no memory.
-    let start = unsafe { &raw const (*DOUBLE_FAULT_STACK.0.get()).stack } as u32;
+    let start = DOUBLE_FAULT_STACK.0.get() as u32 + offset_of!(GuardedStack, stack) as u32;
     (start, start + DOUBLE_FAULT_STACK_BYTES as u32)
 }
 

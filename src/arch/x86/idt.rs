@@ -27,16 +27,21 @@ static IDT: InterruptDescriptorTable = InterruptDescriptorTable(UnsafeCell::new(
 /// after `gdt::load` (the gates name its selectors); `interrupts::initialize` calls it once the
 /// kernel's handlers are installed.
 pub(super) fn load() {
-    let table = IDT.0.get();
-    // SAFETY: one CPU, interrupts off, and no other code touches the IDT; the stub table is
-    // initialised data in the image.
-    unsafe {
-        for (vector, &stub) in interrupt_stub_table.iter().enumerate() {
-            (*table)[vector] = interrupt_gate(stub, KERNEL_CODE_SELECTOR);
-        }
-        (*table)[usize::from(DOUBLE_FAULT_VECTOR)] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
-        (*table)[usize::from(DEBUG_VECTOR)] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
-        let pointer = DescriptorTablePointer::new(table as u32, VECTORS);
-        asm!("lidt [{}]", in(reg) &raw const pointer, options(readonly, nostack, preserves_flags));
+    let mut gates = [0u64; VECTORS];
+    // SAFETY: the stub table is initialised, read-only data of the image (asm/interrupts.asm).
+    let stubs = unsafe { &interrupt_stub_table };
+    for (gate, &stub) in gates.iter_mut().zip(stubs) {
+        *gate = interrupt_gate(stub, KERNEL_CODE_SELECTOR);
     }
+    gates[usize::from(DOUBLE_FAULT_VECTOR)] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
+    gates[usize::from(DEBUG_VECTOR)] = task_gate(DOUBLE_FAULT_TSS_SELECTOR);
+    let table = IDT.0.get();
+    // SAFETY: one CPU, interrupts off, and nothing else touches the IDT; the CPU does not use
+    // it until `lidt` below.
+    unsafe { table.write(gates) };
+    let pointer = DescriptorTablePointer::new(table as u32, VECTORS);
+    // SAFETY: the table holds a valid gate for every vector.
+    unsafe {
+        asm!("lidt [{}]", in(reg) &raw const pointer, options(readonly, nostack, preserves_flags))
+    };
 }

@@ -67,23 +67,31 @@ pub fn enable_paging(identity_end: u32) -> Result<(), PagingError> {
     }
     let directory = PAGE_DIRECTORY.0.get();
     let low_table = LOW_PAGE_TABLE.0.get();
-    // SAFETY: nothing else uses the tables yet; paging is still off, so writing them changes
-    // nothing until CR3 and CR0 are set below.
-    unsafe {
-        for (index, entry) in (*low_table).0.iter_mut().enumerate() {
-            *entry = low_page_entry(index as u32 * PAGE_BYTES);
-        }
-        (*directory).0[0] = PageTableEntry::new(low_table as u32, PRESENT | WRITABLE);
-        let large_pages = identity_end.div_ceil(LARGE_PAGE_BYTES) as usize;
-        for index in 1..large_pages.min(ENTRIES_PER_TABLE) {
-            (*directory).0[index] =
-                PageTableEntry::large(index as u32 * LARGE_PAGE_BYTES, PRESENT | WRITABLE);
-        }
-        set_double_fault_page_directory(directory as u32);
-        asm!("mov cr4, {:e}", in(reg) read_cr4() | CR4_PAGE_SIZE_EXTENSIONS, options(nostack));
-        asm!("mov cr3, {:e}", in(reg) directory as u32, options(nostack));
-        asm!("mov cr0, {:e}", in(reg) read_cr0() | CR0_PAGING | CR0_WRITE_PROTECT, options(nostack));
+    // SAFETY: nothing else uses the tables yet, and paging is still off, so writing them
+    // changes nothing until CR3 and CR0 are set below.
+    let low_entries = unsafe { &mut (*low_table).0 };
+    for (index, entry) in low_entries.iter_mut().enumerate() {
+        *entry = low_page_entry(index as u32 * PAGE_BYTES);
     }
+    // SAFETY: as for the low table.
+    let directory_entries = unsafe { &mut (*directory).0 };
+    directory_entries[0] = PageTableEntry::new(low_table as u32, PRESENT | WRITABLE);
+    let large_pages = identity_end.div_ceil(LARGE_PAGE_BYTES) as usize;
+    for (index, entry) in directory_entries.iter_mut().enumerate().take(large_pages).skip(1) {
+        *entry = PageTableEntry::large(index as u32 * LARGE_PAGE_BYTES, PRESENT | WRITABLE);
+    }
+    set_double_fault_page_directory(directory as u32);
+    // SAFETY: 4 MiB pages are what the directory's large entries need (PSE checked above).
+    unsafe {
+        asm!("mov cr4, {:e}", in(reg) read_cr4() | CR4_PAGE_SIZE_EXTENSIONS, options(nostack))
+    };
+    // SAFETY: the directory identity-maps the kernel, its stacks and all RAM it uses, so
+    // every address in use stays valid when paging starts.
+    unsafe { asm!("mov cr3, {:e}", in(reg) directory as u32, options(nostack)) };
+    // SAFETY: as above; write protection only makes the read-only pages fault on writes.
+    unsafe {
+        asm!("mov cr0, {:e}", in(reg) read_cr0() | CR0_PAGING | CR0_WRITE_PROTECT, options(nostack))
+    };
     Ok(())
 }
 
@@ -105,19 +113,19 @@ pub unsafe fn prepare_page_table(
     virtual_address: u32,
     allocate_table: &mut dyn FnMut() -> Option<u32>,
 ) -> Result<*mut PageTable, MapError> {
-    // SAFETY: the caller serialises access; page-table frames are identity-mapped RAM.
-    unsafe {
-        let directory_entry = &mut (*PAGE_DIRECTORY.0.get()).0[directory_index(virtual_address)];
-        if directory_entry.is_large() {
-            return Err(MapError::AlreadyMapped);
-        }
-        if !directory_entry.is_present() {
-            let table_frame = allocate_table().ok_or(MapError::NoFrameForTable)?;
-            core::ptr::write_bytes(table_frame as usize as *mut u8, 0, PAGE_BYTES as usize);
-            *directory_entry = PageTableEntry::new(table_frame, PRESENT | WRITABLE);
-        }
-        Ok(directory_entry.address() as usize as *mut PageTable)
+    // SAFETY: the caller serialises access to the tables.
+    let directory = unsafe { &mut (*PAGE_DIRECTORY.0.get()).0 };
+    let directory_entry = &mut directory[directory_index(virtual_address)];
+    if directory_entry.is_large() {
+        return Err(MapError::AlreadyMapped);
     }
+    if !directory_entry.is_present() {
+        let table_frame = allocate_table().ok_or(MapError::NoFrameForTable)?;
+        // SAFETY: the frame is free, identity-mapped RAM that now belongs to this table.
+        unsafe { core::ptr::write_bytes(table_frame as usize as *mut u8, 0, PAGE_BYTES as usize) };
+        *directory_entry = PageTableEntry::new(table_frame, PRESENT | WRITABLE);
+    }
+    Ok(directory_entry.address() as usize as *mut PageTable)
 }
 
 /// Maps the 4 KiB page at `virtual_address` to the physical frame at `frame`, read-write,
@@ -131,30 +139,29 @@ pub unsafe fn map_page(
     frame: u32,
     allocate_table: &mut dyn FnMut() -> Option<u32>,
 ) -> Result<(), MapError> {
-    // SAFETY: the caller serialises access; page-table frames are identity-mapped RAM.
-    unsafe {
-        let table = prepare_page_table(virtual_address, allocate_table)?;
-        let entry = &mut (*table).0[table_index(virtual_address)];
-        if entry.is_present() {
-            return Err(MapError::AlreadyMapped);
-        }
-        *entry = PageTableEntry::new(frame, PRESENT | WRITABLE);
-        asm!("invlpg [{}]", in(reg) virtual_address, options(nostack, preserves_flags));
+    // SAFETY: forwarded from the caller.
+    let table = unsafe { prepare_page_table(virtual_address, allocate_table)? };
+    // SAFETY: page tables live in identity-mapped frames, and the caller serialises access.
+    let entry = unsafe { &mut (*table).0[table_index(virtual_address)] };
+    if entry.is_present() {
+        return Err(MapError::AlreadyMapped);
     }
+    *entry = PageTableEntry::new(frame, PRESENT | WRITABLE);
+    // SAFETY: dropping the stale translation of a page that was not mapped has no other effect.
+    unsafe { asm!("invlpg [{}]", in(reg) virtual_address, options(nostack, preserves_flags)) };
     Ok(())
 }
 
 /// The entry that maps `virtual_address` (a page table entry, or a 4 MiB directory entry).
 pub fn translate(virtual_address: u32) -> PageTableEntry {
-    // SAFETY: reading the tables; present page tables are identity-mapped.
-    unsafe {
-        let directory_entry = (*PAGE_DIRECTORY.0.get()).0[directory_index(virtual_address)];
-        if !directory_entry.is_present() || directory_entry.is_large() {
-            return directory_entry;
-        }
-        let table = directory_entry.address() as usize as *const PageTable;
-        (*table).0[table_index(virtual_address)]
+    // SAFETY: a plain read of the directory, which lives for good.
+    let directory_entry = unsafe { (*PAGE_DIRECTORY.0.get()).0[directory_index(virtual_address)] };
+    if !directory_entry.is_present() || directory_entry.is_large() {
+        return directory_entry;
     }
+    let table = directory_entry.address() as usize as *const PageTable;
+    // SAFETY: present page tables are identity-mapped frames that are never freed.
+    unsafe { (*table).0[table_index(virtual_address)] }
 }
 
 /// Whether paging is on (CR0.PG).

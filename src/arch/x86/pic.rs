@@ -3,16 +3,18 @@
 
 use super::cpu::io_wait;
 use super::port::Port;
+use super::vectors::{PIC_MASTER_VECTOR_OFFSET, PIC_SLAVE_VECTOR_OFFSET};
 
-const MASTER_COMMAND: u16 = 0x20;
-const MASTER_DATA: u16 = 0x21;
-const SLAVE_COMMAND: u16 = 0xa0;
-const SLAVE_DATA: u16 = 0xa1;
-
-/// IRQ 0-7 arrive on vectors 32-39, IRQ 8-15 on 40-47: above the CPU's 32 exception vectors,
-/// which the BIOS's mapping (8-15) overlaps.
-pub const MASTER_VECTOR_OFFSET: u8 = 32;
-pub const SLAVE_VECTOR_OFFSET: u8 = 40;
+// Ports: the 8259 PICs' command and data ports, which only this module programs;
+// each function below says what its reads and writes do.
+// SAFETY: one of the ports this module alone drives, as described above.
+const MASTER_COMMAND: Port<u8> = unsafe { Port::new(0x20) };
+// SAFETY: one of the ports this module alone drives, as described above.
+const MASTER_DATA: Port<u8> = unsafe { Port::new(0x21) };
+// SAFETY: one of the ports this module alone drives, as described above.
+const SLAVE_COMMAND: Port<u8> = unsafe { Port::new(0xa0) };
+// SAFETY: one of the ports this module alone drives, as described above.
+const SLAVE_DATA: Port<u8> = unsafe { Port::new(0xa1) };
 /// The slave's output is wired to the master's IRQ 2.
 const CASCADE_IRQ: u8 = 2;
 
@@ -33,8 +35,8 @@ pub fn initialize() {
     let steps = [
         (MASTER_COMMAND, ICW1_INITIALISE_WITH_ICW4),
         (SLAVE_COMMAND, ICW1_INITIALISE_WITH_ICW4),
-        (MASTER_DATA, MASTER_VECTOR_OFFSET),
-        (SLAVE_DATA, SLAVE_VECTOR_OFFSET),
+        (MASTER_DATA, PIC_MASTER_VECTOR_OFFSET),
+        (SLAVE_DATA, PIC_SLAVE_VECTOR_OFFSET),
         (MASTER_DATA, ICW3_MASTER_HAS_SLAVE_ON_IRQ2),
         (SLAVE_DATA, ICW3_SLAVE_IDENTITY),
         (MASTER_DATA, ICW4_8086_MODE),
@@ -42,45 +44,35 @@ pub fn initialize() {
         (MASTER_DATA, !(1 << CASCADE_IRQ)),
         (SLAVE_DATA, 0xff),
     ];
+    // The initialisation sequence (ICW1-ICW4) only reprograms the controllers, and interrupts
+    // are off while it runs.
     for (port, value) in steps {
-        // SAFETY: these are the standard 8259 ports; the initialisation sequence (ICW1-ICW4)
-        // only reprograms the controllers, and interrupts are off while it runs.
-        unsafe { Port::<u8>::new(port).write(value) };
+        port.write(value);
         io_wait();
     }
 }
 
 fn mask_port(irq: u8) -> (Port<u8>, u8) {
-    if irq < 8 { (Port::new(MASTER_DATA), irq) } else { (Port::new(SLAVE_DATA), irq - 8) }
+    if irq < 8 { (MASTER_DATA, irq) } else { (SLAVE_DATA, irq - 8) }
 }
 
 /// Lets `irq` (0-15) through.
 pub fn unmask(irq: u8) {
     let (port, bit) = mask_port(irq);
-    // SAFETY: read-modify-write of the interrupt mask register changes only this IRQ's bit.
-    unsafe { port.write(port.read() & !(1 << bit)) };
+    // A read-modify-write of the interrupt mask register changes only this IRQ's bit.
+    port.write(port.read() & !(1 << bit));
 }
 
 /// Blocks `irq` (0-15).
 pub fn mask(irq: u8) {
     let (port, bit) = mask_port(irq);
-    // SAFETY: as for `unmask`.
-    unsafe { port.write(port.read() | (1 << bit)) };
+    port.write(port.read() | (1 << bit));
 }
 
-/// The IRQ number of `vector`, if it is one of the PICs'.
-pub fn irq_of_vector(vector: u8) -> Option<u8> {
-    (MASTER_VECTOR_OFFSET..SLAVE_VECTOR_OFFSET + 8)
-        .contains(&vector)
-        .then(|| vector - MASTER_VECTOR_OFFSET)
-}
-
-fn in_service(command_port: u16) -> u8 {
-    // SAFETY: OCW3 selects the in-service register for the next read of the command port.
-    unsafe {
-        Port::<u8>::new(command_port).write(OCW3_READ_IN_SERVICE);
-        Port::<u8>::new(command_port).read()
-    }
+fn in_service(command_port: Port<u8>) -> u8 {
+    // OCW3 selects the in-service register for the next read of the command port.
+    command_port.write(OCW3_READ_IN_SERVICE);
+    command_port.read()
 }
 
 /// Whether `irq` is a spurious IRQ 7 or 15: the PIC raised it, but no interrupt is in service.
@@ -96,15 +88,13 @@ pub fn is_spurious(irq: u8) -> bool {
 /// Acknowledges `irq` so the PICs deliver the next one. A spurious IRQ 15 still needs the
 /// master acknowledged, since the master did see the slave's cascade line.
 pub fn end_of_interrupt(irq: u8, spurious: bool) {
-    // SAFETY: writing the non-specific EOI command only ends the highest in-service interrupt.
-    unsafe {
-        if irq >= 8 {
-            if !spurious {
-                Port::<u8>::new(SLAVE_COMMAND).write(OCW2_END_OF_INTERRUPT);
-            }
-            Port::<u8>::new(MASTER_COMMAND).write(OCW2_END_OF_INTERRUPT);
-        } else if !spurious {
-            Port::<u8>::new(MASTER_COMMAND).write(OCW2_END_OF_INTERRUPT);
+    // The non-specific EOI command only ends the highest in-service interrupt.
+    if irq >= 8 {
+        if !spurious {
+            SLAVE_COMMAND.write(OCW2_END_OF_INTERRUPT);
         }
+        MASTER_COMMAND.write(OCW2_END_OF_INTERRUPT);
+    } else if !spurious {
+        MASTER_COMMAND.write(OCW2_END_OF_INTERRUPT);
     }
 }

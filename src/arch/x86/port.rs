@@ -73,7 +73,8 @@ impl PortValue for u32 {
     }
 }
 
-/// An I/O port carrying values of type `T`.
+/// An I/O port carrying values of type `T`. Claiming the port is the unsafe step; once a
+/// module holds one, reading and writing it are as safe as that module's claim.
 #[derive(Debug, Clone, Copy)]
 pub struct Port<T: PortValue> {
     number: u16,
@@ -82,25 +83,24 @@ pub struct Port<T: PortValue> {
 
 impl<T: PortValue> Port<T> {
     /// The port numbered `number`.
-    pub const fn new(number: u16) -> Self {
+    ///
+    /// # Safety
+    /// The caller must be the one module that drives the device behind `number`, and every
+    /// read and write it makes through the port must have only the effects on that device
+    /// that the module intends (see [`PortValue`]).
+    pub const unsafe fn new(number: u16) -> Self {
         Port { number, width: PhantomData }
     }
 
     /// Reads from the port.
-    ///
-    /// # Safety
-    /// See [`PortValue::read_from`].
-    pub unsafe fn read(&self) -> T {
-        // SAFETY: forwarded to the caller.
+    pub fn read(&self) -> T {
+        // SAFETY: the module that made the port vouched for its reads (`Port::new`).
         unsafe { T::read_from(self.number) }
     }
 
     /// Writes to the port.
-    ///
-    /// # Safety
-    /// See [`PortValue::write_to`].
-    pub unsafe fn write(&self, value: T) {
-        // SAFETY: forwarded to the caller.
+    pub fn write(&self, value: T) {
+        // SAFETY: the module that made the port vouched for its writes (`Port::new`).
         unsafe { T::write_to(self.number, value) }
     }
 }

@@ -4,7 +4,8 @@ use super::cpu::halt_forever;
 use super::port::Port;
 
 /// The I/O port the test scripts give the device (`-device isa-debug-exit,iobase=0xf4`).
-const DEBUG_EXIT_PORT: u16 = 0xf4;
+// SAFETY: the debug-exit device under QEMU; on PCs port 0xf4 is unused and a write is lost.
+const DEBUG_EXIT_PORT: Port<u8> = unsafe { Port::new(0xf4) };
 
 /// What the kernel reports on exit. QEMU exits with status `(code << 1) | 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +19,6 @@ pub enum ExitCode {
 
 /// Ends QEMU with `code`; on a machine without the device (real hardware) halts instead.
 pub fn exit_qemu(code: ExitCode) -> ! {
-    // SAFETY: port 0xf4 is the debug-exit device under QEMU and unused on PCs.
-    unsafe { Port::<u8>::new(DEBUG_EXIT_PORT).write(code as u8) };
+    DEBUG_EXIT_PORT.write(code as u8);
     halt_forever()
 }

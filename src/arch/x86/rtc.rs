@@ -3,8 +3,12 @@
 use super::cmos_clock::RawClockReading;
 use super::port::Port;
 
-const CMOS_INDEX: u16 = 0x70;
-const CMOS_DATA: u16 = 0x71;
+// Ports: the CMOS index and data ports; this module only selects and reads the
+// clock's registers, which has no effect on the clock.
+// SAFETY: one of the ports this module alone drives, as described above.
+const CMOS_INDEX: Port<u8> = unsafe { Port::new(0x70) };
+// SAFETY: one of the ports this module alone drives, as described above.
+const CMOS_DATA: Port<u8> = unsafe { Port::new(0x71) };
 /// Bit 7 of the index port disables NMIs while a register is selected; keep it set.
 const NMI_DISABLE: u8 = 0x80;
 
@@ -22,11 +26,8 @@ const STATUS_A_UPDATE_IN_PROGRESS: u8 = 0x80;
 const MAXIMUM_READ_ATTEMPTS: usize = 10;
 
 fn read_register(register: u8) -> u8 {
-    // SAFETY: selecting and reading a CMOS register has no side effect on the clock.
-    unsafe {
-        Port::<u8>::new(CMOS_INDEX).write(NMI_DISABLE | register);
-        Port::<u8>::new(CMOS_DATA).read()
-    }
+    CMOS_INDEX.write(NMI_DISABLE | register);
+    CMOS_DATA.read()
 }
 
 fn read_once() -> RawClockReading {

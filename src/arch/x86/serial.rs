@@ -59,7 +59,10 @@ impl SerialPort {
     }
 
     fn register(&self, offset: u16) -> Port<u8> {
-        Port::new(COM1_BASE + offset)
+        // SAFETY: COM1's eight registers belong to this driver alone (the static `COM1` is the
+        // only `SerialPort`); on a PC without a UART the ports read 0xff and ignore writes,
+        // which the presence test detects.
+        unsafe { Port::new(COM1_BASE + offset) }
     }
 
     /// Programs 115200 8N1 with FIFOs, after checking that a UART is there: its scratch
@@ -77,45 +80,40 @@ impl SerialPort {
 
     fn scratch_register_holds(&self) -> bool {
         SCRATCH_PATTERNS.iter().all(|&pattern| {
-            // SAFETY: the scratch register stores a byte and controls nothing.
-            unsafe {
-                self.register(SCRATCH).write(pattern);
-                self.register(SCRATCH).read() == pattern
-            }
+            // The scratch register stores a byte and controls nothing.
+            self.register(SCRATCH).write(pattern);
+            self.register(SCRATCH).read() == pattern
         })
     }
 
     fn loopback_echoes(&self) -> bool {
         let divisor = (UART_BASE_BAUD / BAUD_RATE) as u16;
-        // SAFETY: these are the standard COM1 registers, and a UART answered the scratch test;
-        // programming them only affects the serial line.
-        unsafe {
-            self.register(INTERRUPT_ENABLE).write(0x00);
-            self.register(LINE_CONTROL).write(LINE_CONTROL_DIVISOR_LATCH);
-            self.register(DATA).write(divisor as u8);
-            self.register(INTERRUPT_ENABLE).write((divisor >> 8) as u8);
-            self.register(LINE_CONTROL).write(LINE_CONTROL_8N1);
-            self.register(FIFO_CONTROL).write(FIFO_ENABLE_AND_CLEAR_14_BYTES);
-            self.register(MODEM_CONTROL).write(MODEM_CONTROL_LOOPBACK);
-            for _ in 0..MAXIMUM_STALE_BYTES {
-                if self.register(LINE_STATUS).read() & LINE_STATUS_DATA_READY == 0 {
-                    break;
-                }
-                self.register(DATA).read();
+        // A UART answered the scratch test; programming it only affects the serial line.
+        self.register(INTERRUPT_ENABLE).write(0x00);
+        self.register(LINE_CONTROL).write(LINE_CONTROL_DIVISOR_LATCH);
+        self.register(DATA).write(divisor as u8);
+        self.register(INTERRUPT_ENABLE).write((divisor >> 8) as u8);
+        self.register(LINE_CONTROL).write(LINE_CONTROL_8N1);
+        self.register(FIFO_CONTROL).write(FIFO_ENABLE_AND_CLEAR_14_BYTES);
+        self.register(MODEM_CONTROL).write(MODEM_CONTROL_LOOPBACK);
+        for _ in 0..MAXIMUM_STALE_BYTES {
+            if self.register(LINE_STATUS).read() & LINE_STATUS_DATA_READY == 0 {
+                break;
             }
-            self.register(DATA).write(LOOPBACK_TEST_BYTE);
-            let mut arrived = false;
-            for _ in 0..LOOPBACK_POLLS {
-                if self.register(LINE_STATUS).read() & LINE_STATUS_DATA_READY != 0 {
-                    arrived = true;
-                    break;
-                }
-                io_wait();
-            }
-            let echoed = arrived && self.register(DATA).read() == LOOPBACK_TEST_BYTE;
-            self.register(MODEM_CONTROL).write(MODEM_CONTROL_READY);
-            echoed
+            self.register(DATA).read();
         }
+        self.register(DATA).write(LOOPBACK_TEST_BYTE);
+        let mut arrived = false;
+        for _ in 0..LOOPBACK_POLLS {
+            if self.register(LINE_STATUS).read() & LINE_STATUS_DATA_READY != 0 {
+                arrived = true;
+                break;
+            }
+            io_wait();
+        }
+        let echoed = arrived && self.register(DATA).read() == LOOPBACK_TEST_BYTE;
+        self.register(MODEM_CONTROL).write(MODEM_CONTROL_READY);
+        echoed
     }
 
     /// Whether `initialize` found a UART.
@@ -128,14 +126,10 @@ impl SerialPort {
         if self.presence != SerialPresence::Present {
             return;
         }
-        // SAFETY: reading the line status and writing the data register of a UART that
-        // answered the loopback test.
-        unsafe {
-            while self.register(LINE_STATUS).read() & LINE_STATUS_TRANSMIT_EMPTY == 0 {
-                core::hint::spin_loop();
-            }
-            self.register(DATA).write(byte);
+        while self.register(LINE_STATUS).read() & LINE_STATUS_TRANSMIT_EMPTY == 0 {
+            core::hint::spin_loop();
         }
+        self.register(DATA).write(byte);
     }
 
     /// Sends text, turning each `\n` into `\r\n` for terminals.

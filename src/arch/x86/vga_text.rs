@@ -13,8 +13,12 @@ pub const VGA_TEXT_WIDTH: usize = 80;
 pub const VGA_TEXT_HEIGHT: usize = 25;
 
 /// CRT controller index and data ports (colour adapter base 0x3D4).
-const CRTC_INDEX_PORT: u16 = 0x3d4;
-const CRTC_DATA_PORT: u16 = 0x3d5;
+// Ports: the CRT controller's index and data ports, which only this module uses, and
+// only for the cursor registers, which change nothing but the blinking cursor.
+// SAFETY: one of the ports this module alone drives, as described above.
+const CRTC_INDEX_PORT: Port<u8> = unsafe { Port::new(0x3d4) };
+// SAFETY: one of the ports this module alone drives, as described above.
+const CRTC_DATA_PORT: Port<u8> = unsafe { Port::new(0x3d5) };
 /// CRTC registers: cursor start/end scan lines and cursor location high/low.
 const CRTC_CURSOR_START: u8 = 0x0a;
 const CRTC_CURSOR_END: u8 = 0x0b;
@@ -50,9 +54,10 @@ impl VgaTextBuffer {
     fn cell(&self, row: usize, column: usize) -> VolatilePtr<'_, VgaCell> {
         assert!(row < VGA_TEXT_HEIGHT && column < VGA_TEXT_WIDTH);
         let address = VGA_TEXT_BUFFER_ADDRESS + (row * VGA_TEXT_WIDTH + column) * 2;
+        let pointer = NonNull::new(address as *mut VgaCell).expect("the VGA buffer is not at 0");
         // SAFETY: row and column are in range, so the address is inside the 4000-byte buffer,
-        // which is identity-mapped and writable for the kernel's whole life; it is not null.
-        unsafe { VolatilePtr::new(NonNull::new_unchecked(address as *mut VgaCell)) }
+        // which is identity-mapped and writable for the kernel's whole life.
+        unsafe { VolatilePtr::new(pointer) }
     }
 
     /// The cell at `row`, `column` (both in range).
@@ -80,10 +85,6 @@ impl VgaTextBuffer {
 }
 
 fn write_crtc(register: u8, value: u8) {
-    // SAFETY: the CRTC index/data pair only selects and sets display registers; cursor
-    // registers change nothing but the blinking cursor.
-    unsafe {
-        Port::<u8>::new(CRTC_INDEX_PORT).write(register);
-        Port::<u8>::new(CRTC_DATA_PORT).write(value);
-    }
+    CRTC_INDEX_PORT.write(register);
+    CRTC_DATA_PORT.write(value);
 }
