@@ -1,6 +1,7 @@
 //! Portable text console: colors, the surface seam, and the layout logic that writes on it.
 
 pub mod color;
+pub mod font;
 pub mod surface;
 pub mod text_console;
 
