@@ -1,7 +1,10 @@
-//! The console: colors, the surface seam with the layout logic that writes on it, keyboard
-//! decoding (all portable), and in the kernel the screen, `print!` and keyboard input.
+//! The console: colors, the surface seam with the layout logic that writes on it, the bitmap
+//! font and the framebuffer surface, keyboard decoding (all portable), and in the kernel the
+//! screen, `print!` and keyboard input.
 
 pub mod color;
+pub mod font;
+pub mod framebuffer;
 pub mod keyboard;
 pub mod surface;
 pub mod text_console;

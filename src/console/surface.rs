@@ -19,6 +19,10 @@ pub trait TextSurface {
     /// Shows the cursor at `row`, `column`; surfaces without a cursor ignore it.
     fn move_cursor(&mut self, _row: usize, _column: usize) {}
 
+    /// Makes everything written so far visible. Surfaces that show each write at once (VGA
+    /// text, memory) need not do anything; a framebuffer draws its changed cells here.
+    fn flush(&mut self) {}
+
     /// Moves every row up by one and fills the bottom row with `blank`.
     fn scroll_up(&mut self, blank: ScreenChar) {
         for row in 1..self.height() {

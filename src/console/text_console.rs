@@ -19,7 +19,8 @@ pub const DEFAULT_COLOR: ColorCode = ColorCode::new(Color::LightGray, Color::Bla
 ///
 /// Writing past the last column wraps to the next row; a new row past the bottom scrolls the
 /// surface up. The wrap is deferred until the next character, so a full row followed by `\n`
-/// moves down one row, not two.
+/// moves down one row, not two. Each public write, clear or move ends with one
+/// `TextSurface::flush`, however many rows it scrolled; so does each `write!`.
 pub struct TextConsole<S: TextSurface> {
     surface: S,
     row: usize,
@@ -58,6 +59,7 @@ impl<S: TextSurface> TextConsole<S> {
         self.row = row.min(self.surface.height() - 1);
         self.column = column.min(self.surface.width() - 1);
         self.update_cursor();
+        self.surface.flush();
     }
 
     /// The surface written on.
@@ -65,9 +67,15 @@ impl<S: TextSurface> TextConsole<S> {
         &self.surface
     }
 
-    /// The surface written on, for drawing that bypasses the layout (the boot demo).
+    /// The surface written on, for drawing that bypasses the layout (the boot demo); call
+    /// `flush` after such drawing to make it visible.
     pub fn surface_mut(&mut self) -> &mut S {
         &mut self.surface
+    }
+
+    /// Makes everything written on the surface so far visible.
+    pub fn flush(&mut self) {
+        self.surface.flush();
     }
 
     /// Blanks the whole surface in the current colors and moves to the top-left corner.
@@ -76,20 +84,27 @@ impl<S: TextSurface> TextConsole<S> {
         self.row = 0;
         self.column = 0;
         self.update_cursor();
+        self.surface.flush();
     }
 
     /// Writes one code page 437 byte, interpreting `\n`, `\r`, `\t` and backspace (0x08).
     pub fn write_byte(&mut self, byte: u8) {
         self.put_byte(byte);
         self.update_cursor();
+        self.surface.flush();
     }
 
     /// Writes a string; characters outside code page 437 show as a small square.
     pub fn write_str(&mut self, text: &str) {
+        self.put_str(text);
+        self.update_cursor();
+        self.surface.flush();
+    }
+
+    fn put_str(&mut self, text: &str) {
         for character in text.chars() {
             self.put_byte(to_code_page_437(character));
         }
-        self.update_cursor();
     }
 
     fn put_byte(&mut self, byte: u8) {
@@ -154,6 +169,25 @@ impl<S: TextSurface> TextConsole<S> {
 impl<S: TextSurface> fmt::Write for TextConsole<S> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
         TextConsole::write_str(self, text);
+        Ok(())
+    }
+
+    /// Lays out all the pieces of a `write!` first and flushes once at the end, so one
+    /// `println!` costs one redraw, not one per formatted piece.
+    fn write_fmt(&mut self, arguments: fmt::Arguments<'_>) -> fmt::Result {
+        let result = fmt::write(&mut Unflushed(&mut *self), arguments);
+        self.update_cursor();
+        self.surface.flush();
+        result
+    }
+}
+
+/// Writes through to a console's layout without flushing, for `write_fmt`.
+struct Unflushed<'a, S: TextSurface>(&'a mut TextConsole<S>);
+
+impl<S: TextSurface> fmt::Write for Unflushed<'_, S> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.0.put_str(text);
         Ok(())
     }
 }
@@ -327,6 +361,66 @@ mod tests {
         let mut console = console();
         write!(console, "{:>5}|{:#x}|{:.2}", 42, 255, 1.5f32).unwrap();
         assert!(console.surface().row_text(0).starts_with("   42|0xff|1.50 "));
+    }
+
+    /// An 80x25 memory surface that counts how often it is flushed.
+    struct FlushCounter {
+        screen: Screen,
+        flushes: usize,
+    }
+
+    impl TextSurface for FlushCounter {
+        fn width(&self) -> usize {
+            self.screen.width()
+        }
+
+        fn height(&self) -> usize {
+            self.screen.height()
+        }
+
+        fn read_cell(&self, row: usize, column: usize) -> ScreenChar {
+            self.screen.read_cell(row, column)
+        }
+
+        fn write_cell(&mut self, row: usize, column: usize, cell: ScreenChar) {
+            self.screen.write_cell(row, column, cell);
+        }
+
+        fn move_cursor(&mut self, row: usize, column: usize) {
+            self.screen.move_cursor(row, column);
+        }
+
+        fn flush(&mut self) {
+            self.flushes += 1;
+        }
+    }
+
+    fn flushes_during(
+        console: &mut TextConsole<FlushCounter>,
+        action: impl FnOnce(&mut TextConsole<FlushCounter>),
+    ) -> usize {
+        let before = console.surface().flushes;
+        action(console);
+        console.surface().flushes - before
+    }
+
+    #[test]
+    fn each_public_write_clear_or_move_ends_with_one_flush() {
+        let screen = Screen::filled(ScreenChar::blank(DEFAULT_COLOR));
+        let mut console = TextConsole::new(FlushCounter { screen, flushes: 0 });
+        assert_eq!(flushes_during(&mut console, |console| console.write_str("a\nb\nc")), 1);
+        assert_eq!(flushes_during(&mut console, |console| console.write_byte(b'x')), 1);
+        assert_eq!(flushes_during(&mut console, |console| console.clear()), 1);
+        assert_eq!(flushes_during(&mut console, |console| console.set_position(3, 4)), 1);
+        // A formatted write of several pieces that scrolls 40 times still flushes once.
+        let flushes = flushes_during(&mut console, |console| {
+            write!(console, "{}{}{}", "one\n".repeat(20), 2, "three\n".repeat(40)).unwrap();
+        });
+        assert_eq!(flushes, 1);
+        let screen = &console.surface().screen;
+        assert!(screen.row_text(23).starts_with("three "));
+        assert!(screen.row_text(24).starts_with("    "));
+        assert_eq!(screen.cursor(), (24, 0));
     }
 
     #[test]
