@@ -10,8 +10,6 @@ pub const DEBUG_VECTOR: u8 = 1;
 pub const BREAKPOINT_VECTOR: u8 = 3;
 /// #DF: reached through a task gate, on a stack of its own.
 pub const DOUBLE_FAULT_VECTOR: u8 = 8;
-/// #PF.
-pub const PAGE_FAULT_VECTOR: u8 = 14;
 
 /// IRQ 0-7 arrive on vectors 32-39, IRQ 8-15 on 40-47: above the CPU's exception vectors,
 /// which the BIOS's mapping (8-15) overlaps.
