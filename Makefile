@@ -15,7 +15,8 @@ BENCH_LIBRARY  := $(BENCH_TARGET_DIR)/$(TARGET_NAME)/$(PROFILE_DIRECTORY)/libfer
 BENCH_ELF      := $(BUILD_DIR)/kernel-bench.elf
 ISO            := $(BUILD_DIR)/ferrite.iso
 ISO_ROOT       := $(BUILD_DIR)/iso
-ASM_OBJECTS    := $(BUILD_DIR)/multiboot_header.o $(BUILD_DIR)/boot.o $(BUILD_DIR)/interrupts.o
+ASM_OBJECTS    := $(BUILD_DIR)/multiboot_header.o $(BUILD_DIR)/boot.o $(BUILD_DIR)/interrupts.o \
+                  $(BUILD_DIR)/context_switch.o
 CARGO_RUN      := scripts/cargo.sh
 EMBED_SYMBOLS  := tools/target/release/embed-symbols
 QEMU           ?= qemu-system-i386

@@ -25,4 +25,5 @@ pub mod shell;
 pub mod small_sort;
 pub mod sync;
 pub mod testing;
+pub mod thread;
 pub mod time;

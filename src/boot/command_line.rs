@@ -33,6 +33,8 @@ pub enum FaultScenario {
     Breakpoint,
     /// Unbounded recursion until the kernel stack runs out (#SS, then #DF).
     StackOverflow,
+    /// The same in a thread of its own, until its stack reaches its guard pages (#DF).
+    ThreadStackOverflow,
     /// A read of address 0, which paging leaves unmapped (#PF).
     Null,
     /// A write into the kernel's read-only code (#PF, protection violation).
@@ -45,12 +47,13 @@ pub enum FaultScenario {
 
 impl FaultScenario {
     /// Every scenario with its command-line name.
-    pub const ALL: [(&'static str, FaultScenario); 9] = [
+    pub const ALL: [(&'static str, FaultScenario); 10] = [
         ("divide", FaultScenario::Divide),
         ("invalid-opcode", FaultScenario::InvalidOpcode),
         ("general-protection", FaultScenario::GeneralProtection),
         ("breakpoint", FaultScenario::Breakpoint),
         ("stack-overflow", FaultScenario::StackOverflow),
+        ("thread-stack-overflow", FaultScenario::ThreadStackOverflow),
         ("null", FaultScenario::Null),
         ("write-text", FaultScenario::WriteText),
         ("out-of-memory", FaultScenario::OutOfMemory),
@@ -203,8 +206,8 @@ mod tests {
         assert_eq!(parse("fault=panic").0.fault, Some(FaultScenario::Panic));
         let (options, warnings) = parse("fault=melt");
         assert_eq!(options.fault, None);
-        let known = "divide invalid-opcode general-protection breakpoint stack-overflow null \
-                     write-text out-of-memory panic";
+        let known = "divide invalid-opcode general-protection breakpoint stack-overflow \
+                     thread-stack-overflow null write-text out-of-memory panic";
         assert_eq!(warnings, [format!("cmdline: unknown fault 'melt'; known: {known}")]);
         assert_eq!(parse("fault=stack-overflow").0.fault, Some(FaultScenario::StackOverflow));
     }

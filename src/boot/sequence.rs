@@ -1,18 +1,18 @@
 //! The boot sequence after the stub: every subsystem comes up in order, one line each, then
 //! the kernel does what the command line asked.
 
-use spin::Mutex;
-
-use super::command_line::{BootMode, DemoChoice, parse_command_line};
+use super::command_line::{BootMode, BootOptions, DemoChoice, FaultScenario, parse_command_line};
 use super::information::{BootInformation, PhysicalMemory, read_boot_information};
 use crate::arch::x86::cpu::{enable_interrupts, halt_forever};
 use crate::arch::x86::linker_symbols::kernel_image;
 use crate::arch::x86::physical_memory::read_identity_mapped;
-use crate::arch::x86::serial::{COM1, SerialPresence};
+use crate::arch::x86::serial::SerialPresence;
 use crate::arch::x86::vectors::{KEYBOARD_IRQ, TIMER_IRQ};
 use crate::arch::x86::{gdt, interrupts, pic, ps2_keyboard, stacks};
 use crate::console::input::{keyboard_interrupt, wait_for_key_press};
-use crate::console::output::CONSOLE;
+use alloc::boxed::Box;
+
+use crate::console::output::{COM1, CONSOLE, ConsoleScreen};
 use crate::console::text_console::DEFAULT_COLOR;
 use crate::console::{Color, ColorCode, TextSurface};
 use crate::demo::text::write_centered;
@@ -20,11 +20,9 @@ use crate::demo::{self, BLANK_PICTURE, DEFAULT_TIMING, DemoEvent, Picture};
 use crate::diagnostics::fatal::{self, FatalAction, set_fatal_action};
 use crate::diagnostics::fault_scenarios;
 use crate::shell::run_shell;
+use crate::thread::{self, Priority, scheduler};
 use crate::time::{self, Instant, SystemClock};
 use crate::{log, memory, print, print_colored, println};
-
-/// Off-screen pictures for the demo's slide, kept out of the 16 KiB boot stack.
-static DEMO_PICTURES: Mutex<[Picture; 2]> = Mutex::new([BLANK_PICTURE; 2]);
 
 const WARNING_COLOR: ColorCode = ColorCode::new(Color::Yellow, Color::Black);
 const ERROR_COLOR: ColorCode = ColorCode::new(Color::LightRed, Color::Black);
@@ -50,22 +48,59 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     stacks::rely_on_guard_pages(); // unmapped guard pages catch overflows from here on
     start_clock(); // the time-stamp counter, calibrated against the PIT
     start_interrupts(); // PICs, the system tick and the keyboard
+    provoke_boot_fault(options.fault); // `fault=`: on the boot stack, before threads exist
+    start_scheduler(); // the boot flow becomes the idle thread; the timer preempts
+    start_first_thread(options, boot_information); // tests, benchmarks, or demo and shell
+    scheduler::run_idle()
+}
 
-    if let Some(scenario) = options.fault {
-        fault_scenarios::provoke(scenario);
-        println!("Back from the breakpoint: execution continued.");
+/// Provokes the fault the command line asked for, except the one that needs threads.
+fn provoke_boot_fault(fault: Option<FaultScenario>) {
+    match fault {
+        None | Some(FaultScenario::ThreadStackOverflow) => {}
+        Some(scenario) => {
+            fault_scenarios::provoke(scenario);
+            println!("Back from the breakpoint: execution continued.");
+        }
     }
-    match options.mode {
-        BootMode::Test => crate::testing::in_kernel::run_all(),
-        BootMode::Bench => run_benchmark(),
-        BootMode::Normal => {}
+}
+
+fn start_scheduler() {
+    if let Err(error) = thread::stack::initialize(scheduler::MAX_THREADS) {
+        print_colored!(ERROR_COLOR, "threads: no memory for the stacks' page tables ({error:?})\n");
+        fatal::stop();
     }
-    if options.demo == DemoChoice::Play {
-        run_demo();
-        wait_for_any_key();
-        CONSOLE.lock().clear();
+    scheduler::start();
+    interrupts::register_irq_exit_hook(scheduler::preempt_if_needed);
+}
+
+/// Starts the thread that does what the command line asked.
+fn start_first_thread(options: BootOptions, boot_information: BootInformation) {
+    let (name, priority) = match options.mode {
+        BootMode::Test => ("tests", Priority::Normal),
+        BootMode::Bench => ("bench", Priority::Normal),
+        BootMode::Normal => ("shell", Priority::Interactive),
+    };
+    let started = thread::spawn_with_priority(name, priority, move || {
+        if options.fault == Some(FaultScenario::ThreadStackOverflow) {
+            fault_scenarios::provoke(FaultScenario::ThreadStackOverflow);
+        }
+        match options.mode {
+            BootMode::Test => crate::testing::in_kernel::run_all(),
+            BootMode::Bench => run_benchmark(),
+            BootMode::Normal => {}
+        }
+        if options.demo == DemoChoice::Play {
+            run_demo();
+            wait_for_any_key();
+            CONSOLE.lock().clear();
+        }
+        run_shell(&boot_information)
+    });
+    if let Err(error) = started {
+        print_colored!(ERROR_COLOR, "threads: cannot start the {name} thread: {error}\n");
+        fatal::stop();
     }
-    run_shell(&boot_information)
 }
 
 fn start_console() {
@@ -160,17 +195,25 @@ fn wait_for_any_key() {
     wait_for_key_press();
 }
 
+/// Plays the boot demo in a thread of its own and waits for it.
 fn run_demo() {
-    let mut console = CONSOLE.lock();
-    let mut pictures = DEMO_PICTURES.lock();
-    let summary =
-        demo::play(console.surface_mut(), &SystemClock, &mut pictures, DEFAULT_TIMING, |event| {
+    let demo = thread::spawn("demo", || {
+        let mut pictures: Box<[Picture; 2]> = Box::new([BLANK_PICTURE; 2]);
+        demo::play(&ConsoleScreen, &SystemClock, &mut pictures, DEFAULT_TIMING, |event| {
             match event {
                 DemoEvent::LogoShown => log!("demo: logo"),
                 DemoEvent::AnimationStarted => log!("demo: animation"),
                 DemoEvent::Finished => log!("demo: finished"),
             }
-        });
+        })
+    });
+    let summary = match demo {
+        Ok(demo) => demo.join(),
+        Err(error) => {
+            print_colored!(ERROR_COLOR, "demo: cannot start its thread: {error}\n");
+            return;
+        }
+    };
     let hundredths = summary.frames_per_second_hundredths();
     log!(
         "demo: {} frames in {} ms, {}.{:02} frames/s",

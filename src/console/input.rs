@@ -3,9 +3,10 @@
 #![forbid(unsafe_code)]
 
 use super::keyboard::{Key, KeyDecoder};
-use crate::arch::x86::cpu::halt_until;
 use crate::arch::x86::ps2_keyboard;
+use crate::sync::spin_lock::SpinLock;
 use crate::sync::spsc_queue::ByteQueue;
+use crate::thread::scheduler::{ThreadId, current_id, park, unpark};
 
 /// Scancodes from the IRQ handler to the shell. Holds the bytes of a few seconds of fast typing.
 pub static SCANCODES: ByteQueue<256> = ByteQueue::new();
@@ -13,9 +14,16 @@ pub static SCANCODES: ByteQueue<256> = ByteQueue::new();
 /// How long a key's release may trail its press, at typing speed.
 const KEY_RELEASE_SETTLE_MILLISECONDS: u64 = 150;
 
-/// The IRQ 1 handler: queue the scancode. A full queue drops the byte (counted).
+/// The thread waiting in `wait_for_scancode`, which the IRQ 1 handler wakes.
+static SCANCODE_READER: SpinLock<Option<ThreadId>> = SpinLock::new(None);
+
+/// The IRQ 1 handler: queue the scancode (a full queue drops the byte, counted) and wake the
+/// thread that reads them.
 pub fn keyboard_interrupt() {
     let _ = SCANCODES.push(ps2_keyboard::read_scancode());
+    if let Some(reader) = *SCANCODE_READER.lock() {
+        unpark(reader);
+    }
 }
 
 /// The next key press from the queue, if one is complete.
@@ -28,9 +36,14 @@ pub fn next_key(decoder: &mut KeyDecoder) -> Option<Key> {
     None
 }
 
-/// Halts until the queue holds a scancode.
+/// Blocks the calling thread until the queue holds a scancode. The thread registers before it
+/// looks at the queue, and a wake-up that comes between the look and the park leaves a permit,
+/// so no scancode is slept through.
 pub fn wait_for_scancode() {
-    halt_until(|| !SCANCODES.is_empty());
+    *SCANCODE_READER.lock() = Some(current_id());
+    while SCANCODES.is_empty() {
+        park(None);
+    }
 }
 
 /// Empties the scancode queue; true if it held a key press. Set 1 make codes are below 0x80;

@@ -4,20 +4,33 @@
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use spin::{Mutex, MutexGuard};
-
 use super::vga::VgaTextSurface;
 use super::{ColorCode, TextConsole};
-use crate::arch::x86::serial::{COM1, SerialPort};
+use crate::arch::x86::serial::SerialPort;
 use crate::arch::x86::vga_text::VgaTextBuffer;
+use crate::sync::spin_lock::{SpinLock, SpinLockGuard};
 
 /// The screen's console. It starts in color 0 so the static is all zeroes (and costs no space
 /// in the kernel file); boot sets the default colors before printing.
-pub static CONSOLE: Mutex<TextConsole<VgaTextSurface>> = Mutex::new(TextConsole::with_color(
+pub static CONSOLE: SpinLock<TextConsole<VgaTextSurface>> = SpinLock::new(TextConsole::with_color(
     // SAFETY: this static is the only `VgaTextBuffer` ever made.
     VgaTextSurface::new(unsafe { VgaTextBuffer::new() }),
     ColorCode::from_attribute(0),
 ));
+
+/// COM1, shared by the console mirror and serial-only logging.
+pub static COM1: SpinLock<SerialPort> = SpinLock::new(SerialPort::new());
+
+/// The console as the demo's screen: locked for one drawing step at a time.
+pub struct ConsoleScreen;
+
+impl crate::demo::Screen for ConsoleScreen {
+    type Surface = VgaTextSurface;
+
+    fn draw<R>(&self, step: impl FnOnce(&mut VgaTextSurface) -> R) -> R {
+        step(CONSOLE.lock().surface_mut())
+    }
+}
 
 /// Set once a fatal report has begun: from then on only the report writes.
 static REPORTING_FATAL_ERROR: AtomicBool = AtomicBool::new(false);
@@ -78,7 +91,8 @@ pub fn log_arguments(arguments: fmt::Arguments) {
 /// interrupts holds either lock, and that code never runs again; with interrupts off on the
 /// only CPU, nothing else can take the locks between the forced unlock and the new guard.
 pub fn take_for_fatal_report()
--> Option<(MutexGuard<'static, TextConsole<VgaTextSurface>>, MutexGuard<'static, SerialPort>)> {
+-> Option<(SpinLockGuard<'static, TextConsole<VgaTextSurface>>, SpinLockGuard<'static, SerialPort>)>
+{
     if REPORTING_FATAL_ERROR.swap(true, Ordering::Relaxed) {
         return None;
     }
@@ -86,16 +100,16 @@ pub fn take_for_fatal_report()
 }
 
 /// COM1 for the last words of a fault that struck while a report was being written.
-pub fn serial_for_nested_fault() -> MutexGuard<'static, SerialPort> {
+pub fn serial_for_nested_fault() -> SpinLockGuard<'static, SerialPort> {
     force_lock(&COM1)
 }
 
-fn force_lock<T>(mutex: &'static Mutex<T>) -> MutexGuard<'static, T> {
-    if mutex.is_locked() {
+fn force_lock<T>(lock: &'static SpinLock<T>) -> SpinLockGuard<'static, T> {
+    if lock.is_locked() {
         // SAFETY: interrupts are off on the only CPU (the callers' contract) and the holder of
         // the lock was interrupted by a fatal error it never returns from, so no other guard
         // is ever used again.
-        unsafe { mutex.force_unlock() };
+        unsafe { lock.force_unlock() };
     }
-    mutex.lock()
+    lock.lock()
 }

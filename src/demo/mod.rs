@@ -20,6 +20,24 @@ pub type Picture = MemorySurface<SCENE_COLUMNS, SCENE_ROWS>;
 pub const BLANK_PICTURE: Picture =
     Picture::filled(ScreenChar::new(0, ColorCode::new(Color::Black, Color::Black)));
 
+/// Where the demo draws. Each call hands over the surface for one short drawing step, so the
+/// kernel can lock its console per frame and other threads (the clock) draw in between; the
+/// expensive rendering happens off-screen, outside those steps.
+pub trait Screen {
+    type Surface: TextSurface;
+
+    fn draw<R>(&self, step: impl FnOnce(&mut Self::Surface) -> R) -> R;
+}
+
+/// A surface owned by one flow of control (tests, benchmarks) is a screen too.
+impl<S: TextSurface> Screen for core::cell::RefCell<S> {
+    type Surface = S;
+
+    fn draw<R>(&self, step: impl FnOnce(&mut S) -> R) -> R {
+        step(&mut self.borrow_mut())
+    }
+}
+
 /// How long each part of the demo lasts.
 #[derive(Debug, Clone, Copy)]
 pub struct DemoTiming {
@@ -61,10 +79,9 @@ impl DemoSummary {
 
 /// Plays the whole demo on `screen`: pause on the greeting, logo, slide, animation, end screen.
 ///
-/// `pictures` are two off-screen buffers for the slide (the caller owns them so they need not
-/// live on the small boot stack).
-pub fn play<S: TextSurface>(
-    screen: &mut S,
+/// `pictures` are two off-screen buffers: the logo and the frame being rendered.
+pub fn play(
+    screen: &impl Screen,
     clock: &impl Clock,
     pictures: &mut [Picture; 2],
     timing: DemoTiming,
@@ -72,14 +89,14 @@ pub fn play<S: TextSurface>(
 ) -> DemoSummary {
     clock.sleep_milliseconds(timing.greeting_milliseconds);
 
-    let [logo, first_frame] = pictures;
+    let [logo, frame] = pictures;
     logo::draw_logo(logo);
-    copy_frame(logo, screen);
+    screen.draw(|surface| copy_frame(logo, surface));
     report(DemoEvent::LogoShown);
     clock.sleep_milliseconds(timing.logo_milliseconds);
 
-    render_frame(&Scene::at(0.0), first_frame, &mut FrameStatistics::default());
-    slide(screen, clock, logo, first_frame, timing.slide_milliseconds);
+    render_frame(&Scene::at(0.0), frame, &mut FrameStatistics::default());
+    slide(screen, clock, logo, frame, timing.slide_milliseconds);
 
     report(DemoEvent::AnimationStarted);
     let animation_start = clock.now_microseconds();
@@ -91,37 +108,40 @@ pub fn play<S: TextSurface>(
         }
         // The slide showed the scene at time 0; the animation carries on from there.
         let scene = Scene::at(elapsed as f32 / 1e6);
-        render_frame(&scene, screen, &mut FrameStatistics::default());
+        render_frame(&scene, frame, &mut FrameStatistics::default());
+        screen.draw(|surface| copy_frame(frame, surface));
         frames_drawn += 1;
     }
     let summary = DemoSummary {
         frames: frames_drawn,
         microseconds: clock.now_microseconds() - animation_start,
     };
-    draw_status_line(screen, &summary);
+    screen.draw(|surface| draw_status_line(surface, &summary));
     report(DemoEvent::Finished);
     summary
 }
 
 /// Animates the scene on `screen` until `stop` returns true (checked after every frame), then
-/// writes the speed on the bottom row.
-pub fn animate_until<S: TextSurface>(
-    screen: &mut S,
+/// writes the speed on the bottom row. `frame` is the off-screen picture frames render into.
+pub fn animate_until(
+    screen: &impl Screen,
     clock: &impl Clock,
+    frame: &mut Picture,
     mut stop: impl FnMut() -> bool,
 ) -> DemoSummary {
     let start = clock.now_microseconds();
     let mut frames = 0;
     loop {
         let elapsed = clock.now_microseconds() - start;
-        render_frame(&Scene::at(elapsed as f32 / 1e6), screen, &mut FrameStatistics::default());
+        render_frame(&Scene::at(elapsed as f32 / 1e6), frame, &mut FrameStatistics::default());
+        screen.draw(|surface| copy_frame(frame, surface));
         frames += 1;
         if stop() {
             break;
         }
     }
     let summary = DemoSummary { frames, microseconds: clock.now_microseconds() - start };
-    draw_status_line(screen, &summary);
+    screen.draw(|surface| draw_status_line(surface, &summary));
     summary
 }
 
@@ -140,8 +160,8 @@ pub fn render_frame<S: TextSurface>(
 }
 
 /// Slides `from` out to the left while `to` comes in from the right, over `milliseconds`.
-fn slide<S: TextSurface>(
-    screen: &mut S,
+fn slide(
+    screen: &impl Screen,
     clock: &impl Clock,
     from: &Picture,
     to: &Picture,
@@ -152,7 +172,7 @@ fn slide<S: TextSurface>(
     loop {
         let elapsed = (clock.now_microseconds() - start).min(duration);
         let offset = (elapsed * SCENE_COLUMNS as u64 / duration) as usize;
-        compose_slide(screen, from, to, offset);
+        screen.draw(|surface| compose_slide(surface, from, to, offset));
         if elapsed == duration {
             break;
         }
@@ -244,7 +264,7 @@ mod tests {
     #[test]
     fn the_demo_runs_its_parts_in_order_for_the_time_asked_and_ends_on_a_status_line() {
         let clock = FakeClock { now: Cell::new(0), step_per_reading: 50_000, slept: Cell::new(0) };
-        let mut screen = BLANK_PICTURE;
+        let screen = core::cell::RefCell::new(BLANK_PICTURE);
         let mut pictures = [BLANK_PICTURE; 2];
         let mut events = std::vec::Vec::new();
         let timing = DemoTiming {
@@ -253,7 +273,8 @@ mod tests {
             slide_milliseconds: 300,
             animation_milliseconds: 500,
         };
-        let summary = play(&mut screen, &clock, &mut pictures, timing, |event| events.push(event));
+        let summary = play(&screen, &clock, &mut pictures, timing, |event| events.push(event));
+        let screen = screen.into_inner();
         assert_eq!(
             events,
             [DemoEvent::LogoShown, DemoEvent::AnimationStarted, DemoEvent::Finished]
@@ -286,14 +307,17 @@ mod tests {
     #[test]
     fn animation_stops_when_asked_and_reports_its_frames() {
         let clock = FakeClock { now: Cell::new(0), step_per_reading: 10_000, slept: Cell::new(0) };
-        let mut screen = BLANK_PICTURE;
+        let screen = core::cell::RefCell::new(BLANK_PICTURE);
+        let mut frame = BLANK_PICTURE;
         let mut checks = 0;
-        let summary = animate_until(&mut screen, &clock, || {
+        let summary = animate_until(&screen, &clock, &mut frame, || {
             checks += 1;
             checks == 3
         });
         assert_eq!(summary.frames, 3);
+        let screen = screen.into_inner();
         assert!(screen.row_text(24).contains(" frames/s "));
+        assert_eq!(screen.read_cell(10, 40), frame.read_cell(10, 40), "the frame reached the screen");
     }
 
     #[test]

@@ -5,8 +5,6 @@
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use spin::MutexGuard;
-
 use super::backtrace::StackMemory;
 use super::report::{
     FaultDetail, ReportWriter, Style, classify_double_fault, write_backtrace,
@@ -18,12 +16,14 @@ use crate::arch::x86::exception::ExceptionInfo;
 use crate::arch::x86::interrupts::{ExceptionHandlers, Fault, FaultEntry};
 use crate::arch::x86::linker_symbols::symbol_table_bytes;
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
-use crate::arch::x86::serial::{COM1, SerialPort};
+use crate::arch::x86::serial::SerialPort;
 use crate::arch::x86::stacks::{boot_stack_bounds, double_fault_stack_bounds, read_stack_word};
 use crate::arch::x86::vectors::BREAKPOINT_VECTOR;
-use crate::console::output::{CONSOLE, serial_for_nested_fault, take_for_fatal_report};
+use crate::console::output::{COM1, CONSOLE, serial_for_nested_fault, take_for_fatal_report};
 use crate::console::vga::VgaTextSurface;
 use crate::console::{Color, ColorCode, TextConsole};
+use crate::sync::spin_lock::SpinLockGuard;
+use crate::thread::scheduler::current_thread;
 
 /// The handlers `boot::sequence` installs with `arch::x86::interrupts::initialize`.
 pub const EXCEPTION_HANDLERS: ExceptionHandlers =
@@ -75,8 +75,8 @@ pub const PANIC_PALETTE: Palette = Palette {
 
 /// Screen and serial together, for one fatal report.
 pub struct FatalOutput {
-    console: MutexGuard<'static, TextConsole<VgaTextSurface>>,
-    serial: MutexGuard<'static, SerialPort>,
+    console: SpinLockGuard<'static, TextConsole<VgaTextSurface>>,
+    serial: SpinLockGuard<'static, SerialPort>,
     palette: Palette,
 }
 
@@ -149,8 +149,24 @@ struct KernelStacks;
 
 impl StackMemory for KernelStacks {
     fn read_word(&self, address: u32) -> Option<u32> {
-        read_stack_word(address, &[boot_stack_bounds(), double_fault_stack_bounds()])
+        read_stack_word(address, &[
+            current_stack_bounds(),
+            boot_stack_bounds(),
+            double_fault_stack_bounds(),
+        ])
     }
+}
+
+/// The running thread's stack (the boot stack before threads start).
+fn current_stack_bounds() -> (u32, u32) {
+    current_thread().map_or_else(boot_stack_bounds, |thread| {
+        (thread.stack_bottom, thread.stack_top)
+    })
+}
+
+/// The running thread's number and name, for the report.
+pub fn current_thread_label() -> Option<(u32, &'static str)> {
+    current_thread().map(|thread| (thread.id, thread.name))
 }
 
 /// Ends the kernel after a fatal report: halt, or QEMU's failure exit under the test harness.
@@ -166,7 +182,7 @@ fn report_exception(fault: &Fault) -> ! {
     let registers = &fault.registers;
     let detail = match fault.entry {
         FaultEntry::DoubleFaultTask => {
-            let (bottom, top) = boot_stack_bounds();
+            let (bottom, top) = current_stack_bounds();
             classify_double_fault(registers.esp, bottom, top)
         }
         FaultEntry::InterruptGate => {
@@ -183,6 +199,7 @@ fn report_exception(fault: &Fault) -> ! {
         registers,
         symbols(),
         &KernelStacks,
+        current_thread_label(),
     );
     output.finish()
 }

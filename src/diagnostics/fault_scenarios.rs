@@ -18,6 +18,7 @@ pub fn provoke(scenario: FaultScenario) {
         FaultScenario::StackOverflow => {
             black_box(recurse_forever(0));
         }
+        FaultScenario::ThreadStackOverflow => overflow_a_thread_stack(),
         FaultScenario::Null => read_null(),
         FaultScenario::WriteText => write_text(),
         FaultScenario::OutOfMemory => exhaust_heap(),
@@ -70,6 +71,23 @@ fn general_protection() {
 #[inline(never)]
 fn breakpoint_trap() {
     breakpoint();
+}
+
+/// Starts a thread named "overflow" that recurses until its stack runs out, and waits for it;
+/// the double fault ends everything before the wait would.
+#[cfg(target_os = "none")]
+fn overflow_a_thread_stack() {
+    match crate::thread::spawn("overflow", || recurse_forever(0)) {
+        Ok(thread) => {
+            black_box(thread.join());
+        }
+        Err(error) => crate::println!("fault: cannot start the overflowing thread: {error}"),
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+fn overflow_a_thread_stack() {
+    black_box(recurse_forever(0));
 }
 
 /// Recursion with no end and 128 bytes of locals per call, until the stack runs out.

@@ -4,8 +4,8 @@
 use core::fmt::Write;
 use core::panic::PanicInfo;
 
-use super::fatal::{FatalOutput, PANIC_PALETTE};
-use super::report::{ReportWriter, Style};
+use super::fatal::{FatalOutput, PANIC_PALETTE, current_thread_label};
+use super::report::{ReportWriter, Style, write_thread_line};
 use crate::arch::x86::cpu::read_frame_pointer;
 use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures, last_failed_request};
 use crate::memory::setup::FRAME_ALLOCATOR;
@@ -53,6 +53,7 @@ fn panic(info: &PanicInfo) -> ! {
     }
     output.set_style(Style::Normal);
     let _ = writeln!(output);
+    let _ = write_thread_line(&mut output, current_thread_label());
     if let Some((size, align)) = last_failed_request() {
         write_out_of_memory(&mut output, size, align);
     }

@@ -73,6 +73,14 @@ pub fn classify_double_fault(esp: u32, stack_bottom: u32, stack_top: u32) -> Fau
 }
 
 /// Writes the full diagnostic for an exception.
+/// "in thread 3 (shell)": which thread was running, once there are threads.
+pub fn write_thread_line(out: &mut impl ReportWriter, thread: Option<(u32, &str)>) -> fmt::Result {
+    match thread {
+        Some((id, name)) => writeln!(out, "in thread {id} ({name})"),
+        None => Ok(()),
+    }
+}
+
 pub fn write_exception_report(
     out: &mut impl ReportWriter,
     exception: &ExceptionInfo,
@@ -81,6 +89,7 @@ pub fn write_exception_report(
     registers: &Registers,
     symbols: Result<SymbolTable<'_>, SymbolTableError>,
     stack: &impl StackMemory,
+    thread: Option<(u32, &str)>,
 ) -> fmt::Result {
     out.set_style(Style::Heading);
     write!(
@@ -90,6 +99,7 @@ pub fn write_exception_report(
     )?;
     out.set_style(Style::Normal);
     writeln!(out)?;
+    write_thread_line(out, thread)?;
     if exception.has_error_code {
         write!(out, "error code {error_code:#010x}")?;
         out.set_style(Style::Emphasis);
@@ -344,16 +354,18 @@ mod tests {
             &registers(),
             SymbolTable::parse(&table),
             &stack,
+            Some((3, "shell")),
         )
         .unwrap();
         let lines: Vec<&str> = out.text.lines().collect();
         assert_eq!(lines[0], " CPU EXCEPTION #GP General Protection (vector 13) ");
-        assert_eq!(lines[1], "error code 0x00001238: selector index 583 in the GDT");
-        assert_eq!(lines[2], "EIP 0x00001010  CS 0x0008  EFLAGS 0x00010046 [PF ZF RF IOPL=0]");
-        assert_eq!(lines[6], "backtrace:");
-        assert_eq!(lines[7], "  0  0x00001010  kernel::faulty+0x10");
-        assert_eq!(lines[8], "  1  0x00002034  kernel::caller+0x34");
-        assert_eq!(lines.len(), 9);
+        assert_eq!(lines[1], "in thread 3 (shell)");
+        assert_eq!(lines[2], "error code 0x00001238: selector index 583 in the GDT");
+        assert_eq!(lines[3], "EIP 0x00001010  CS 0x0008  EFLAGS 0x00010046 [PF ZF RF IOPL=0]");
+        assert_eq!(lines[7], "backtrace:");
+        assert_eq!(lines[8], "  0  0x00001010  kernel::faulty+0x10");
+        assert_eq!(lines[9], "  1  0x00002034  kernel::caller+0x34");
+        assert_eq!(lines.len(), 10);
         assert_eq!(out.styles[0], (0, Style::Heading));
     }
 
@@ -370,6 +382,7 @@ mod tests {
             &registers(),
             Err(SymbolTableError::Missing),
             &stack,
+            None,
         )
         .unwrap();
         assert!(out.text.contains(

@@ -5,7 +5,6 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use spin::Mutex;
 use talc::DefaultBinning;
 use talc::base::Talc;
 use talc::base::binning::Binning;
@@ -14,6 +13,7 @@ use talc::source::Source;
 use super::setup::FRAME_ALLOCATOR;
 use crate::arch::x86::page_table::{LARGE_PAGE_BYTES, PAGE_BYTES};
 use crate::arch::x86::paging::{map_page, prepare_page_table};
+use crate::sync::spin_lock::SpinLock;
 
 /// Where the heap's virtual addresses begin: above the identity-mapped RAM (at most 3 GiB).
 pub const HEAP_START: u32 = 0xd000_0000;
@@ -104,10 +104,10 @@ unsafe impl Source for PagedHeapSource {
     }
 }
 
-/// The global allocator: talc behind a spin lock. No interrupt handler allocates, so the lock
-/// is never contended from interrupt context.
+/// The global allocator: talc behind an interrupt-safe spin lock, so a thread is never
+/// preempted while it holds the heap. No interrupt handler allocates.
 pub struct KernelHeap {
-    talc: Mutex<Talc<PagedHeapSource, DefaultBinning>>,
+    talc: SpinLock<Talc<PagedHeapSource, DefaultBinning>>,
 }
 
 static HEAP_READY: AtomicBool = AtomicBool::new(false);
@@ -116,7 +116,7 @@ static FAILED_SIZE: AtomicUsize = AtomicUsize::new(0);
 static FAILED_ALIGN: AtomicUsize = AtomicUsize::new(0);
 
 #[global_allocator]
-static HEAP: KernelHeap = KernelHeap { talc: Mutex::new(Talc::new(PagedHeapSource::new())) };
+static HEAP: KernelHeap = KernelHeap { talc: SpinLock::new(Talc::new(PagedHeapSource::new())) };
 
 // SAFETY: talc returns blocks of at least the requested size and alignment that do not overlap
 // live blocks; every call holds the lock.

@@ -3,16 +3,15 @@
 
 use core::fmt;
 
-use spin::Mutex;
-
 use super::frame_allocator::FrameAllocator;
 use super::heap;
 use crate::arch::x86::linker_symbols::kernel_image;
 use crate::arch::x86::paging::{PagingError, enable_paging};
 use crate::boot::information::{BootInformation, PhysicalRange};
+use crate::sync::spin_lock::SpinLock;
 
 /// Every free physical frame of the machine.
-pub static FRAME_ALLOCATOR: Mutex<FrameAllocator> = Mutex::new(FrameAllocator::new());
+pub static FRAME_ALLOCATOR: SpinLock<FrameAllocator> = SpinLock::new(FrameAllocator::new());
 
 /// Physical memory is identity-mapped up to here; the heap's virtual range lies above.
 pub const IDENTITY_MAP_LIMIT: u64 = 0xc000_0000;

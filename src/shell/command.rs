@@ -445,7 +445,7 @@ mod tests {
         assert_eq!(
             message("fault melt"),
             "fault: unknown kind 'melt'; known: divide invalid-opcode general-protection breakpoint \
-             stack-overflow null write-text out-of-memory panic"
+             stack-overflow thread-stack-overflow null write-text out-of-memory panic"
         );
         assert_eq!(message("fault"), "fault: missing argument; usage: fault <kind>");
         let (_, recorder) = run("color purple");

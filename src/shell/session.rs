@@ -1,6 +1,7 @@
 //! The shell as it runs in the kernel: reads keys from the keyboard queue, draws the line being
 //! edited, and runs commands.
 
+use alloc::boxed::Box;
 use core::fmt::{self, Write};
 
 use super::command::{CommandTable, HEADING_COLOR, ShellEnvironment};
@@ -8,14 +9,15 @@ use super::line_editor::{EditAction, LineEditor};
 use crate::arch::x86::cmos_clock::DateTime;
 use crate::arch::x86::cpu::{cpuid, halt_forever};
 use crate::arch::x86::cpu_features::{LEAF_1_ECX, LEAF_1_EDX, set_features, vendor_bytes};
-use crate::arch::x86::serial::COM1;
 use crate::arch::x86::{power, rtc};
 use crate::boot::command_line::FaultScenario;
 use crate::boot::information::BootInformation;
 use crate::boot::memory_map::{memory_map_entries, usable_bytes_below_4_gib};
-use crate::console::input::{next_key, swallow_key_release, take_key_press, wait_for_scancode};
+use crate::console::input::{next_key, take_key_press, wait_for_key_press, wait_for_scancode};
+use crate::demo::{BLANK_PICTURE, Picture};
+use crate::thread;
 use crate::console::keyboard::KeyDecoder;
-use crate::console::output::CONSOLE;
+use crate::console::output::{COM1, CONSOLE, ConsoleScreen};
 use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
 use crate::diagnostics::fault_scenarios;
 use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures};
@@ -268,14 +270,24 @@ fn memory(boot_information: &BootInformation) {
     }
 }
 
-/// The SSE scene until a key is pressed (the key is swallowed), then back to the shell.
+/// The SSE scene, in a thread of its own, until a key is pressed (the key is swallowed); then
+/// back to the shell.
 fn interactive_demo() {
     take_key_press();
-    let summary = {
-        let mut console = CONSOLE.lock();
-        demo::animate_until(console.surface_mut(), &SystemClock, take_key_press)
+    let demo = thread::spawn("demo", || {
+        let mut frame: Box<Picture> = Box::new(BLANK_PICTURE);
+        demo::animate_until(&ConsoleScreen, &SystemClock, &mut frame, thread::stop_requested)
+    });
+    let demo = match demo {
+        Ok(demo) => demo,
+        Err(error) => {
+            print_colored!(ERROR_COLOR, "demo: cannot start its thread: {error}\n");
+            return;
+        }
     };
-    swallow_key_release();
+    wait_for_key_press();
+    thread::request_stop(demo.number());
+    let summary = demo.join();
     let hundredths = summary.frames_per_second_hundredths();
     let mut console = CONSOLE.lock();
     console.clear();

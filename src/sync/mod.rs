@@ -1,4 +1,5 @@
-//! Sharing data between the kernel's flows of control: lock-free queues that interrupt
-//! handlers fill.
+//! Sharing data between the kernel's flows of control: the interrupt-safe spin lock, and
+//! lock-free queues that interrupt handlers fill.
 
+pub mod spin_lock;
 pub mod spsc_queue;

@@ -32,9 +32,11 @@ pub fn start_timer() {
     start_periodic_timer(TIMER_DIVISOR as u16);
 }
 
-/// The IRQ 0 handler.
+/// The IRQ 0 handler: counts the tick and lets the scheduler wake sleepers and charge the
+/// running thread's quantum.
 pub fn record_timer_tick() {
     TIMER_TICKS.fetch_add(1, Ordering::Relaxed);
+    crate::thread::scheduler::timer_tick();
 }
 
 /// Timer interrupts since `start_timer`.
@@ -92,10 +94,14 @@ impl Instant {
     }
 }
 
-/// Waits `milliseconds`: halted between timer interrupts once they run, spinning on the
-/// time-stamp counter before that. The timer ticks every millisecond, so a halt never
-/// oversleeps by more than one tick.
+/// Waits `milliseconds`. A thread blocks and others run; before the scheduler starts, the CPU
+/// halts between timer interrupts once they run and spins on the time-stamp counter before
+/// that. The timer ticks every millisecond, so a halt never oversleeps by more than one tick.
 pub fn sleep_milliseconds(milliseconds: u64) {
+    if crate::thread::scheduler::started() {
+        crate::thread::sleep_milliseconds(milliseconds);
+        return;
+    }
     let start = Instant::now();
     while start.elapsed_microseconds() < milliseconds * 1000 {
         if interrupts_enabled() {

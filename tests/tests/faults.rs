@@ -76,7 +76,8 @@ fn assert_frame(screen: &Screen, index: usize, function: &str) {
 fn divide_by_zero_shows_divide_error_with_its_function() {
     let (screen, _) = boot_fault("divide", "#DE Divide Error (vector 0)");
     assert_frame(&screen, 0, &format!("{SCENARIOS}divide_by_zero+0x"));
-    assert_frame(&screen, 1, "kernel_main+0x");
+    assert_frame(&screen, 1, "ferrite::boot::sequence::provoke_boot_fault+0x");
+    assert_frame(&screen, 2, "kernel_main+0x");
 }
 
 #[test]
@@ -124,6 +125,26 @@ fn unbounded_recursion_hits_the_guard_page_and_shows_a_double_fault() {
     assert!(repeats > 50, "only {repeats} repeats for a 16 KiB stack:\n{screen}");
     assert_frame(&screen, repeats + 2, &format!("{SCENARIOS}provoke+0x"));
     assert!(screen.find("kernel_main+0x").is_some(), "no kernel_main below:\n{screen}");
+}
+
+#[test]
+fn a_thread_that_overflows_its_stack_gets_the_double_fault_screen_naming_it() {
+    let (screen, _) = boot_fault("thread-stack-overflow", "#DF Double Fault (vector 8)");
+    let (row, column) = screen.find("in thread ").unwrap_or_else(|| panic!("{screen}"));
+    assert_eq!((row, column), (1, 0), "the thread line follows the heading:\n{screen}");
+    let thread_line = screen.row_text(1);
+    assert!(thread_line.trim_end().ends_with("(overflow)"), "{thread_line:?}");
+    assert_eq!(screen.cell(1, 0).foreground, White);
+    let (row, _) =
+        screen.find("kernel stack overflow: ESP 0x").unwrap_or_else(|| panic!("{screen}"));
+    assert_eq!(screen.cell(row, 0).foreground, Yellow);
+    // Thread stacks live in 64 KiB windows from 0xd8000000, the top 32 KiB mapped: the fault
+    // is in the unmapped part just below the stack.
+    let cr2 = register(&screen, "CR2");
+    assert!((0xd800_0000..0xd840_0000).contains(&cr2), "CR2 {cr2:#x} not in a stack window");
+    assert_eq!(cr2 % 0x1_0000 / 0x1000, 7, "CR2 {cr2:#x} not in the page below the stack");
+    assert_frame(&screen, 0, &format!("{SCENARIOS}recurse_forever+0x"));
+    assert!(screen.find("... the same frame ").is_some(), "no repeat line:\n{screen}");
 }
 
 #[test]

@@ -54,6 +54,7 @@ pub struct ExceptionHandlers {
 static EXCEPTION_HANDLERS: Once<ExceptionHandlers> = Once::new();
 static IRQ_HANDLERS: [Once<fn()>; IRQ_LINES] = [const { Once::new() }; IRQ_LINES];
 static UNHANDLED_INTERRUPTS: [AtomicU32; 256] = [const { AtomicU32::new(0) }; 256];
+static IRQ_EXIT_HOOK: Once<fn()> = Once::new();
 
 /// Installs the kernel's exception handlers, then loads the IDT, so no exception can arrive
 /// before there is a handler for it. Must run after `gdt::load` (the gates name its selectors).
@@ -66,6 +67,13 @@ pub fn initialize(handlers: ExceptionHandlers) {
 /// take a lock the interrupted code may hold, and is registered once for good.
 pub fn register_irq_handler(irq: u8, handler: fn()) {
     IRQ_HANDLERS[usize::from(irq)].call_once(|| handler);
+}
+
+/// Has `hook` called at the end of every IRQ, after the PIC is acknowledged and with interrupts
+/// still off: where the scheduler preempts the interrupted thread. The hook may switch to
+/// another thread; the interrupted one resumes here when it is switched back to.
+pub fn register_irq_exit_hook(hook: fn()) {
+    IRQ_EXIT_HOOK.call_once(|| hook);
 }
 
 /// How many times `vector` fired with no handler for it.
@@ -151,6 +159,9 @@ extern "C" fn interrupt_dispatch(frame: *mut InterruptStackFrame) {
             }
         }
         pic::end_of_interrupt(irq, spurious);
+        if let Some(hook) = IRQ_EXIT_HOOK.get() {
+            hook();
+        }
         return;
     }
     if vector >= EXCEPTION_VECTORS {

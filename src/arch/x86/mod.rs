@@ -11,6 +11,8 @@ pub mod registers;
 pub mod vectors;
 
 #[cfg(target_os = "none")]
+pub mod context;
+#[cfg(target_os = "none")]
 pub mod cpu;
 #[cfg(target_os = "none")]
 pub mod faults;
@@ -18,6 +20,8 @@ pub mod faults;
 pub mod gdt;
 #[cfg(target_os = "none")]
 pub mod idt;
+#[cfg(target_os = "none")]
+pub mod interrupt_nesting;
 #[cfg(target_os = "none")]
 pub mod interrupts;
 #[cfg(target_os = "none")]

@@ -152,6 +152,32 @@ pub unsafe fn map_page(
     Ok(())
 }
 
+/// Unmaps the 4 KiB page at `virtual_address` and returns the frame it was mapped to, if it was
+/// mapped by a page table.
+///
+/// # Safety
+/// Nothing may use the page any more, and the caller must serialise calls for the range, as
+/// for `map_page`.
+pub unsafe fn unmap_page(virtual_address: u32) -> Option<u32> {
+    // SAFETY: a plain read of the directory, which lives for good.
+    let directory_entry = unsafe { (*PAGE_DIRECTORY.0.get()).0[directory_index(virtual_address)] };
+    if !directory_entry.is_present() || directory_entry.is_large() {
+        return None;
+    }
+    let table = directory_entry.address() as usize as *mut PageTable;
+    // SAFETY: page tables live in identity-mapped frames, and the caller serialises access.
+    let entry = unsafe { &mut (*table).0[table_index(virtual_address)] };
+    if !entry.is_present() {
+        return None;
+    }
+    let frame = entry.address();
+    *entry = PageTableEntry::NOT_PRESENT;
+    // SAFETY: the caller guarantees nothing uses the page; dropping its translation makes the
+    // next access fault, as intended.
+    unsafe { asm!("invlpg [{}]", in(reg) virtual_address, options(nostack, preserves_flags)) };
+    Some(frame)
+}
+
 /// The entry that maps `virtual_address` (a page table entry, or a 4 MiB directory entry).
 pub fn translate(virtual_address: u32) -> PageTableEntry {
     // SAFETY: a plain read of the directory, which lives for good.

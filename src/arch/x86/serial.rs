@@ -1,7 +1,5 @@
 //! The COM1 16550 UART at 115200 baud, 8 data bits, no parity, 1 stop bit.
 
-use spin::Mutex;
-
 use super::cpu::io_wait;
 use super::port::Port;
 
@@ -36,9 +34,6 @@ const LOOPBACK_POLLS: usize = 1000;
 /// Stale received bytes read away before the loopback test, at most.
 const MAXIMUM_STALE_BYTES: usize = 32;
 
-/// COM1, shared by the console mirror and serial-only logging.
-pub static COM1: Mutex<SerialPort> = Mutex::new(SerialPort::new());
-
 /// Whether a UART answered at the port's address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SerialPresence {
@@ -54,7 +49,7 @@ pub struct SerialPort {
 }
 
 impl SerialPort {
-    const fn new() -> Self {
+    pub const fn new() -> Self {
         SerialPort { presence: SerialPresence::Unknown }
     }
 

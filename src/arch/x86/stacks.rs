@@ -59,3 +59,31 @@ pub fn read_stack_word(address: u32, stacks: &[(u32, u32)]) -> Option<u32> {
     // backtrace shorter.
     Some(unsafe { core::ptr::read_volatile(address as *const u32) })
 }
+
+/// Writes `word` over every word of [bottom, top).
+///
+/// # Safety
+/// The range must be mapped, writable, and used by nothing else.
+pub unsafe fn fill_words(bottom: u32, top: u32, word: u32) {
+    let words = ((top - bottom) / 4) as usize;
+    // SAFETY: forwarded from the caller.
+    unsafe { core::slice::from_raw_parts_mut(bottom as usize as *mut u32, words).fill(word) };
+}
+
+/// How many words from `bottom` up still hold `word`, read one at a time (a running thread may
+/// be writing the rest).
+///
+/// # Safety
+/// The range must be mapped and readable.
+pub unsafe fn count_leading_words(bottom: u32, top: u32, word: u32) -> u32 {
+    let mut count = 0;
+    for address in (bottom..top).step_by(4) {
+        // SAFETY: forwarded from the caller; a volatile read of a word another thread may
+        // write gives an old or a new value, either of which ends or continues the count.
+        if unsafe { core::ptr::read_volatile(address as usize as *const u32) } != word {
+            break;
+        }
+        count += 1;
+    }
+    count
+}

@@ -1,0 +1,549 @@
+//! The scheduler: a table of thread slots, run queues by priority, and the switch between
+//! threads. The timer preempts (one quantum per turn), threads block and are woken through a
+//! park/unpark permit, and an exited thread's stack is freed by the next thread to run.
+//!
+//! There is one CPU: the scheduler's state is behind an interrupt-safe spin lock, and a switch
+//! happens with interrupts off from the moment the next thread is chosen until it runs.
+
+use alloc::boxed::Box;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+
+use super::run_queue::{Priority, RunQueues, Running, should_preempt};
+use super::stack::{self, ThreadStack};
+use crate::arch::x86::context::{prepare_stack, switch};
+use crate::arch::x86::interrupt_nesting::{self, Nesting};
+use crate::arch::x86::stacks::boot_stack_bounds;
+use crate::sync::spin_lock::SpinLock;
+use crate::time::uptime_microseconds;
+
+/// The most threads that exist at once, the idle thread included.
+pub const MAX_THREADS: usize = 64;
+/// The timer ticks (milliseconds) a thread runs before an equal takes its turn.
+pub const QUANTUM_TICKS: u32 = 4;
+/// The boot flow becomes the idle thread, in slot 0, on the boot stack.
+const IDLE_SLOT: usize = 0;
+
+/// A thread, as other threads name it: its slot and its unique id (slots are reused, ids
+/// never).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadId {
+    slot: u8,
+    id: u32,
+}
+
+impl ThreadId {
+    /// The number `ps` shows and `kill` takes.
+    pub fn number(self) -> u32 {
+        self.id
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadState {
+    Running,
+    Ready,
+    Blocked,
+    Exited,
+}
+
+impl ThreadState {
+    pub fn name(self) -> &'static str {
+        match self {
+            ThreadState::Running => "running",
+            ThreadState::Ready => "ready",
+            ThreadState::Blocked => "blocked",
+            ThreadState::Exited => "exited",
+        }
+    }
+}
+
+struct ThreadControl {
+    id: u32,
+    name: &'static str,
+    priority: Priority,
+    state: ThreadState,
+    /// `None` for the idle thread, which runs on the boot stack.
+    stack: Option<ThreadStack>,
+    saved_stack_pointer: u32,
+    /// An unpark that came while the thread was not parked: its next park returns at once.
+    permit: bool,
+    /// A parked thread with a deadline is made ready by the timer once uptime reaches it.
+    wake_at_microseconds: Option<u64>,
+    cpu_microseconds: u64,
+    stop_requested: bool,
+}
+
+struct Scheduler {
+    /// Control blocks live on the heap, so the table is all zeroes at boot and costs no space
+    /// in the kernel file.
+    threads: [Option<Box<ThreadControl>>; MAX_THREADS],
+    queues: RunQueues<MAX_THREADS>,
+    current: usize,
+    next_id: u32,
+    quantum_left: u32,
+    switched_in_at: u64,
+    /// Set when a ready thread should preempt the running one at the next chance.
+    reschedule: bool,
+    /// A thread that has exited and whose stack the next thread to run frees.
+    exited: Option<usize>,
+}
+
+static SCHEDULER: SpinLock<Scheduler> = SpinLock::new(Scheduler::new());
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// The running thread, readable without locks by fault screens.
+static CURRENT_ID: AtomicU32 = AtomicU32::new(0);
+static CURRENT_NAME_ADDRESS: AtomicUsize = AtomicUsize::new(0);
+static CURRENT_NAME_LENGTH: AtomicUsize = AtomicUsize::new(0);
+static CURRENT_STACK_BOTTOM: AtomicU32 = AtomicU32::new(0);
+static CURRENT_STACK_TOP: AtomicU32 = AtomicU32::new(0);
+
+/// What a thread is doing as it gives up the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transition {
+    /// Still ready: back into the queue.
+    Yield,
+    /// Parked until unparked or, if given, until uptime reaches the deadline (microseconds).
+    Park(Option<u64>),
+    /// Finished for good.
+    Exit,
+}
+
+impl Scheduler {
+    const fn new() -> Scheduler {
+        Scheduler {
+            threads: [const { None }; MAX_THREADS],
+            queues: RunQueues::new(),
+            current: IDLE_SLOT,
+            next_id: 0,
+            quantum_left: 0,
+            switched_in_at: 0,
+            reschedule: false,
+            exited: None,
+        }
+    }
+
+    fn thread(&mut self, slot: usize) -> &mut ThreadControl {
+        self.threads[slot].as_mut().expect("a scheduled slot holds a thread")
+    }
+
+    fn find(&mut self, id: ThreadId) -> Option<&mut ThreadControl> {
+        self.threads[usize::from(id.slot)].as_deref_mut().filter(|thread| thread.id == id.id)
+    }
+
+    fn running(&self) -> Running {
+        match &self.threads[self.current] {
+            Some(thread) if self.current != IDLE_SLOT => Running::Thread {
+                priority: thread.priority,
+                quantum_expired: self.quantum_left == 0,
+            },
+            _ => Running::Idle,
+        }
+    }
+
+    fn preemption_wanted(&self) -> bool {
+        self.reschedule || should_preempt(self.running(), self.queues.highest_ready())
+    }
+
+    /// Makes a parked thread ready; asks for a reschedule if it outranks the running one.
+    fn make_ready(&mut self, slot: usize) {
+        let thread = self.thread(slot);
+        thread.state = ThreadState::Ready;
+        thread.wake_at_microseconds = None;
+        let priority = thread.priority;
+        self.queues.push(slot as u8, priority);
+        if should_preempt(self.running(), Some(priority)) {
+            self.reschedule = true;
+        }
+    }
+}
+
+/// Makes the running boot flow the idle thread and lets the other functions work.
+pub fn start() {
+    let mut scheduler = SCHEDULER.lock();
+    scheduler.threads[IDLE_SLOT] = Some(Box::new(ThreadControl {
+        id: 0,
+        name: "idle",
+        priority: Priority::Normal,
+        state: ThreadState::Running,
+        stack: None,
+        saved_stack_pointer: 0,
+        permit: false,
+        wake_at_microseconds: None,
+        cpu_microseconds: 0,
+        stop_requested: false,
+    }));
+    scheduler.next_id = 1;
+    scheduler.quantum_left = QUANTUM_TICKS;
+    scheduler.switched_in_at = uptime_microseconds();
+    publish_current(scheduler.thread(IDLE_SLOT));
+    STARTED.store(true, Ordering::Release);
+}
+
+/// Whether `start` has run.
+pub fn started() -> bool {
+    STARTED.load(Ordering::Acquire)
+}
+
+/// Why a thread could not be started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnError {
+    /// All `MAX_THREADS` slots are taken.
+    TooManyThreads,
+    /// No memory for the thread's stack.
+    OutOfMemory,
+}
+
+impl core::fmt::Display for SpawnError {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SpawnError::TooManyThreads => {
+                write!(formatter, "all {MAX_THREADS} thread slots are in use")
+            }
+            SpawnError::OutOfMemory => write!(formatter, "no free memory for a thread stack"),
+        }
+    }
+}
+
+/// The closure a new thread runs, boxed twice so one thin pointer passes through the stack.
+type ThreadBody = Box<dyn FnOnce() + Send + 'static>;
+
+/// Starts a thread that runs `body`, then exits.
+pub fn spawn_boxed(
+    name: &'static str,
+    priority: Priority,
+    body: ThreadBody,
+) -> Result<ThreadId, SpawnError> {
+    let (slot, id) = {
+        let mut scheduler = SCHEDULER.lock();
+        let slot = (1..MAX_THREADS)
+            .find(|&slot| scheduler.threads[slot].is_none())
+            .ok_or(SpawnError::TooManyThreads)?;
+        let id = scheduler.next_id;
+        scheduler.next_id += 1;
+        // Reserved, not yet queued: the slot's stack window is now this spawn's alone.
+        scheduler.threads[slot] = Some(Box::new(ThreadControl {
+            id,
+            name,
+            priority,
+            state: ThreadState::Blocked,
+            stack: None,
+            saved_stack_pointer: 0,
+            permit: false,
+            wake_at_microseconds: None,
+            cpu_microseconds: 0,
+            stop_requested: false,
+        }));
+        (slot, id)
+    };
+    let stack = match stack::allocate(slot) {
+        Ok(stack) => stack,
+        Err(_) => {
+            SCHEDULER.lock().threads[slot] = None;
+            return Err(SpawnError::OutOfMemory);
+        }
+    };
+    let argument = Box::into_raw(Box::new(body)) as usize;
+    // SAFETY: the stack was just mapped for this thread alone, and its top is page-aligned.
+    let stack_pointer = unsafe { prepare_stack(stack.top, thread_start, argument) };
+    {
+        let mut scheduler = SCHEDULER.lock();
+        let thread = scheduler.thread(slot);
+        thread.stack = Some(stack);
+        thread.saved_stack_pointer = stack_pointer;
+        scheduler.make_ready(slot);
+    }
+    preempt_from_thread();
+    Ok(ThreadId { slot: slot as u8, id })
+}
+
+/// Where every thread begins (through asm/context_switch.asm's trampoline).
+extern "C" fn thread_start(argument: usize) -> ! {
+    interrupt_nesting::restore(Nesting::NEW_THREAD);
+    finish_switch();
+    interrupt_nesting::pop();
+    // SAFETY: `spawn_boxed` made `argument` with Box::into_raw from a `ThreadBody` box and
+    // passes it to exactly one thread, this one.
+    let body = unsafe { Box::from_raw(argument as *mut ThreadBody) };
+    body();
+    exit()
+}
+
+/// Ends the running thread. Its stack is freed once another thread runs.
+pub fn exit() -> ! {
+    switch_away(Transition::Exit);
+    unreachable!("an exited thread was switched back to");
+}
+
+/// Gives the CPU to the next ready thread of the same or a higher priority, if there is one.
+pub fn yield_now() {
+    switch_away(Transition::Yield);
+}
+
+/// Blocks the running thread until `unpark` or, if given, until uptime reaches
+/// `deadline_microseconds`. An unpark that came first makes it return at once; it may also
+/// return for no reason, so callers check their condition in a loop.
+pub fn park(deadline_microseconds: Option<u64>) {
+    switch_away(Transition::Park(deadline_microseconds));
+}
+
+/// Wakes `thread` if it is parked, or lets its next park return at once. Never switches
+/// threads from an interrupt handler or with a spin lock held; the interrupt's exit (or the
+/// caller, once its locks are released) does.
+pub fn unpark(thread: ThreadId) {
+    {
+        let mut scheduler = SCHEDULER.lock();
+        let Some(control) = scheduler.find(thread) else { return };
+        match control.state {
+            ThreadState::Blocked if control.saved_stack_pointer != 0 => {
+                scheduler.make_ready(usize::from(thread.slot))
+            }
+            ThreadState::Exited => {}
+            _ => control.permit = true,
+        }
+    }
+    preempt_from_thread();
+}
+
+/// Switches to a thread that outranks this one, if one became ready, when called where a
+/// switch is allowed: in a thread, with interrupts on and no spin lock held.
+fn preempt_from_thread() {
+    if interrupt_nesting::depth() == 0 && crate::arch::x86::cpu::interrupts_enabled() {
+        preempt_if_needed();
+    }
+}
+
+/// The IRQ exit hook: switches if the timer or a wake-up asked for it.
+pub fn preempt_if_needed() {
+    if !started() {
+        return;
+    }
+    if SCHEDULER.lock().preemption_wanted() {
+        switch_away(Transition::Yield);
+    }
+}
+
+/// The timer's share of scheduling, from IRQ 0: wakes sleepers whose time has come and
+/// charges the running thread's quantum.
+pub fn timer_tick() {
+    if !started() {
+        return;
+    }
+    let now = uptime_microseconds();
+    let mut scheduler = SCHEDULER.lock();
+    for slot in 0..MAX_THREADS {
+        let due = matches!(
+            scheduler.threads[slot].as_deref(),
+            Some(ThreadControl {
+                state: ThreadState::Blocked,
+                wake_at_microseconds: Some(deadline), ..
+            }) if *deadline <= now
+        );
+        if due {
+            scheduler.make_ready(slot);
+        }
+    }
+    scheduler.quantum_left = scheduler.quantum_left.saturating_sub(1);
+    if scheduler.preemption_wanted() {
+        scheduler.reschedule = true;
+    }
+}
+
+/// The heart of the scheduler: records what the running thread does, picks the next one and
+/// switches to it. Returns when this thread runs again (never, after `Exit`).
+fn switch_away(transition: Transition) {
+    assert!(
+        interrupt_nesting::depth() == 0,
+        "a thread gave up the CPU while holding a spin lock or with interrupts held off"
+    );
+    interrupt_nesting::push();
+    let mut scheduler = SCHEDULER.lock();
+    let now = uptime_microseconds();
+    let current = scheduler.current;
+    match transition {
+        Transition::Yield => {
+            if current != IDLE_SLOT {
+                let thread = scheduler.thread(current);
+                thread.state = ThreadState::Ready;
+                let priority = thread.priority;
+                scheduler.queues.push(current as u8, priority);
+            }
+        }
+        Transition::Park(deadline) => {
+            let thread = scheduler.thread(current);
+            let expired = deadline.is_some_and(|deadline| deadline <= now);
+            if thread.permit || expired {
+                thread.permit = false;
+                drop(scheduler);
+                interrupt_nesting::pop();
+                return;
+            }
+            thread.state = ThreadState::Blocked;
+            thread.wake_at_microseconds = deadline;
+        }
+        Transition::Exit => {
+            scheduler.thread(current).state = ThreadState::Exited;
+            scheduler.exited = Some(current);
+        }
+    }
+    let next = scheduler.queues.pop().map(usize::from).unwrap_or(IDLE_SLOT);
+    scheduler.reschedule = false;
+    scheduler.quantum_left = QUANTUM_TICKS;
+    if next == current {
+        scheduler.thread(current).state = ThreadState::Running;
+        drop(scheduler);
+        interrupt_nesting::pop();
+        return;
+    }
+    let ran = now.saturating_sub(scheduler.switched_in_at);
+    scheduler.thread(current).cpu_microseconds += ran;
+    scheduler.switched_in_at = now;
+    scheduler.current = next;
+    let next_thread = scheduler.thread(next);
+    next_thread.state = ThreadState::Running;
+    let load = next_thread.saved_stack_pointer;
+    publish_current(next_thread);
+    let save: *mut u32 = &mut scheduler.thread(current).saved_stack_pointer;
+    drop(scheduler);
+    let nesting = interrupt_nesting::save();
+    // SAFETY: interrupts are off (the section opened above); `save` points into the slot of
+    // this thread, which stays until the thread has exited and been switched away from; `load`
+    // was saved by `switch` or made by `prepare_stack` for a thread that is not running.
+    unsafe { switch(save, load) };
+    interrupt_nesting::restore(nesting);
+    finish_switch();
+    interrupt_nesting::pop();
+}
+
+/// Run by a thread right after it is switched to: frees the stack of a thread that just
+/// exited (which could not free the stack it was running on).
+fn finish_switch() {
+    let exited = {
+        let mut scheduler = SCHEDULER.lock();
+        scheduler.exited.take().and_then(|slot| scheduler.threads[slot].take())
+    };
+    if let Some(stack) = exited.and_then(|thread| thread.stack) {
+        stack::release(stack);
+    }
+}
+
+fn publish_current(thread: &ThreadControl) {
+    let (bottom, top) = match thread.stack {
+        Some(stack) => (stack.bottom, stack.top),
+        None => boot_stack_bounds(),
+    };
+    CURRENT_ID.store(thread.id, Ordering::Relaxed);
+    CURRENT_NAME_ADDRESS.store(thread.name.as_ptr() as usize, Ordering::Relaxed);
+    CURRENT_NAME_LENGTH.store(thread.name.len(), Ordering::Relaxed);
+    CURRENT_STACK_BOTTOM.store(bottom, Ordering::Relaxed);
+    CURRENT_STACK_TOP.store(top, Ordering::Relaxed);
+}
+
+/// The running thread as fault screens show it: id, name and stack, read without locks.
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentThread {
+    pub id: u32,
+    pub name: &'static str,
+    pub stack_bottom: u32,
+    pub stack_top: u32,
+}
+
+/// The running thread, once the scheduler has started.
+pub fn current_thread() -> Option<CurrentThread> {
+    if !started() {
+        return None;
+    }
+    let address = CURRENT_NAME_ADDRESS.load(Ordering::Relaxed);
+    let length = CURRENT_NAME_LENGTH.load(Ordering::Relaxed);
+    // SAFETY: `publish_current` stores the address and length of a thread's `&'static str`
+    // name, with interrupts off on the only CPU, so the pair read here belongs together.
+    let bytes = unsafe { core::slice::from_raw_parts(address as *const u8, length) };
+    Some(CurrentThread {
+        id: CURRENT_ID.load(Ordering::Relaxed),
+        name: core::str::from_utf8(bytes).unwrap_or("?"),
+        stack_bottom: CURRENT_STACK_BOTTOM.load(Ordering::Relaxed),
+        stack_top: CURRENT_STACK_TOP.load(Ordering::Relaxed),
+    })
+}
+
+/// The running thread's handle.
+pub fn current_id() -> ThreadId {
+    let scheduler = SCHEDULER.lock();
+    let slot = scheduler.current;
+    ThreadId {
+        slot: slot as u8,
+        id: scheduler.threads[slot].as_ref().map_or(0, |thread| thread.id),
+    }
+}
+
+/// Asks `thread` to stop: its `stop_requested` turns true and, if it is parked, it wakes.
+/// False if there is no such thread.
+pub fn request_stop(number: u32) -> bool {
+    let found = {
+        let mut scheduler = SCHEDULER.lock();
+        let slot = (1..MAX_THREADS).find(|&slot| {
+            scheduler.threads[slot].as_ref().is_some_and(|thread| thread.id == number)
+        });
+        slot.map(|slot| {
+            scheduler.thread(slot).stop_requested = true;
+            ThreadId { slot: slot as u8, id: number }
+        })
+    };
+    if let Some(thread) = found {
+        unpark(thread);
+    }
+    found.is_some()
+}
+
+/// Whether someone asked the running thread to stop.
+pub fn stop_requested() -> bool {
+    let mut scheduler = SCHEDULER.lock();
+    let current = scheduler.current;
+    scheduler.thread(current).stop_requested
+}
+
+/// One thread as `ps` shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadSummary {
+    pub id: u32,
+    pub name: &'static str,
+    pub state: ThreadState,
+    pub priority: Priority,
+    pub cpu_microseconds: u64,
+    pub stack: Option<ThreadStack>,
+}
+
+/// Every thread, in slot order. The running thread's CPU time includes its current turn.
+pub fn threads() -> alloc::vec::Vec<ThreadSummary> {
+    let mut summaries = alloc::vec::Vec::with_capacity(MAX_THREADS);
+    let mut snapshot = [None; MAX_THREADS];
+    {
+        let scheduler = SCHEDULER.lock();
+        let now = uptime_microseconds();
+        for (slot, entry) in scheduler.threads.iter().enumerate() {
+            snapshot[slot] = entry.as_ref().map(|thread| ThreadSummary {
+                id: thread.id,
+                name: thread.name,
+                state: thread.state,
+                priority: thread.priority,
+                cpu_microseconds: thread.cpu_microseconds
+                    + if slot == scheduler.current {
+                        now.saturating_sub(scheduler.switched_in_at)
+                    } else {
+                        0
+                    },
+                stack: thread.stack,
+            });
+        }
+    }
+    summaries.extend(snapshot.into_iter().flatten());
+    summaries
+}
+
+/// The idle thread's loop: whenever no thread is ready, halt until an interrupt makes one so.
+pub fn run_idle() -> ! {
+    loop {
+        crate::arch::x86::cpu::halt_until(|| !SCHEDULER.lock().queues.is_empty());
+        yield_now();
+    }
+}
