@@ -199,12 +199,11 @@ fn wait_for_any_key() {
 fn run_demo() {
     let demo = thread::spawn("demo", || {
         let mut pictures: Box<[Picture; 2]> = Box::new([BLANK_PICTURE; 2]);
-        demo::play(&ConsoleScreen, &SystemClock, &mut pictures, DEFAULT_TIMING, |event| {
-            match event {
-                DemoEvent::LogoShown => log!("demo: logo"),
-                DemoEvent::AnimationStarted => log!("demo: animation"),
-                DemoEvent::Finished => log!("demo: finished"),
-            }
+        demo::play(&ConsoleScreen, &SystemClock, &mut pictures, DEFAULT_TIMING, |event| match event
+        {
+            DemoEvent::LogoShown => log!("demo: logo"),
+            DemoEvent::AnimationStarted => log!("demo: animation"),
+            DemoEvent::Finished => log!("demo: finished"),
         })
     });
     let summary = match demo {

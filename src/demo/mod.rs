@@ -317,7 +317,11 @@ mod tests {
         assert_eq!(summary.frames, 3);
         let screen = screen.into_inner();
         assert!(screen.row_text(24).contains(" frames/s "));
-        assert_eq!(screen.read_cell(10, 40), frame.read_cell(10, 40), "the frame reached the screen");
+        assert_eq!(
+            screen.read_cell(10, 40),
+            frame.read_cell(10, 40),
+            "the frame reached the screen"
+        );
     }
 
     #[test]

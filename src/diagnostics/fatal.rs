@@ -149,19 +149,17 @@ struct KernelStacks;
 
 impl StackMemory for KernelStacks {
     fn read_word(&self, address: u32) -> Option<u32> {
-        read_stack_word(address, &[
-            current_stack_bounds(),
-            boot_stack_bounds(),
-            double_fault_stack_bounds(),
-        ])
+        read_stack_word(
+            address,
+            &[current_stack_bounds(), boot_stack_bounds(), double_fault_stack_bounds()],
+        )
     }
 }
 
 /// The running thread's stack (the boot stack before threads start).
 fn current_stack_bounds() -> (u32, u32) {
-    current_thread().map_or_else(boot_stack_bounds, |thread| {
-        (thread.stack_bottom, thread.stack_top)
-    })
+    current_thread()
+        .map_or_else(boot_stack_bounds, |thread| (thread.stack_bottom, thread.stack_top))
 }
 
 /// The running thread's number and name, for the report.

@@ -14,14 +14,14 @@ use crate::boot::command_line::FaultScenario;
 use crate::boot::information::BootInformation;
 use crate::boot::memory_map::{memory_map_entries, usable_bytes_below_4_gib};
 use crate::console::input::{next_key, take_key_press, wait_for_key_press, wait_for_scancode};
-use crate::demo::{BLANK_PICTURE, Picture};
-use crate::thread;
 use crate::console::keyboard::KeyDecoder;
 use crate::console::output::{COM1, CONSOLE, ConsoleScreen};
 use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
+use crate::demo::{BLANK_PICTURE, Picture};
 use crate::diagnostics::fault_scenarios;
 use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures};
 use crate::memory::setup::FRAME_ALLOCATOR;
+use crate::thread;
 use crate::time::{SystemClock, uptime_microseconds};
 use crate::{demo, log, print, print_colored, println};
 

@@ -47,8 +47,9 @@ fn unknown_command_line_words_get_a_one_line_warning_and_boot_goes_on() {
         screen.find(warning).unwrap_or_else(|| panic!("no warning on screen:\n{screen}"));
     screen.assert_text_at(row, column, warning, Yellow, Black);
     let fault_warning = "cmdline: unknown fault 'melt'; known: divide invalid-opcode \
-                         general-protection breakpoint stack-overflow null write-text out-of-memory panic";
-    let wrapped = screen.row_text(row + 1) + screen.row_text(row + 2).trim_end();
+                         general-protection breakpoint stack-overflow thread-stack-overflow null \
+                         write-text out-of-memory panic";
+    let wrapped = screen.row_text(row + 1) + &screen.row_text(row + 2) + screen.row_text(row + 3).trim_end();
     assert_eq!(wrapped, fault_warning);
     assert!(serial.contains(warning) && serial.contains(fault_warning));
     assert!(screen.find("Ferrite shell").is_some(), "boot did not go on:\n{screen}");
