@@ -32,9 +32,32 @@ pub trait ShellEnvironment {
     fn run_demo(&mut self);
     /// Provokes `fault`; returns only from a breakpoint.
     fn provoke(&mut self, fault: FaultScenario);
+    /// Lists the threads: id, name, state, CPU time, stack use.
+    fn list_threads(&mut self);
+    /// Starts a CPU-bound background thread and says which.
+    fn spawn_spinner(&mut self);
+    /// Ends thread `id` if the shell started it.
+    fn kill(&mut self, id: u32) -> KillOutcome;
+    /// Blocks the shell (only) for `milliseconds`.
+    fn sleep_milliseconds(&mut self, milliseconds: u64);
     fn reboot(&mut self) -> !;
     fn halt(&mut self) -> !;
 }
+
+/// What became of a `kill`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KillOutcome {
+    /// The thread stopped; its loop had run this many rounds.
+    Stopped {
+        rounds: u64,
+    },
+    /// A thread the shell did not start (the keyboard driver, say): left alone.
+    NotStartedByShell,
+    NoSuchThread,
+}
+
+/// The longest `sleep`, so a typo cannot take the shell away for days.
+pub const MAXIMUM_SLEEP_MILLISECONDS: u64 = 600_000;
 
 /// What a command gets to run with.
 pub struct Invocation<'line, 'run> {
@@ -187,6 +210,89 @@ impl ShellCommand for SetColor {
     }
 }
 
+/// Parses a decimal argument.
+fn number<'a>(command: &'a str, argument: &'a str) -> Result<u64, ShellError<'a>> {
+    argument.parse().map_err(|_| ShellError::BadNumber { command, argument })
+}
+
+struct Spawn;
+
+impl ShellCommand for Spawn {
+    fn arguments(&self) -> &'static str {
+        "spin"
+    }
+
+    fn summary(&self) -> &'static str {
+        "start a CPU-bound background thread"
+    }
+
+    fn run<'line>(&self, invocation: Invocation<'line, '_>) -> Result<(), ShellError<'line>> {
+        let [kind] = words(invocation.name, self.arguments(), invocation.arguments, 1)?;
+        match kind.unwrap_or_default() {
+            "spin" => {
+                invocation.shell.spawn_spinner();
+                Ok(())
+            }
+            other => Err(ShellError::UnknownThreadKind(other)),
+        }
+    }
+}
+
+struct Kill;
+
+impl ShellCommand for Kill {
+    fn arguments(&self) -> &'static str {
+        "<id>"
+    }
+
+    fn summary(&self) -> &'static str {
+        "stop a thread the shell started"
+    }
+
+    fn run<'line>(&self, mut invocation: Invocation<'line, '_>) -> Result<(), ShellError<'line>> {
+        let name = invocation.name;
+        let [id] = words(name, self.arguments(), invocation.arguments, 1)?;
+        let id = id.unwrap_or_default();
+        let number = number(name, id)?;
+        let number = u32::try_from(number)
+            .map_err(|_| ShellError::BadNumber { command: name, argument: id })?;
+        match invocation.shell.kill(number) {
+            KillOutcome::Stopped { rounds } => {
+                invocation.write(format_args!("thread {number} stopped after {rounds} rounds\n"))
+            }
+            KillOutcome::NotStartedByShell => {
+                return Err(ShellError::NotOurs(number));
+            }
+            KillOutcome::NoSuchThread => return Err(ShellError::NoSuchThread(number)),
+        }
+        Ok(())
+    }
+}
+
+struct Sleep;
+
+impl ShellCommand for Sleep {
+    fn arguments(&self) -> &'static str {
+        "<ms>"
+    }
+
+    fn summary(&self) -> &'static str {
+        "block the shell for a while"
+    }
+
+    fn run<'line>(&self, invocation: Invocation<'line, '_>) -> Result<(), ShellError<'line>> {
+        let name = invocation.name;
+        let [argument] = words(name, self.arguments(), invocation.arguments, 1)?;
+        let argument = argument.unwrap_or_default();
+        let milliseconds = number(name, argument)?;
+        if milliseconds > MAXIMUM_SLEEP_MILLISECONDS {
+            return Err(ShellError::TooLong { command: name, argument });
+        }
+        invocation.shell.sleep_milliseconds(milliseconds);
+        Ok(())
+    }
+}
+
 struct Fault;
 
 impl ShellCommand for Fault {
@@ -216,7 +322,7 @@ pub struct CommandTable {
 impl CommandTable {
     pub fn new() -> CommandTable {
         let mut commands: BTreeMap<&'static str, Box<dyn ShellCommand>> = BTreeMap::new();
-        let simple: [(&'static str, &'static str, Action); 10] = [
+        let simple: [(&'static str, &'static str, Action); 11] = [
             ("help", "list the commands", help),
             ("clear", "clear the screen", |invocation| invocation.shell.clear_screen()),
             ("uptime", "seconds since boot", uptime),
@@ -227,6 +333,9 @@ impl CommandTable {
                 invocation.shell.run_demo()
             }),
             ("panic", "panic the kernel", |_| panic!("the shell's panic command")),
+            ("ps", "threads: state, CPU time, stack use", |invocation| {
+                invocation.shell.list_threads()
+            }),
             ("reboot", "restart the machine", |invocation| invocation.shell.reboot()),
             ("halt", "stop the CPU", |invocation| invocation.shell.halt()),
         ];
@@ -236,6 +345,9 @@ impl CommandTable {
         commands.insert("echo", Box::new(Echo));
         commands.insert("color", Box::new(SetColor));
         commands.insert("fault", Box::new(Fault));
+        commands.insert("spawn", Box::new(Spawn));
+        commands.insert("kill", Box::new(Kill));
+        commands.insert("sleep", Box::new(Sleep));
         CommandTable { commands }
     }
 
@@ -277,6 +389,11 @@ pub enum ShellError<'a> {
     TooManyArguments { command: &'a str, usage: &'static str },
     BadColor { command: &'a str, argument: &'a str },
     UnknownFault(&'a str),
+    BadNumber { command: &'a str, argument: &'a str },
+    TooLong { command: &'a str, argument: &'a str },
+    UnknownThreadKind(&'a str),
+    NotOurs(u32),
+    NoSuchThread(u32),
 }
 
 impl fmt::Display for ShellError<'_> {
@@ -301,6 +418,20 @@ impl fmt::Display for ShellError<'_> {
             ShellError::UnknownFault(kind) => {
                 write!(formatter, "fault: unknown kind '{kind}'; known: {}", FaultScenario::names())
             }
+            ShellError::BadNumber { command, argument } => {
+                write!(formatter, "{command}: '{argument}' is not a number")
+            }
+            ShellError::TooLong { command, argument } => write!(
+                formatter,
+                "{command}: {argument} ms is too long (at most {MAXIMUM_SLEEP_MILLISECONDS})"
+            ),
+            ShellError::UnknownThreadKind(kind) => {
+                write!(formatter, "spawn: unknown kind '{kind}'; known: spin")
+            }
+            ShellError::NotOurs(id) => {
+                write!(formatter, "kill: thread {id} was not started by the shell; left alone")
+            }
+            ShellError::NoSuchThread(id) => write!(formatter, "kill: no thread {id} (see 'ps')"),
         }
     }
 }
@@ -317,6 +448,7 @@ mod tests {
         color: ColorCode,
         calls: Vec<&'static str>,
         provoked: Option<FaultScenario>,
+        slept: u64,
     }
 
     impl Recorder {
@@ -326,6 +458,7 @@ mod tests {
                 color: ColorCode::new(Color::LightGray, Color::Black),
                 calls: Vec::new(),
                 provoked: None,
+                slept: 0,
             }
         }
     }
@@ -364,6 +497,23 @@ mod tests {
         fn provoke(&mut self, fault: FaultScenario) {
             self.provoked = Some(fault);
         }
+        fn list_threads(&mut self) {
+            self.calls.push("ps");
+        }
+        fn spawn_spinner(&mut self) {
+            self.calls.push("spawn spin");
+        }
+        fn kill(&mut self, id: u32) -> KillOutcome {
+            self.calls.push("kill");
+            match id {
+                7 => KillOutcome::Stopped { rounds: 1234 },
+                1 => KillOutcome::NotStartedByShell,
+                _ => KillOutcome::NoSuchThread,
+            }
+        }
+        fn sleep_milliseconds(&mut self, milliseconds: u64) {
+            self.slept += milliseconds;
+        }
         fn reboot(&mut self) -> ! {
             panic!("reboot")
         }
@@ -392,8 +542,8 @@ mod tests {
         assert_eq!(
             names,
             [
-                "clear", "color", "cpu", "date", "demo", "echo", "fault", "halt", "help", "mem",
-                "panic", "reboot", "uptime"
+                "clear", "color", "cpu", "date", "demo", "echo", "fault", "halt", "help", "kill",
+                "mem", "panic", "ps", "reboot", "sleep", "spawn", "uptime"
             ]
         );
         assert!(recorder.text.lines().all(|line| line.len() < 80));
@@ -451,5 +601,30 @@ mod tests {
         let (_, recorder) = run("color purple");
         assert_eq!(recorder.color, ColorCode::new(Color::LightGray, Color::Black));
         assert!(recorder.text.is_empty() && recorder.provoked.is_none());
+    }
+
+    #[test]
+    fn thread_commands_reach_the_machine_and_explain_what_went_wrong() {
+        let (result, recorder) = run("ps");
+        assert!(result.is_ok());
+        assert_eq!(recorder.calls, ["ps"]);
+        let (result, recorder) = run("spawn spin");
+        assert!(result.is_ok());
+        assert_eq!(recorder.calls, ["spawn spin"]);
+        let message = |line| run(line).0.unwrap_err();
+        assert_eq!(message("spawn"), "spawn: missing argument; usage: spawn spin");
+        assert_eq!(message("spawn fork"), "spawn: unknown kind 'fork'; known: spin");
+        let (result, recorder) = run("kill 7");
+        assert!(result.is_ok());
+        assert_eq!(recorder.text, "thread 7 stopped after 1234 rounds\n");
+        assert_eq!(message("kill 1"), "kill: thread 1 was not started by the shell; left alone");
+        assert_eq!(message("kill 99"), "kill: no thread 99 (see 'ps')");
+        assert_eq!(message("kill seven"), "kill: 'seven' is not a number");
+        assert_eq!(message("kill 99999999999"), "kill: '99999999999' is not a number");
+        let (result, recorder) = run("sleep 250");
+        assert!(result.is_ok());
+        assert_eq!(recorder.slept, 250);
+        assert_eq!(message("sleep -5"), "sleep: '-5' is not a number");
+        assert_eq!(message("sleep 600001"), "sleep: 600001 ms is too long (at most 600000)");
     }
 }

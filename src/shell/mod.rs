@@ -7,5 +7,6 @@ pub mod line_editor;
 
 #[cfg(target_os = "none")]
 mod session;
+pub mod status_clock;
 #[cfg(target_os = "none")]
 pub use session::run_shell;

@@ -2,10 +2,12 @@
 //! edited, and runs commands.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
-use super::command::{CommandTable, HEADING_COLOR, ShellEnvironment};
+use super::command::{CommandTable, HEADING_COLOR, KillOutcome, ShellEnvironment};
 use super::line_editor::{EditAction, LineEditor};
+use super::status_clock;
 use crate::arch::x86::cmos_clock::DateTime;
 use crate::arch::x86::cpu::{cpuid, halt_forever};
 use crate::arch::x86::cpu_features::{LEAF_1_ECX, LEAF_1_EDX, set_features, vendor_bytes};
@@ -22,6 +24,7 @@ use crate::diagnostics::fault_scenarios;
 use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures};
 use crate::memory::setup::FRAME_ALLOCATOR;
 use crate::thread;
+use crate::thread::{JoinHandle, Priority, stack};
 use crate::time::{SystemClock, uptime_microseconds};
 use crate::{demo, log, print, print_colored, println};
 
@@ -42,7 +45,8 @@ pub fn run_shell(boot_information: &BootInformation) -> ! {
     let mut decoder = KeyDecoder::new();
     let mut editor = LineEditor::new();
     let commands = CommandTable::new();
-    let mut machine = Machine { boot_information };
+    let mut machine = Machine { boot_information, spawned: Vec::new() };
+    status_clock::start();
     print_colored!(HEADING_COLOR, "Ferrite shell");
     println!(": type 'help' for the commands.");
     log!("shell: ready");
@@ -126,6 +130,8 @@ fn finish_row(prompt: &PromptPosition, line: &str) {
 /// The machine as the shell's commands see it.
 struct Machine<'a> {
     boot_information: &'a BootInformation,
+    /// Threads started with `spawn`, which `kill` may end.
+    spawned: Vec<JoinHandle<u64>>,
 }
 
 impl ShellEnvironment for Machine<'_> {
@@ -154,6 +160,7 @@ impl ShellEnvironment for Machine<'_> {
     }
 
     fn date(&self) -> DateTime {
+        let _cmos = status_clock::CMOS.lock();
         rtc::read_clock().decode()
     }
 
@@ -173,6 +180,34 @@ impl ShellEnvironment for Machine<'_> {
         fault_scenarios::provoke(fault);
     }
 
+    fn list_threads(&mut self) {
+        list_threads();
+    }
+
+    fn spawn_spinner(&mut self) {
+        match thread::spawn("spin", spin_until_stopped) {
+            Ok(spinner) => {
+                println!("started thread {} (spin)", spinner.number());
+                self.spawned.push(spinner);
+            }
+            Err(error) => print_colored!(ERROR_COLOR, "spawn: {error}\n"),
+        }
+    }
+
+    fn kill(&mut self, id: u32) -> KillOutcome {
+        let Some(index) = self.spawned.iter().position(|spinner| spinner.number() == id) else {
+            let exists = thread::threads().iter().any(|thread| thread.id == id);
+            return if exists { KillOutcome::NotStartedByShell } else { KillOutcome::NoSuchThread };
+        };
+        let spinner = self.spawned.swap_remove(index);
+        thread::request_stop(id);
+        KillOutcome::Stopped { rounds: spinner.join() }
+    }
+
+    fn sleep_milliseconds(&mut self, milliseconds: u64) {
+        thread::sleep_milliseconds(milliseconds);
+    }
+
     fn reboot(&mut self) -> ! {
         println!("Rebooting...");
         power::reboot()
@@ -181,6 +216,46 @@ impl ShellEnvironment for Machine<'_> {
     fn halt(&mut self) -> ! {
         print_colored!(HEADING_COLOR, "System halted.\n");
         halt_forever()
+    }
+}
+
+/// Rounds of busy work between looks at the stop request.
+const SPIN_ROUNDS_PER_CHECK: u64 = 10_000;
+
+/// A `spawn spin` thread: counts until asked to stop, and returns the count.
+fn spin_until_stopped() -> u64 {
+    let mut rounds: u64 = 0;
+    while !thread::stop_requested() {
+        for _ in 0..SPIN_ROUNDS_PER_CHECK {
+            rounds = core::hint::black_box(rounds + 1);
+        }
+    }
+    rounds
+}
+
+fn list_threads() {
+    print_colored!(HEADING_COLOR, "  id  name       state     priority     cpu ms  stack used\n");
+    for thread in thread::threads() {
+        let stack = match thread.stack {
+            Some(stack) => {
+                let used = stack::high_water_bytes(stack);
+                alloc::format!("{} of {} KiB", used.div_ceil(1024), stack::STACK_BYTES / 1024)
+            }
+            None => alloc::string::String::from("boot stack"),
+        };
+        let priority = match thread.priority {
+            Priority::Normal => "normal",
+            Priority::Interactive => "interactive",
+        };
+        println!(
+            "{:>4}  {:<10} {:<9} {:<11} {:>7}  {}",
+            thread.id,
+            thread.name,
+            thread.state.name(),
+            priority,
+            thread.cpu_microseconds / 1000,
+            stack
+        );
     }
 }
 
@@ -274,6 +349,7 @@ fn memory(boot_information: &BootInformation) {
 /// back to the shell.
 fn interactive_demo() {
     take_key_press();
+    status_clock::set_paused(true);
     let demo = thread::spawn("demo", || {
         let mut frame: Box<Picture> = Box::new(BLANK_PICTURE);
         demo::animate_until(&ConsoleScreen, &SystemClock, &mut frame, thread::stop_requested)
@@ -281,6 +357,7 @@ fn interactive_demo() {
     let demo = match demo {
         Ok(demo) => demo,
         Err(error) => {
+            status_clock::set_paused(false);
             print_colored!(ERROR_COLOR, "demo: cannot start its thread: {error}\n");
             return;
         }
@@ -288,6 +365,7 @@ fn interactive_demo() {
     wait_for_key_press();
     thread::request_stop(demo.number());
     let summary = demo.join();
+    status_clock::set_paused(false);
     let hundredths = summary.frames_per_second_hundredths();
     let mut console = CONSOLE.lock();
     console.clear();

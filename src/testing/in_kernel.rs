@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use super::random::Xorshift64;
+use super::thread_tests;
 use super::workload::{ContentChecks, GlobalHeap, STRESS_SHAPE, run_workload};
 use crate::arch::x86::cpu::{
     breakpoint, cpuid, interrupts_enabled, read_cr0, read_cr4, read_segment_selectors,
@@ -39,7 +40,7 @@ use crate::memory::heap::heap_figures;
 use crate::memory::setup::FRAME_ALLOCATOR;
 use crate::time::{self, Instant, sleep_milliseconds, time_stamp_counter_hz};
 
-type TestResult = Result<(), &'static str>;
+pub type TestResult = Result<(), &'static str>;
 
 /// A named in-kernel test.
 type KernelTest = (&'static str, fn() -> TestResult);
@@ -65,6 +66,17 @@ const TESTS: &[KernelTest] = &[
     ("frames_exclude_the_kernel_and_low_memory", frames_exclude_the_kernel_and_low_memory),
     ("heap_survives_a_100000_operation_stress_run", heap_survives_a_100000_operation_stress_run),
     ("alloc_collections_work", alloc_collections_work),
+    ("join_returns_each_threads_value", thread_tests::join_returns_each_threads_value),
+    (
+        "three_spinners_each_get_a_third_of_the_cpu",
+        thread_tests::three_spinners_each_get_a_third_of_the_cpu,
+    ),
+    ("sleeping_threads_wake_on_time", thread_tests::sleeping_threads_wake_on_time),
+    ("sse_state_survives_preemption", thread_tests::sse_state_survives_preemption),
+    (
+        "memory_returns_to_its_baseline_after_threads_end",
+        thread_tests::memory_returns_to_its_baseline_after_threads_end,
+    ),
 ];
 
 /// Runs every test, reports each on serial, and ends QEMU: status 33 if all passed, 35 if not.
@@ -84,7 +96,7 @@ pub fn run_all() -> ! {
     exit_qemu(if failed == 0 { ExitCode::Success } else { ExitCode::Failure })
 }
 
-fn check(condition: bool, reason: &'static str) -> TestResult {
+pub fn check(condition: bool, reason: &'static str) -> TestResult {
     if condition { Ok(()) } else { Err(reason) }
 }
 

@@ -6,6 +6,8 @@ pub mod workload;
 
 #[cfg(target_os = "none")]
 pub mod in_kernel;
+#[cfg(target_os = "none")]
+pub mod thread_tests;
 
 #[cfg(all(target_os = "none", feature = "bench"))]
 pub mod allocator_benchmark;

@@ -25,17 +25,11 @@ mod kernel {
     use crate::sync::spin_lock::SpinLock;
     use crate::time::uptime_microseconds;
 
-    /// What a joined thread left behind.
-    struct JoinState<T> {
-        result: Option<T>,
-        finished: bool,
-        joiner: Option<ThreadId>,
-    }
-
-    /// Owns a thread's result: `join` waits for the thread and returns what its closure did.
+    /// Owns a thread's result: `join` waits until the thread is gone (its stack freed) and
+    /// returns what its closure did.
     pub struct JoinHandle<T> {
         thread: ThreadId,
-        state: Arc<SpinLock<JoinState<T>>>,
+        result: Arc<SpinLock<Option<T>>>,
     }
 
     impl<T> JoinHandle<T> {
@@ -44,23 +38,18 @@ mod kernel {
             self.thread.number()
         }
 
-        /// Blocks until the thread has finished, and returns its closure's value.
+        /// Blocks until the thread has exited and its memory is freed, and returns its
+        /// closure's value.
         pub fn join(self) -> T {
-            loop {
-                {
-                    let mut state = self.state.lock();
-                    if state.finished {
-                        return state.result.take().expect("a finished thread left its result");
-                    }
-                    state.joiner = Some(scheduler::current_id());
-                }
+            while scheduler::watch_exit(self.thread, scheduler::current_id()) {
                 scheduler::park(None);
             }
+            self.result.lock().take().expect("a thread that is gone left its result")
         }
 
-        /// Whether the thread has finished.
+        /// Whether the thread is gone.
         pub fn is_finished(&self) -> bool {
-            self.state.lock().finished
+            !scheduler::exists(self.thread)
         }
     }
 
@@ -79,27 +68,17 @@ mod kernel {
         priority: Priority,
         body: impl FnOnce() -> T + Send + 'static,
     ) -> Result<JoinHandle<T>, SpawnError> {
-        let state =
-            Arc::new(SpinLock::new(JoinState { result: None, finished: false, joiner: None }));
-        let thread_state = Arc::clone(&state);
+        let result = Arc::new(SpinLock::new(None));
+        let thread_result = Arc::clone(&result);
         let thread = scheduler::spawn_boxed(
             name,
             priority,
             Box::new(move || {
                 let value = body();
-                let joiner = {
-                    let mut state = thread_state.lock();
-                    state.result = Some(value);
-                    state.finished = true;
-                    state.joiner.take()
-                };
-                drop(thread_state);
-                if let Some(joiner) = joiner {
-                    scheduler::unpark(joiner);
-                }
+                *thread_result.lock() = Some(value);
             }),
         )?;
-        Ok(JoinHandle { thread, state })
+        Ok(JoinHandle { thread, result })
     }
 
     /// Blocks the running thread for at least `milliseconds`.

@@ -71,6 +71,8 @@ struct ThreadControl {
     wake_at_microseconds: Option<u64>,
     cpu_microseconds: u64,
     stop_requested: bool,
+    /// The thread waiting in `join` for this one to be gone.
+    joiner: Option<ThreadId>,
 }
 
 struct Scheduler {
@@ -172,6 +174,7 @@ pub fn start() {
         wake_at_microseconds: None,
         cpu_microseconds: 0,
         stop_requested: false,
+        joiner: None,
     }));
     scheduler.next_id = 1;
     scheduler.quantum_left = QUANTUM_TICKS;
@@ -233,6 +236,7 @@ pub fn spawn_boxed(
             wake_at_microseconds: None,
             cpu_microseconds: 0,
             stop_requested: false,
+            joiner: None,
         }));
         (slot, id)
     };
@@ -362,10 +366,11 @@ fn switch_away(transition: Transition) {
     let current = scheduler.current;
     match transition {
         Transition::Yield => {
+            let thread = scheduler.thread(current);
+            thread.state = ThreadState::Ready;
+            let priority = thread.priority;
+            // The idle thread is never queued: it runs when the queues are empty.
             if current != IDLE_SLOT {
-                let thread = scheduler.thread(current);
-                thread.state = ThreadState::Ready;
-                let priority = thread.priority;
                 scheduler.queues.push(current as u8, priority);
             }
         }
@@ -415,16 +420,39 @@ fn switch_away(transition: Transition) {
     interrupt_nesting::pop();
 }
 
-/// Run by a thread right after it is switched to: frees the stack of a thread that just
-/// exited (which could not free the stack it was running on).
+/// Run by a thread right after it is switched to: frees the stack and control block of a
+/// thread that just exited (which could not free the stack it was running on), then wakes the
+/// thread joining it.
 fn finish_switch() {
     let exited = {
         let mut scheduler = SCHEDULER.lock();
         scheduler.exited.take().and_then(|slot| scheduler.threads[slot].take())
     };
-    if let Some(stack) = exited.and_then(|thread| thread.stack) {
-        stack::release(stack);
+    if let Some(thread) = exited {
+        if let Some(stack) = thread.stack {
+            stack::release(stack);
+        }
+        if let Some(joiner) = thread.joiner {
+            unpark(joiner);
+        }
     }
+}
+
+/// Has `watcher` unparked once `thread` is gone; false if it is gone already.
+pub fn watch_exit(thread: ThreadId, watcher: ThreadId) -> bool {
+    let mut scheduler = SCHEDULER.lock();
+    match scheduler.find(thread) {
+        Some(control) => {
+            control.joiner = Some(watcher);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Whether `thread` still exists (it has not exited, or its stack is not yet freed).
+pub fn exists(thread: ThreadId) -> bool {
+    SCHEDULER.lock().find(thread).is_some()
 }
 
 fn publish_current(thread: &ThreadControl) {

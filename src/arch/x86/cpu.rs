@@ -275,3 +275,44 @@ pub fn clear_watchpoints() {
     // SAFETY: disarming breakpoints has no other effect.
     unsafe { asm!("mov dr7, {:e}", in(reg) 0u32, options(nomem, nostack, preserves_flags)) };
 }
+
+/// Fills XMM0-XMM7 with `pattern` (each register a different multiple of it), spins for
+/// `rounds` rounds touching no XMM register, and checks they still hold it: true if they do.
+/// Threads that preempt this one in between use XMM registers themselves, so this tests that a
+/// thread switch keeps each thread's SSE state.
+pub fn xmm_registers_survive_spinning(pattern: u32, rounds: u32) -> bool {
+    let mut saved = [0u32; 8];
+    // SAFETY: only the listed registers change, and the stores go to `saved`, 32 bytes this
+    // function owns.
+    unsafe {
+        asm!(
+            "movd xmm0, {pattern:e}",
+            "movd xmm1, {pattern:e}", "paddd xmm1, xmm0",
+            "movd xmm2, {pattern:e}", "paddd xmm2, xmm1",
+            "movd xmm3, {pattern:e}", "paddd xmm3, xmm2",
+            "movd xmm4, {pattern:e}", "paddd xmm4, xmm3",
+            "movd xmm5, {pattern:e}", "paddd xmm5, xmm4",
+            "movd xmm6, {pattern:e}", "paddd xmm6, xmm5",
+            "movd xmm7, {pattern:e}", "paddd xmm7, xmm6",
+            "2:",
+            "pause",
+            "dec {rounds:e}",
+            "jnz 2b",
+            "movd [{saved}], xmm0",
+            "movd [{saved} + 4], xmm1",
+            "movd [{saved} + 8], xmm2",
+            "movd [{saved} + 12], xmm3",
+            "movd [{saved} + 16], xmm4",
+            "movd [{saved} + 20], xmm5",
+            "movd [{saved} + 24], xmm6",
+            "movd [{saved} + 28], xmm7",
+            pattern = in(reg) pattern,
+            rounds = inout(reg) rounds.max(1) => _,
+            saved = in(reg) saved.as_mut_ptr(),
+            out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _,
+            out("xmm4") _, out("xmm5") _, out("xmm6") _, out("xmm7") _,
+            options(nostack)
+        )
+    };
+    saved.iter().enumerate().all(|(index, value)| *value == pattern.wrapping_mul(index as u32 + 1))
+}
