@@ -4,14 +4,14 @@
 #![forbid(unsafe_code)]
 
 use super::allocator_benchmark;
-use crate::arch::x86::cpu::breakpoint;
+use crate::arch::x86::cpu::{FxsaveArea, breakpoint, save_and_restore_sse_state};
 use crate::arch::x86::pic;
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
 use crate::arch::x86::vectors::TIMER_IRQ;
 use crate::console::output::CONSOLE;
 use crate::diagnostics::fatal::{BreakpointNotes, set_breakpoint_notes};
 use crate::time::{Instant, SystemClock};
-use crate::{demo, log, time};
+use crate::{demo, log, thread, time};
 
 /// Frames rendered by `bench`: enough for a stable average, few enough to finish in seconds.
 const BENCH_FRAMES: u32 = 20;
@@ -39,6 +39,61 @@ fn measure_timer_interrupt_cost() {
     log!("bench: timer loop_without={without} loop_with={with} interrupts={interrupts}");
 }
 
+/// Thread switches, spawns and SSE state saves timed by `bench`.
+const BENCH_SWITCHES: u32 = 10_000;
+const BENCH_SPAWNS: u32 = 1000;
+
+/// Two threads of one priority yield to each other: every `yield_now` is one switch.
+fn measure_thread_switch() {
+    let partner = thread::spawn("yielder", || {
+        for _ in 0..BENCH_SWITCHES {
+            thread::yield_now();
+        }
+    });
+    let Ok(partner) = partner else {
+        log!("bench: thread switch: cannot spawn");
+        return;
+    };
+    let start = Instant::now();
+    for _ in 0..BENCH_SWITCHES {
+        thread::yield_now();
+    }
+    let ticks = start.elapsed_ticks();
+    partner.join();
+    log!("bench: thread switches={} ticks={ticks}", 2 * BENCH_SWITCHES);
+}
+
+/// Spawns an empty thread and joins it, again and again.
+fn measure_spawn_and_join() {
+    let start = Instant::now();
+    for _ in 0..BENCH_SPAWNS {
+        match thread::spawn("empty", || ()) {
+            Ok(empty) => empty.join(),
+            Err(_) => {
+                log!("bench: spawn and join: cannot spawn");
+                return;
+            }
+        }
+    }
+    let ticks = start.elapsed_ticks();
+    let microseconds = start.elapsed_microseconds();
+    log!("bench: spawn and join count={BENCH_SPAWNS} ticks={ticks} microseconds={microseconds}");
+}
+
+/// The real-time cost of an `fxsave` plus `fxrstor`, which an eager switch would add.
+fn measure_sse_state_save() {
+    let mut area = FxsaveArea::new();
+    let start = Instant::now();
+    for _ in 0..BENCH_SWITCHES {
+        save_and_restore_sse_state(&mut area);
+    }
+    let ticks = start.elapsed_ticks();
+    let nanoseconds = start.elapsed_microseconds() * 1000;
+    log!(
+        "bench: fxsave and fxrstor count={BENCH_SWITCHES} ticks={ticks} nanoseconds={nanoseconds}"
+    );
+}
+
 /// Breakpoint round trips timed by `bench`.
 const BENCH_BREAKPOINTS: u32 = 10_000;
 
@@ -54,6 +109,9 @@ pub fn run_benchmark() -> ! {
     set_breakpoint_notes(BreakpointNotes::Show);
     log!("bench: breakpoint round trips={BENCH_BREAKPOINTS} ticks={ticks}");
     measure_timer_interrupt_cost();
+    measure_thread_switch();
+    measure_spawn_and_join();
+    measure_sse_state_save();
     allocator_benchmark::run();
     let (ticks, microseconds, statistics) = {
         let mut console = CONSOLE.lock();

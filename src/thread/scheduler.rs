@@ -11,10 +11,11 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use super::run_queue::{Priority, RunQueues, Running, should_preempt};
 use super::stack::{self, ThreadStack};
 use crate::arch::x86::context::{prepare_stack, switch};
+use crate::arch::x86::cpu::read_time_stamp_counter;
 use crate::arch::x86::interrupt_nesting::{self, Nesting};
 use crate::arch::x86::stacks::boot_stack_bounds;
 use crate::sync::spin_lock::SpinLock;
-use crate::time::uptime_microseconds;
+use crate::time::{counter_at_uptime, counter_ticks_to_microseconds};
 
 /// The most threads that exist at once, the idle thread included.
 pub const MAX_THREADS: usize = 64;
@@ -67,9 +68,11 @@ struct ThreadControl {
     saved_stack_pointer: u32,
     /// An unpark that came while the thread was not parked: its next park returns at once.
     permit: bool,
-    /// A parked thread with a deadline is made ready by the timer once uptime reaches it.
-    wake_at_microseconds: Option<u64>,
-    cpu_microseconds: u64,
+    /// A parked thread with a deadline is made ready by the timer once the time-stamp counter
+    /// reaches it.
+    wake_at: Option<u64>,
+    /// Time on the CPU, in time-stamp counter ticks.
+    cpu_ticks: u64,
     stop_requested: bool,
     /// The thread waiting in `join` for this one to be gone.
     joiner: Option<ThreadId>,
@@ -83,7 +86,11 @@ struct Scheduler {
     current: usize,
     next_id: u32,
     quantum_left: u32,
+    /// The time-stamp counter when the running thread got the CPU.
     switched_in_at: u64,
+    /// The earliest deadline of a parked thread (`u64::MAX` if none), so the timer scans the
+    /// table only when one is due.
+    next_wake_at: u64,
     /// Set when a ready thread should preempt the running one at the next chance.
     reschedule: bool,
     /// A thread that has exited and whose stack the next thread to run frees.
@@ -120,6 +127,7 @@ impl Scheduler {
             next_id: 0,
             quantum_left: 0,
             switched_in_at: 0,
+            next_wake_at: 0,
             reschedule: false,
             exited: None,
         }
@@ -151,7 +159,7 @@ impl Scheduler {
     fn make_ready(&mut self, slot: usize) {
         let thread = self.thread(slot);
         thread.state = ThreadState::Ready;
-        thread.wake_at_microseconds = None;
+        thread.wake_at = None;
         let priority = thread.priority;
         self.queues.push(slot as u8, priority);
         if should_preempt(self.running(), Some(priority)) {
@@ -171,14 +179,15 @@ pub fn start() {
         stack: None,
         saved_stack_pointer: 0,
         permit: false,
-        wake_at_microseconds: None,
-        cpu_microseconds: 0,
+        wake_at: None,
+        cpu_ticks: 0,
         stop_requested: false,
         joiner: None,
     }));
     scheduler.next_id = 1;
     scheduler.quantum_left = QUANTUM_TICKS;
-    scheduler.switched_in_at = uptime_microseconds();
+    scheduler.switched_in_at = read_time_stamp_counter();
+    scheduler.next_wake_at = u64::MAX;
     publish_current(scheduler.thread(IDLE_SLOT));
     STARTED.store(true, Ordering::Release);
 }
@@ -233,8 +242,8 @@ pub fn spawn_boxed(
             stack: None,
             saved_stack_pointer: 0,
             permit: false,
-            wake_at_microseconds: None,
-            cpu_microseconds: 0,
+            wake_at: None,
+            cpu_ticks: 0,
             stop_requested: false,
             joiner: None,
         }));
@@ -333,19 +342,26 @@ pub fn timer_tick() {
     if !started() {
         return;
     }
-    let now = uptime_microseconds();
+    let now = read_time_stamp_counter();
     let mut scheduler = SCHEDULER.lock();
-    for slot in 0..MAX_THREADS {
-        let due = matches!(
-            scheduler.threads[slot].as_deref(),
-            Some(ThreadControl {
-                state: ThreadState::Blocked,
-                wake_at_microseconds: Some(deadline), ..
-            }) if *deadline <= now
-        );
-        if due {
-            scheduler.make_ready(slot);
+    if now >= scheduler.next_wake_at {
+        let mut next_wake_at = u64::MAX;
+        for slot in 0..MAX_THREADS {
+            let deadline = match scheduler.threads[slot].as_deref() {
+                Some(ThreadControl {
+                    state: ThreadState::Blocked,
+                    wake_at: Some(deadline),
+                    ..
+                }) => *deadline,
+                _ => continue,
+            };
+            if deadline <= now {
+                scheduler.make_ready(slot);
+            } else {
+                next_wake_at = next_wake_at.min(deadline);
+            }
         }
+        scheduler.next_wake_at = next_wake_at;
     }
     scheduler.quantum_left = scheduler.quantum_left.saturating_sub(1);
     if scheduler.preemption_wanted() {
@@ -360,9 +376,13 @@ fn switch_away(transition: Transition) {
         interrupt_nesting::depth() == 0,
         "a thread gave up the CPU while holding a spin lock or with interrupts held off"
     );
+    let deadline = match transition {
+        Transition::Park(Some(microseconds)) => Some(counter_at_uptime(microseconds)),
+        _ => None,
+    };
     interrupt_nesting::push();
     let mut scheduler = SCHEDULER.lock();
-    let now = uptime_microseconds();
+    let now = read_time_stamp_counter();
     let current = scheduler.current;
     match transition {
         Transition::Yield => {
@@ -374,7 +394,7 @@ fn switch_away(transition: Transition) {
                 scheduler.queues.push(current as u8, priority);
             }
         }
-        Transition::Park(deadline) => {
+        Transition::Park(_) => {
             let thread = scheduler.thread(current);
             let expired = deadline.is_some_and(|deadline| deadline <= now);
             if thread.permit || expired {
@@ -384,7 +404,10 @@ fn switch_away(transition: Transition) {
                 return;
             }
             thread.state = ThreadState::Blocked;
-            thread.wake_at_microseconds = deadline;
+            thread.wake_at = deadline;
+            if let Some(deadline) = deadline {
+                scheduler.next_wake_at = scheduler.next_wake_at.min(deadline);
+            }
         }
         Transition::Exit => {
             scheduler.thread(current).state = ThreadState::Exited;
@@ -401,7 +424,7 @@ fn switch_away(transition: Transition) {
         return;
     }
     let ran = now.saturating_sub(scheduler.switched_in_at);
-    scheduler.thread(current).cpu_microseconds += ran;
+    scheduler.thread(current).cpu_ticks += ran;
     scheduler.switched_in_at = now;
     scheduler.current = next;
     let next_thread = scheduler.thread(next);
@@ -547,19 +570,21 @@ pub fn threads() -> alloc::vec::Vec<ThreadSummary> {
     let mut snapshot = [None; MAX_THREADS];
     {
         let scheduler = SCHEDULER.lock();
-        let now = uptime_microseconds();
+        let now = read_time_stamp_counter();
         for (slot, entry) in scheduler.threads.iter().enumerate() {
             snapshot[slot] = entry.as_ref().map(|thread| ThreadSummary {
                 id: thread.id,
                 name: thread.name,
                 state: thread.state,
                 priority: thread.priority,
-                cpu_microseconds: thread.cpu_microseconds
-                    + if slot == scheduler.current {
-                        now.saturating_sub(scheduler.switched_in_at)
-                    } else {
-                        0
-                    },
+                cpu_microseconds: counter_ticks_to_microseconds(
+                    thread.cpu_ticks
+                        + if slot == scheduler.current {
+                            now.saturating_sub(scheduler.switched_in_at)
+                        } else {
+                            0
+                        },
+                ),
                 stack: thread.stack,
             });
         }

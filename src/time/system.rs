@@ -52,6 +52,18 @@ pub fn uptime_microseconds() -> u64 {
     Instant(TIMER_STARTED_AT.load(Ordering::Relaxed)).elapsed_microseconds()
 }
 
+/// The time-stamp counter's value at `microseconds` of uptime: a deadline the scheduler can
+/// compare with a raw reading, so its hot paths never divide.
+pub fn counter_at_uptime(microseconds: u64) -> u64 {
+    let ticks = u128::from(microseconds) * u128::from(time_stamp_counter_hz()) / 1_000_000;
+    TIMER_STARTED_AT.load(Ordering::Relaxed).saturating_add(ticks as u64)
+}
+
+/// Counter ticks as microseconds.
+pub fn counter_ticks_to_microseconds(ticks: u64) -> u64 {
+    ticks_to_microseconds(ticks, time_stamp_counter_hz())
+}
+
 /// The time-stamp counter's rate in Hz and how it was measured: PIT-timed windows, leaving out
 /// those a pause of the CPU spoiled. Measured on the first call; later calls return that.
 pub fn calibration() -> (u64, Calibration) {

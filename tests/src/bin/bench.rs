@@ -101,6 +101,35 @@ fn main() {
         &format!("over {interrupts} interrupts"),
     );
 
+    let switches = serial_field(&counted_serial, "bench: thread ", "switches");
+    let switch_ticks = serial_field(&counted_serial, "bench: thread ", "ticks");
+    row(
+        "thread switch (yield to a thread of equal priority), guest instructions (-icount)",
+        format!("{:.0}", switch_ticks / switches),
+        "<= 500",
+    );
+    let spawns = serial_field(&counted_serial, "bench: spawn and join ", "count");
+    let spawn_ticks = serial_field(&counted_serial, "bench: spawn and join ", "ticks");
+    row(
+        "spawn + join of an empty thread, guest instructions (-icount)",
+        format!("{:.0}", spawn_ticks / spawns),
+        "",
+    );
+    let real_serial = bench_serial(&[]);
+    let saves = serial_field(&real_serial, "bench: fxsave and fxrstor ", "count");
+    let save_nanoseconds = serial_field(&real_serial, "bench: fxsave and fxrstor ", "nanoseconds");
+    row(
+        "fxsave + fxrstor pair an eager switch would add, real time (ns)",
+        format!("{:.0}", save_nanoseconds / saves),
+        "",
+    );
+    let spawn_microseconds = serial_field(&real_serial, "bench: spawn and join ", "microseconds");
+    row(
+        "spawn + join of an empty thread, real time (us)",
+        format!("{:.1}", spawn_microseconds / spawns),
+        "",
+    );
+
     let heap_ready = number_after(&counted_serial, "memory: heap ready ");
     row("kernel_main to heap ready, guest instructions (-icount)", format!("{heap_ready:.0}"), "");
     let operations = serial_field(&counted_serial, "bench: allocator ", "operations");
