@@ -8,8 +8,9 @@ BUILD_DIR      := build
 PROFILE_DIRECTORY := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
 KERNEL_LIBRARY := target/$(TARGET_NAME)/$(PROFILE_DIRECTORY)/libferrite.a
 KERNEL_ELF     := $(BUILD_DIR)/kernel.elf
-# The bench image: the same kernel with the `bench` feature, built in a target directory of its
-# own so the two builds never overwrite each other's library.
+# The bench image: the same kernel with its benchmarks and in-kernel tests (the `bench` and
+# `in-kernel-tests` features), built in a target directory of its own so the two builds never
+# overwrite each other's library. The shipped image carries neither.
 BENCH_TARGET_DIR := target/bench
 BENCH_LIBRARY  := $(BENCH_TARGET_DIR)/$(TARGET_NAME)/$(PROFILE_DIRECTORY)/libferrite.a
 BENCH_ELF      := $(BUILD_DIR)/kernel-bench.elf
@@ -83,7 +84,7 @@ $(KERNEL_LIBRARY): FORCE | setup
 
 $(BENCH_LIBRARY): FORCE | setup
 	$(CARGO_RUN) rustc --lib --crate-type staticlib $(CARGO_PROFILE_FLAG) $(BUILD_STD_FLAGS) \
-	    --features bench --target-dir $(BENCH_TARGET_DIR)
+	    --features bench,in-kernel-tests --target-dir $(BENCH_TARGET_DIR)
 
 $(EMBED_SYMBOLS): tools/Cargo.toml tools/src/embed_symbols.rs src/diagnostics/symbol_table.rs src/bytes.rs | setup
 	$(CARGO_RUN) build --release --quiet --manifest-path tools/Cargo.toml
@@ -146,7 +147,7 @@ test: test-host test-e2e
 test-host: | setup
 	$(CARGO_RUN) test --lib
 
-test-e2e: $(KERNEL_ELF) $(ISO)
+test-e2e: $(KERNEL_ELF) $(BENCH_ELF) $(ISO)
 	$(CARGO_RUN) test --release --manifest-path tests/Cargo.toml -- --test-threads=2
 
 bench: $(KERNEL_ELF) $(BENCH_ELF) $(ISO)

@@ -86,7 +86,7 @@ fn start_first_thread(options: BootOptions, boot_information: BootInformation) {
             fault_scenarios::provoke(FaultScenario::ThreadStackOverflow);
         }
         match options.mode {
-            BootMode::Test => crate::testing::in_kernel::run_all(),
+            BootMode::Test => run_tests(),
             BootMode::Bench => run_benchmark(),
             BootMode::Normal => {}
         }
@@ -171,6 +171,19 @@ fn start_interrupts() {
     pic::unmask(TIMER_IRQ);
     pic::unmask(KEYBOARD_IRQ);
     enable_interrupts();
+}
+
+#[cfg(feature = "in-kernel-tests")]
+fn run_tests() {
+    crate::testing::in_kernel::run_all()
+}
+
+#[cfg(not(feature = "in-kernel-tests"))]
+fn run_tests() {
+    print_colored!(
+        WARNING_COLOR,
+        "test: this image has no in-kernel tests; they are in build/kernel-bench.elf\n"
+    );
 }
 
 #[cfg(feature = "bench")]

@@ -4,7 +4,9 @@
 //! Format (all numbers little-endian u32 unless said otherwise):
 //!   header:     magic "FSYM", entry count, offset of the name area, offset of the
 //!               dictionary, number of dictionary pieces
-//!   entries:    start address, size in bytes, name offset, name length; sorted by address
+//!   entries:    start address (u32), size in bytes (u16; 0 for "up to the next function"),
+//!               end of the name in the name area (u16; the name starts where the previous
+//!               entry's ends); sorted by address
 //!   dictionary: pieces of text, each a length byte and that many ASCII bytes
 //!   names:      ASCII bytes, not terminated; a byte 0x80 + i stands for dictionary piece i
 //!
@@ -14,7 +16,7 @@
 
 use core::fmt;
 
-use crate::bytes::read_u32_le;
+use crate::bytes::{read_u16_le, read_u32_le};
 
 const DICTIONARY_CODE: u8 = 0x80;
 /// Codes 0x80-0xff: at most 128 pieces.
@@ -127,7 +129,7 @@ const ASCII_CHARACTERS: [&str; 128] = {
 /// "FSYM" read as a little-endian u32.
 pub const SYMBOL_TABLE_MAGIC: u32 = u32::from_le_bytes(*b"FSYM");
 const HEADER_BYTES: usize = 20;
-const ENTRY_BYTES: usize = 16;
+const ENTRY_BYTES: usize = 8;
 
 /// Why a symbol table could not be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,16 +199,26 @@ impl<'a> SymbolTable<'a> {
         self.count == 0
     }
 
-    fn field(&self, index: usize, field: usize) -> u32 {
-        // In bounds: `parse` checked that all entries lie before the name area.
-        read_u32_le(self.bytes, HEADER_BYTES + index * ENTRY_BYTES + field * 4).unwrap_or(0)
+    // In bounds: `parse` checked that all entries lie before the name area.
+    fn start(&self, index: usize) -> u32 {
+        read_u32_le(self.bytes, HEADER_BYTES + index * ENTRY_BYTES).unwrap_or(0)
+    }
+
+    fn size(&self, index: usize) -> u32 {
+        read_u16_le(self.bytes, HEADER_BYTES + index * ENTRY_BYTES + 4).map_or(0, u32::from)
+    }
+
+    /// Where entry `index`'s name ends in the name area.
+    fn name_end(&self, index: usize) -> usize {
+        read_u16_le(self.bytes, HEADER_BYTES + index * ENTRY_BYTES + 6).map_or(0, usize::from)
     }
 
     /// The stored name of entry `index`, if it lies in the table and uses only ASCII and
     /// dictionary codes.
     fn name(&self, index: usize) -> Option<SymbolName<'a>> {
-        let start = self.names_offset.checked_add(self.field(index, 2) as usize)?;
-        let end = start.checked_add(self.field(index, 3) as usize)?;
+        let name_start = if index == 0 { 0 } else { self.name_end(index - 1) };
+        let start = self.names_offset.checked_add(name_start)?;
+        let end = self.names_offset.checked_add(self.name_end(index))?;
         let bytes = self.bytes.get(start..end)?;
         let pieces = self.dictionary.count;
         let valid =
@@ -222,17 +234,17 @@ impl<'a> SymbolTable<'a> {
         let (mut low, mut high) = (0, self.count);
         while low < high {
             let middle = (low + high) / 2;
-            if self.field(middle, 0) <= address {
+            if self.start(middle) <= address {
                 low = middle + 1;
             } else {
                 high = middle;
             }
         }
         let index = low.checked_sub(1)?;
-        let start = self.field(index, 0);
-        let size = self.field(index, 1);
+        let start = self.start(index);
+        let size = self.size(index);
         let offset = address - start;
-        let next_start = if index + 1 < self.count { self.field(index + 1, 0) } else { u32::MAX };
+        let next_start = if index + 1 < self.count { self.start(index + 1) } else { u32::MAX };
         let inside = if size == 0 { address < next_start } else { offset < size };
         let unknown = SymbolName { stored: b"?", dictionary: self.dictionary };
         inside.then(|| Symbol { name: self.name(index).unwrap_or(unknown), offset })
@@ -332,11 +344,13 @@ pub fn encode(symbols: &[(u32, u32, &str)]) -> std::vec::Vec<u8> {
         bytes.extend_from_slice(&word.to_le_bytes());
     }
     for (address, size, name) in sorted {
-        let stored = compress_name(name, &dictionary);
-        for word in [*address, *size, names.len() as u32, stored.len() as u32] {
-            bytes.extend_from_slice(&word.to_le_bytes());
-        }
-        names.extend_from_slice(&stored);
+        names.extend_from_slice(&compress_name(name, &dictionary));
+        let name_end = u16::try_from(names.len()).expect("the name area outgrew 64 KiB");
+        // A function of 64 KiB or more is stored as reaching up to the next one.
+        let size = u16::try_from(*size).unwrap_or(0);
+        bytes.extend_from_slice(&address.to_le_bytes());
+        bytes.extend_from_slice(&size.to_le_bytes());
+        bytes.extend_from_slice(&name_end.to_le_bytes());
     }
     bytes.extend_from_slice(&dictionary_bytes);
     bytes.extend_from_slice(&names);
@@ -384,6 +398,14 @@ mod tests {
     }
 
     #[test]
+    fn a_function_of_64_kib_or_more_reaches_up_to_the_next() {
+        let bytes = encode(&[(0x1_0000, 0x2_0000, "huge"), (0x4_0000, 4, "after")]);
+        let table = SymbolTable::parse(&bytes).unwrap();
+        assert_eq!(table.lookup(0x3_ffff).unwrap().name.to_string(), "huge");
+        assert_eq!(table.lookup(0x4_0002).unwrap().name.to_string(), "after");
+    }
+
+    #[test]
     fn an_all_zero_area_is_a_missing_table() {
         assert_eq!(SymbolTable::parse(&[0u8; 64]).unwrap_err(), SymbolTableError::Missing);
     }
@@ -398,7 +420,7 @@ mod tests {
         lying[4] = 200; // claims 200 entries
         assert_eq!(SymbolTable::parse(&lying).unwrap_err(), SymbolTableError::Malformed);
         let mut lying = bytes;
-        lying[HEADER_BYTES + 12] = 99; // name longer than the name area
+        lying[HEADER_BYTES + 6] = 99; // name longer than the name area
         assert_eq!(SymbolTable::parse(&lying).unwrap_err(), SymbolTableError::Malformed);
     }
 }

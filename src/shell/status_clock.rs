@@ -10,19 +10,19 @@ pub use machine::*;
 
 const SECONDS_PER_DAY: u64 = 24 * 60 * 60;
 
-/// "14:03:07 up 0:01:23": the time of day and the uptime.
+/// " 14:03:07 up 0:01": the time of day and the uptime in hours and minutes, after a space that
+/// keeps it apart from the greeting banner's title (17 characters fit beside it).
 pub fn corner_text(time_of_day_seconds: u64, uptime_seconds: u64) -> String {
     let day = time_of_day_seconds % SECONDS_PER_DAY;
     let mut text = String::new();
     let _ = write!(
         text,
-        "{:02}:{:02}:{:02} up {}:{:02}:{:02}",
+        " {:02}:{:02}:{:02} up {}:{:02}",
         day / 3600,
         day / 60 % 60,
         day % 60,
         uptime_seconds / 3600,
         uptime_seconds / 60 % 60,
-        uptime_seconds % 60
     );
     text
 }
@@ -101,7 +101,7 @@ mod tests {
 
     #[test]
     fn the_corner_shows_time_of_day_and_uptime_and_wraps_at_midnight() {
-        assert_eq!(corner_text(14 * 3600 + 3 * 60 + 7, 83), "14:03:07 up 0:01:23");
-        assert_eq!(corner_text(SECONDS_PER_DAY + 59, 10 * 3600), "00:00:59 up 10:00:00");
+        assert_eq!(corner_text(14 * 3600 + 3 * 60 + 7, 83), " 14:03:07 up 0:01");
+        assert_eq!(corner_text(SECONDS_PER_DAY + 59, 10 * 3600 + 59), " 00:00:59 up 10:00");
     }
 }

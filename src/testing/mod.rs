@@ -1,12 +1,13 @@
-//! Code that exercises the kernel rather than serving its users: the allocator workload, the
-//! in-kernel test suite (`test` on the command line) and, in bench images only, the benchmark.
+//! Code that exercises the kernel rather than serving its users: the allocator workload and, in
+//! the bench image only (`build/kernel-bench.elf`), the in-kernel test suite (`test` on the
+//! command line) and the benchmark (`bench`).
 
 pub mod random;
 pub mod workload;
 
-#[cfg(target_os = "none")]
+#[cfg(all(target_os = "none", feature = "in-kernel-tests"))]
 pub mod in_kernel;
-#[cfg(target_os = "none")]
+#[cfg(all(target_os = "none", feature = "in-kernel-tests"))]
 pub mod thread_tests;
 
 #[cfg(all(target_os = "none", feature = "bench"))]

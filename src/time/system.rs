@@ -6,7 +6,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Once;
 
 use super::calibration::{Calibration, CalibrationRound, calibrate};
-use super::{Clock, ticks_to_microseconds};
+use super::{Clock, microseconds_to_ticks, ticks_to_microseconds};
 use crate::arch::x86::cpu::{
     interrupts_enabled, read_time_stamp_counter, spin_loop_hint, wait_for_interrupt,
 };
@@ -55,8 +55,8 @@ pub fn uptime_microseconds() -> u64 {
 /// The time-stamp counter's value at `microseconds` of uptime: a deadline the scheduler can
 /// compare with a raw reading, so its hot paths never divide.
 pub fn counter_at_uptime(microseconds: u64) -> u64 {
-    let ticks = u128::from(microseconds) * u128::from(time_stamp_counter_hz()) / 1_000_000;
-    TIMER_STARTED_AT.load(Ordering::Relaxed).saturating_add(ticks as u64)
+    let ticks = microseconds_to_ticks(microseconds, time_stamp_counter_hz());
+    TIMER_STARTED_AT.load(Ordering::Relaxed).saturating_add(ticks)
 }
 
 /// Counter ticks as microseconds.

@@ -16,7 +16,7 @@ pub enum Boot {
     /// `-kernel build/kernel.elf -append WORDS`: QEMU's own Multiboot loader.
     Kernel(String),
     /// `-kernel build/kernel-bench.elf -append WORDS`: the bench image (`make bench-kernel`),
-    /// the kernel with its benchmarks compiled in.
+    /// the kernel with its benchmarks and in-kernel tests compiled in.
     BenchKernel(String),
     /// `-cdrom build/ferrite.iso`: the BIOS boots GRUB, which loads the kernel.
     Iso,

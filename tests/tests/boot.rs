@@ -30,9 +30,14 @@ fn greeting_is_drawn_in_its_colors_and_mirrored_to_serial() {
     screen.assert_text_at(3, 0, "Ferrite shell", Yellow, Black);
     screen.assert_text_at(4, 0, "ferrite> ", LightGreen, Black);
 
-    // Everything on screen is on serial too.
+    // The shell's clock sits in the banner's right margin, yellow on blue.
+    let clock = &screen.row_text(0)[63..];
+    assert!(clock.starts_with(' ') && clock.contains(" up 0:00"), "{clock:?}");
+    screen.assert_text_at(0, 64, &clock[1..], Yellow, Blue);
+    // Everything else on screen is on serial too.
     for row in 0..4 {
         let text = screen.row_text(row);
+        let text = if row == 0 { &text[..63] } else { &text[..] };
         assert!(serial.contains(text.trim()), "row {row} {text:?} missing from serial:\n{serial}");
     }
 }

@@ -8,7 +8,7 @@ use ferrite_tests::{Boot, Qemu, QemuExit};
 /// Boots `test` with `extra` QEMU arguments and checks that every in-kernel test passed;
 /// returns the serial transcript.
 fn run_in_kernel_tests(extra: &[&str]) -> String {
-    let mut qemu = Qemu::start(Boot::Kernel("test".into()), extra);
+    let mut qemu = Qemu::start(Boot::BenchKernel("test".into()), extra);
     let exit = qemu.wait_for_exit(Duration::from_secs(120));
     let serial = qemu.serial();
     assert_eq!(exit, QemuExit::Success, "serial:\n{serial}");

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ferrite_tests::{Color::*, Qemu, QemuExit};
+use ferrite_tests::{Boot, Color::*, Qemu, QemuExit};
 
 #[test]
 fn a_panic_shows_message_and_location_in_white_on_red_and_halts() {
@@ -35,7 +35,7 @@ fn a_panic_shows_message_and_location_in_white_on_red_and_halts() {
 
 #[test]
 fn a_panic_under_the_test_harness_exits_with_status_35() {
-    let mut qemu = Qemu::kernel("test fault=panic");
+    let mut qemu = Qemu::start(Boot::BenchKernel("test fault=panic".into()), &[]);
     let exit = qemu.wait_for_exit(Duration::from_secs(20));
     assert_eq!(exit, QemuExit::Failure);
     let serial = qemu.serial();
