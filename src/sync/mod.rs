@@ -5,6 +5,7 @@
 
 pub mod blocking;
 pub mod spsc_queue;
+pub mod wait_queue;
 
 #[cfg(all(not(target_os = "none"), not(loom)))]
 pub mod std_blocking;
