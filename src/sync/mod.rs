@@ -4,6 +4,7 @@
 //! and `loom`'s model checker each implement.
 
 pub mod blocking;
+pub mod channel;
 pub mod mutex;
 pub mod spsc_queue;
 pub mod wait_queue;
