@@ -13,7 +13,7 @@ use alloc::sync::Arc;
 use core::fmt;
 
 use super::blocking::{Blocking, Lock, deadline_after};
-use super::wait_queue::{TimedOut, WaitQueue, wait_until, wait_until_deadline};
+use super::wait_queue::{TimedOut, WaitQueue, Waiter, wait_until, wait_until_deadline};
 
 struct Message<T> {
     /// Numbers messages in sending order; a rendezvous sender waits for its own to be taken.
@@ -247,6 +247,32 @@ impl<T: Send, B: Blocking> Receiver<T, B> {
             Ok(Err(RecvError)) => Err(RecvTimeoutError::Disconnected),
             Err(TimedOut) => Err(RecvTimeoutError::Timeout),
         }
+    }
+
+    /// For `select`: in one critical section, takes a message (or sees the channel closed)
+    /// or, if there is none and `registration` is given, registers its waiter.
+    pub(super) fn receive_or_register(
+        &self,
+        registration: Option<(&Arc<Waiter<B>>, u64)>,
+    ) -> Option<Result<T, RecvError>> {
+        let capacity = self.shared.capacity;
+        self.shared.state.with(|state| {
+            let received = state.receive(capacity);
+            if let (None, Some((waiter, token))) = (&received, registration) {
+                state.blocked_receivers.register(waiter, token);
+            }
+            received
+        })
+    }
+
+    /// For `select`: removes a waiter registered by `receive_or_register`.
+    pub(super) fn deregister(&self, waiter: &Arc<Waiter<B>>) {
+        self.shared.state.with(|state| state.blocked_receivers.deregister(waiter));
+    }
+
+    /// For `select`: hands a wake-up that a select did not use to the next waiting receiver.
+    pub(super) fn wake_another_receiver(&self) {
+        self.shared.state.with(|state| state.blocked_receivers.wake_one());
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod blocking;
 pub mod channel;
 pub mod mutex;
+pub mod select;
 pub mod spsc_queue;
 pub mod wait_queue;
 
