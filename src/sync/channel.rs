@@ -276,6 +276,14 @@ impl<T: Send, B: Blocking> Receiver<T, B> {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+impl<T: Send, B: Blocking> Receiver<T, B> {
+    /// Registrations in the queue of waiting receivers, for tests that check a waiter left.
+    pub(super) fn blocked_receivers(&self) -> usize {
+        self.shared.state.with(|state| state.blocked_receivers.len())
+    }
+}
+
 impl<T: Send, B: Blocking> Clone for Sender<T, B> {
     fn clone(&self) -> Self {
         self.shared.state.with(|state| state.senders += 1);
@@ -415,10 +423,6 @@ mod tests {
         shared.state.with(|state| state.blocked_senders.len())
     }
 
-    fn blocked_receivers<T: Send>(shared: &Shared<T, StdBlocking>) -> usize {
-        shared.state.with(|state| state.blocked_receivers.len())
-    }
-
     #[test]
     fn a_buffered_channel_keeps_order_and_refuses_a_message_beyond_its_capacity() {
         let (sender, receiver) = std_channel(3);
@@ -484,7 +488,7 @@ mod tests {
         let (sender, receiver) = std_channel::<u8>(1);
         let other_receiver = receiver.clone();
         let receiving = thread::spawn(move || other_receiver.recv());
-        while blocked_receivers(&receiver.shared) == 0 {
+        while receiver.blocked_receivers() == 0 {
             thread::yield_now();
         }
         drop(sender);
@@ -537,7 +541,7 @@ mod tests {
         let start = StdBlocking::now();
         assert_eq!(receiver.recv_timeout(20_000), Err(RecvTimeoutError::Timeout));
         assert!(StdBlocking::now() - start >= 20_000);
-        assert_eq!(blocked_receivers(&receiver.shared), 0);
+        assert_eq!(receiver.blocked_receivers(), 0);
         let sending = thread::spawn(move || {
             thread::sleep(Duration::from_millis(10));
             sender.send(7).unwrap();
@@ -574,7 +578,7 @@ mod tests {
             let receiver = receiver.clone();
             thread::spawn(move || receiver.recv())
         };
-        while blocked_receivers(&receiver.shared) == 0 {
+        while receiver.blocked_receivers() == 0 {
             thread::yield_now();
         }
         sender.try_send(2).unwrap();
