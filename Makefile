@@ -14,6 +14,9 @@ KERNEL_ELF     := $(BUILD_DIR)/kernel.elf
 BENCH_TARGET_DIR := target/bench
 BENCH_LIBRARY  := $(BENCH_TARGET_DIR)/$(TARGET_NAME)/$(PROFILE_DIRECTORY)/libferrite.a
 BENCH_ELF      := $(BUILD_DIR)/kernel-bench.elf
+# The host build with `--cfg loom` (loom's locks and parking behind src/sync's seam), in a
+# target directory of its own so it never invalidates the ordinary builds.
+LOOM_TARGET_DIR := target/loom
 ISO            := $(BUILD_DIR)/ferrite.iso
 ISO_ROOT       := $(BUILD_DIR)/iso
 ASM_OBJECTS    := $(BUILD_DIR)/multiboot_header.o $(BUILD_DIR)/boot.o $(BUILD_DIR)/interrupts.o \
@@ -48,7 +51,7 @@ endif
 # A recipe that fails (say, embed-symbols) must not leave a half-made target behind.
 .DELETE_ON_ERROR:
 
-.PHONY: all kernel iso run run-kernel debug test test-host test-e2e bench bench-kernel clean \
+.PHONY: all kernel iso run run-kernel debug test test-host test-loom test-e2e bench bench-kernel clean \
         setup help fmt clippy check FORCE
 
 all: kernel
@@ -60,7 +63,9 @@ help:
 	@echo "  make run            boot the ISO in QEMU (window, or the terminal without a display)"
 	@echo "  make run-kernel     boot the ELF directly with qemu -kernel (ARGS='nodemo' adds words)"
 	@echo "  make debug          boot the ELF with QEMU waiting for gdb on localhost:1234"
-	@echo "  make test           host unit tests, in-kernel tests and end-to-end boot tests"
+	@echo "  make test           host unit tests, loom models, in-kernel tests and end-to-end boot tests"
+	@echo "  make test-host      host unit tests only"
+	@echo "  make test-loom      loom models of the blocking primitives in src/sync"
 	@echo "  make bench          build the bench image, measure, write docs/benchmarks.md"
 	@echo "  make check          cargo fmt --check and clippy on the kernel target"
 	@echo "  make setup          install missing packages (Debian/Ubuntu; root or sudo)"
@@ -142,10 +147,14 @@ debug: $(KERNEL_ELF)
 	@echo "  gdb $(KERNEL_ELF) -ex 'target remote localhost:1234' -ex 'break kernel_main' -ex continue"
 	$(QEMU) -m $(QEMU_MEMORY) -kernel $(KERNEL_ELF) -append "$(ARGS)" $(RUN_DISPLAY) -s -S
 
-test: test-host test-e2e
+test: test-host test-loom test-e2e
 
 test-host: | setup
 	$(CARGO_RUN) test --lib
+
+# The blocking primitives under loom's model checker; only the `loom_models` tests run.
+test-loom: | setup
+	RUSTFLAGS="--cfg loom" $(CARGO_RUN) test --lib --target-dir $(LOOM_TARGET_DIR) -- loom_models
 
 test-e2e: $(KERNEL_ELF) $(BENCH_ELF) $(ISO)
 	$(CARGO_RUN) test --release --manifest-path tests/Cargo.toml -- --test-threads=2
@@ -164,6 +173,7 @@ check: | setup
 	$(CARGO_RUN) fmt --all --manifest-path tools/Cargo.toml -- --check
 	$(CARGO_RUN) clippy $(CARGO_PROFILE_FLAG) $(BUILD_STD_FLAGS) -- -D warnings
 	$(CARGO_RUN) clippy --tests -- -D warnings
+	RUSTFLAGS="--cfg loom" $(CARGO_RUN) clippy --tests --target-dir $(LOOM_TARGET_DIR) -- -D warnings
 	$(CARGO_RUN) clippy --manifest-path tests/Cargo.toml --all-targets -- -D warnings
 	$(CARGO_RUN) clippy --manifest-path tools/Cargo.toml --all-targets -- -D warnings
 
