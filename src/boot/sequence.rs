@@ -9,7 +9,7 @@ use crate::arch::x86::physical_memory::read_identity_mapped;
 use crate::arch::x86::serial::SerialPresence;
 use crate::arch::x86::vectors::{KEYBOARD_IRQ, TIMER_IRQ};
 use crate::arch::x86::{gdt, interrupts, pic, ps2_keyboard, stacks};
-use crate::console::input::{keyboard_interrupt, wait_for_key_press};
+use crate::console::input::{keyboard_interrupt, start_keyboard_driver, wait_for_key_press};
 use alloc::boxed::Box;
 
 use crate::console::output::{COM1, CONSOLE, ConsoleScreen};
@@ -72,6 +72,9 @@ fn start_scheduler() {
     }
     scheduler::start();
     interrupts::register_irq_exit_hook(scheduler::preempt_if_needed);
+    if let Err(error) = start_keyboard_driver() {
+        print_colored!(ERROR_COLOR, "keyboard: cannot start its driver thread: {error}\n");
+    }
 }
 
 /// Starts the thread that does what the command line asked.

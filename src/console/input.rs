@@ -1,18 +1,19 @@
-//! Keyboard input: the IRQ 1 handler moves scancodes into a lock-free queue; readers decode
-//! them into keys outside interrupt context.
+//! Keyboard input: the IRQ 1 handler moves scancodes into a lock-free queue and wakes the
+//! keyboard driver thread, which decodes them and sends the keys over a channel to whoever
+//! reads the keyboard (the shell, or whatever waits for "any key").
 #![forbid(unsafe_code)]
+
+use spin::Once;
 
 use super::keyboard::{Key, KeyDecoder};
 use crate::arch::x86::ps2_keyboard;
 use crate::sync::spin_lock::SpinLock;
 use crate::sync::spsc_queue::ByteQueue;
-use crate::thread::scheduler::{ThreadId, current_id, park, unpark};
+use crate::thread::scheduler::{SpawnError, ThreadId, current_id, park, unpark};
+use crate::thread::{self, Priority, Receiver, Sender};
 
 /// Scancodes from the IRQ handler to the shell. Holds the bytes of a few seconds of fast typing.
 pub static SCANCODES: ByteQueue<256> = ByteQueue::new();
-
-/// How long a key's release may trail its press, at typing speed.
-const KEY_RELEASE_SETTLE_MILLISECONDS: u64 = 150;
 
 /// The thread waiting in `wait_for_scancode`, which the IRQ 1 handler wakes.
 static SCANCODE_READER: SpinLock<Option<ThreadId>> = SpinLock::new(None);
@@ -46,28 +47,49 @@ pub fn wait_for_scancode() {
     }
 }
 
-/// Empties the scancode queue; true if it held a key press. Set 1 make codes are below 0x80;
-/// break codes (releases, such as Enter's from the command that is running) and the 0xE0
-/// prefix are not presses.
+/// Keys decoded so far and not yet read: a few seconds of fast typing.
+const KEY_CHANNEL_CAPACITY: usize = 64;
+
+/// The two ends of the key channel: the driver thread sends, readers receive.
+static KEYS: Once<(Sender<Key>, Receiver<Key>)> = Once::new();
+
+fn key_channel() -> &'static (Sender<Key>, Receiver<Key>) {
+    KEYS.call_once(|| thread::channel(KEY_CHANNEL_CAPACITY))
+}
+
+/// Starts the keyboard driver thread.
+pub fn start_keyboard_driver() -> Result<(), SpawnError> {
+    let sender = key_channel().0.clone();
+    thread::spawn_with_priority("keyboard", Priority::Interactive, move || {
+        let mut decoder = KeyDecoder::new();
+        loop {
+            wait_for_scancode();
+            while let Some(key) = next_key(&mut decoder) {
+                // Blocks while the channel is full: nobody is reading, and the scancode queue
+                // holds (or, when full, counts) what comes meanwhile.
+                let _ = sender.send(key);
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// The next key press, waiting for one.
+pub fn read_key() -> Key {
+    key_channel().1.recv().expect("the keyboard driver holds a sender for good")
+}
+
+/// Drops every key pressed so far; true if there was one.
 pub fn take_key_press() -> bool {
     let mut pressed = false;
-    while let Some(scancode) = SCANCODES.pop() {
-        pressed |= scancode < 0x80;
+    while key_channel().1.try_recv().is_ok() {
+        pressed = true;
     }
     pressed
 }
 
-/// Halts until a key is pressed, then swallows it and its release, so the key that dismissed
-/// something does not also reach the shell.
+/// Waits for a key press and swallows it, so the key that dismissed something does not also
+/// reach the shell.
 pub fn wait_for_key_press() {
-    while !take_key_press() {
-        wait_for_scancode();
-    }
-    swallow_key_release();
-}
-
-/// Waits out the release of a key that was just pressed and drops it.
-pub fn swallow_key_release() {
-    crate::time::sleep_milliseconds(KEY_RELEASE_SETTLE_MILLISECONDS);
-    take_key_press();
+    let _ = read_key();
 }

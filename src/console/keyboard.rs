@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 
 use pc_keyboard::{
-    DecodedKey, HandleControl, KeyCode, PS2Keyboard, ScancodeSet1, layouts::Us104Key,
+    DecodedKey, HandleControl, KeyCode, KeyState, PS2Keyboard, ScancodeSet1, layouts::Us104Key,
 };
 
 /// A key press, as the line editor sees it.
@@ -24,6 +24,9 @@ pub enum Key {
     ClearLine,
     /// Ctrl-L.
     ClearScreen,
+    /// A press of a key the shell does not act on (Escape, a modifier, a function key): it
+    /// still answers "press any key".
+    Other,
 }
 
 /// Scancode decoder with modifier state (shift, caps lock, ctrl, alt, num lock).
@@ -46,11 +49,14 @@ impl KeyDecoder {
         }
     }
 
-    /// Feeds one scancode byte; returns a key when the byte completes a press of a key the
-    /// shell acts on (modifiers, function keys and Escape only change state or are ignored).
+    /// Feeds one scancode byte; returns a key when the byte completes a press (releases give
+    /// nothing; modifiers, function keys and Escape give `Key::Other`).
     pub fn feed(&mut self, scancode: u8) -> Option<Key> {
         let event = self.keyboard.add_byte(scancode).ok()??;
-        let decoded = self.keyboard.process_keyevent(event)?;
+        let pressed = event.state == KeyState::Down;
+        let Some(decoded) = self.keyboard.process_keyevent(event) else {
+            return pressed.then_some(Key::Other);
+        };
         Some(match decoded {
             DecodedKey::Unicode('\n' | '\r') => Key::Enter,
             DecodedKey::Unicode('\u{8}') => Key::Backspace,
@@ -60,14 +66,14 @@ impl KeyDecoder {
             DecodedKey::Unicode(CONTROL_L) => Key::ClearScreen,
             DecodedKey::Unicode('\t') => Key::Character(' '),
             DecodedKey::Unicode(character) if !character.is_control() => Key::Character(character),
-            DecodedKey::Unicode(_) => return None,
+            DecodedKey::Unicode(_) => Key::Other,
             DecodedKey::RawKey(KeyCode::ArrowLeft) => Key::Left,
             DecodedKey::RawKey(KeyCode::ArrowRight) => Key::Right,
             DecodedKey::RawKey(KeyCode::ArrowUp) => Key::Up,
             DecodedKey::RawKey(KeyCode::ArrowDown) => Key::Down,
             DecodedKey::RawKey(KeyCode::Home) => Key::Home,
             DecodedKey::RawKey(KeyCode::End) => Key::End,
-            DecodedKey::RawKey(_) => return None,
+            DecodedKey::RawKey(_) => Key::Other,
         })
     }
 }
@@ -115,7 +121,13 @@ mod tests {
         bytes.push(LEFT_SHIFT | 0x80);
         assert_eq!(
             decode(&bytes),
-            [Key::Character('a'), Key::Character('1'), Key::Character('A'), Key::Character('!')]
+            [
+                Key::Character('a'),
+                Key::Character('1'),
+                Key::Other,
+                Key::Character('A'),
+                Key::Character('!')
+            ]
         );
     }
 
@@ -127,7 +139,10 @@ mod tests {
         bytes.extend(press(ONE));
         bytes.extend(press(CAPS_LOCK));
         bytes.extend(press(A));
-        assert_eq!(decode(&bytes), [Key::Character('A'), Key::Character('1'), Key::Character('a')]);
+        assert_eq!(
+            decode(&bytes),
+            [Key::Other, Key::Character('A'), Key::Character('1'), Key::Other, Key::Character('a')]
+        );
     }
 
     #[test]
@@ -136,7 +151,7 @@ mod tests {
         bytes.extend(press(C));
         bytes.extend(press(U));
         bytes.push(LEFT_CONTROL | 0x80);
-        assert_eq!(decode(&bytes), [Key::Interrupt, Key::ClearLine]);
+        assert_eq!(decode(&bytes), [Key::Other, Key::Interrupt, Key::ClearLine]);
     }
 
     #[test]
@@ -162,6 +177,13 @@ mod tests {
                 Key::Backspace
             ]
         );
+    }
+
+    #[test]
+    fn escape_and_function_keys_are_presses_of_other_keys_and_releases_are_nothing() {
+        const ESCAPE: u8 = 0x01;
+        const F1: u8 = 0x3b;
+        assert_eq!(decode(&[ESCAPE, F1, ESCAPE | 0x80, F1 | 0x80]), [Key::Other, Key::Other]);
     }
 
     #[test]

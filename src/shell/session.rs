@@ -15,8 +15,7 @@ use crate::arch::x86::{power, rtc};
 use crate::boot::command_line::FaultScenario;
 use crate::boot::information::BootInformation;
 use crate::boot::memory_map::{memory_map_entries, usable_bytes_below_4_gib};
-use crate::console::input::{next_key, take_key_press, wait_for_key_press, wait_for_scancode};
-use crate::console::keyboard::KeyDecoder;
+use crate::console::input::{read_key, take_key_press, wait_for_key_press};
 use crate::console::output::{COM1, CONSOLE, ConsoleScreen};
 use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
 use crate::demo::{BLANK_PICTURE, Picture};
@@ -42,7 +41,6 @@ struct PromptPosition {
 /// Runs the shell forever, from where the console's cursor is. The CPU halts between key
 /// presses.
 pub fn run_shell(boot_information: &BootInformation) -> ! {
-    let mut decoder = KeyDecoder::new();
     let mut editor = LineEditor::new();
     let commands = CommandTable::new();
     let mut machine = Machine { boot_information, spawned: Vec::new() };
@@ -52,11 +50,7 @@ pub fn run_shell(boot_information: &BootInformation) -> ! {
     log!("shell: ready");
     let mut prompt = show_prompt();
     loop {
-        let Some(key) = next_key(&mut decoder) else {
-            wait_for_scancode();
-            continue;
-        };
-        match editor.handle(key) {
+        match editor.handle(read_key()) {
             EditAction::Redraw => draw_line(&mut prompt, &editor),
             EditAction::None | EditAction::LineFull => {}
             EditAction::Submit => {

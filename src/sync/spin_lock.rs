@@ -148,6 +148,17 @@ impl<T> Drop for SpinLockGuard<'_, T> {
     }
 }
 
+/// The spin lock is the lock the blocking primitives use for their own short sections.
+impl<T: Send> crate::sync::blocking::Lock<T> for SpinLock<T> {
+    fn new(value: T) -> Self {
+        SpinLock::new(value)
+    }
+
+    fn with<R>(&self, body: impl FnOnce(&mut T) -> R) -> R {
+        body(&mut self.lock())
+    }
+}
+
 /// Interrupts-off sections on the machine.
 #[cfg(target_os = "none")]
 mod interrupts {

@@ -80,6 +80,32 @@ fn measure_spawn_and_join() {
     log!("bench: spawn and join count={BENCH_SPAWNS} ticks={ticks} microseconds={microseconds}");
 }
 
+/// Round trips through two channels of capacity 1: a message to an echo thread and back.
+fn measure_channel_round_trip() {
+    let (to_echo, echo_inbox) = thread::channel::<u32>(1);
+    let (to_bench, bench_inbox) = thread::channel::<u32>(1);
+    let echo = thread::spawn("echo", move || {
+        while let Ok(message) = echo_inbox.recv() {
+            if to_bench.send(message).is_err() {
+                break;
+            }
+        }
+    });
+    let Ok(echo) = echo else {
+        log!("bench: channel round trip: cannot spawn");
+        return;
+    };
+    let start = Instant::now();
+    for message in 0..BENCH_SWITCHES {
+        let _ = to_echo.send(message);
+        let _ = bench_inbox.recv();
+    }
+    let ticks = start.elapsed_ticks();
+    drop(to_echo);
+    echo.join();
+    log!("bench: channel round trips={BENCH_SWITCHES} ticks={ticks}");
+}
+
 /// The real-time cost of an `fxsave` plus `fxrstor`, which an eager switch would add.
 fn measure_sse_state_save() {
     let mut area = FxsaveArea::new();
@@ -111,6 +137,7 @@ pub fn run_benchmark() -> ! {
     measure_timer_interrupt_cost();
     measure_thread_switch();
     measure_spawn_and_join();
+    measure_channel_round_trip();
     measure_sse_state_save();
     allocator_benchmark::run();
     let (ticks, microseconds, statistics) = {

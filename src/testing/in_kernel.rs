@@ -74,6 +74,22 @@ const TESTS: &[KernelTest] = &[
     ("sleeping_threads_wake_on_time", thread_tests::sleeping_threads_wake_on_time),
     ("sse_state_survives_preemption", thread_tests::sse_state_survives_preemption),
     (
+        "ping_pong_passes_100000_messages_without_loss_or_duplication",
+        thread_tests::ping_pong_passes_100000_messages_without_loss_or_duplication,
+    ),
+    (
+        "eight_producers_and_eight_consumers_agree_on_checksums",
+        thread_tests::eight_producers_and_eight_consumers_agree_on_checksums,
+    ),
+    (
+        "select_takes_the_ready_channel_or_times_out",
+        thread_tests::select_takes_the_ready_channel_or_times_out,
+    ),
+    (
+        "a_sleeping_mutex_serialises_counters_across_threads",
+        thread_tests::a_sleeping_mutex_serialises_counters_across_threads,
+    ),
+    (
         "memory_returns_to_its_baseline_after_threads_end",
         thread_tests::memory_returns_to_its_baseline_after_threads_end,
     ),

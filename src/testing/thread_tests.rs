@@ -10,7 +10,7 @@ use crate::arch::x86::cpu::xmm_registers_survive_spinning;
 use crate::log;
 use crate::memory::heap::heap_figures;
 use crate::memory::setup::FRAME_ALLOCATOR;
-use crate::thread::{self, JoinHandle};
+use crate::thread::{self, JoinHandle, Mutex, Select};
 use crate::time::{Instant, uptime_microseconds};
 
 pub fn join_returns_each_threads_value() -> TestResult {
@@ -148,4 +148,123 @@ pub fn memory_returns_to_its_baseline_after_threads_end() -> TestResult {
 
 fn free_frames() -> usize {
     FRAME_ALLOCATOR.lock().free_frames()
+}
+
+pub fn ping_pong_passes_100000_messages_without_loss_or_duplication() -> TestResult {
+    const MESSAGES: u32 = 100_000;
+    let (to_echo, echo_inbox) = thread::channel::<u32>(1);
+    let (to_main, main_inbox) = thread::channel::<u32>(1);
+    let echo = thread::spawn("echo", move || {
+        let mut echoed = 0u32;
+        while let Ok(message) = echo_inbox.recv() {
+            if to_main.send(message + 1).is_err() {
+                break;
+            }
+            echoed += 1;
+        }
+        echoed
+    })
+    .map_err(|_| "spawn failed")?;
+    let start = Instant::now();
+    for message in 0..MESSAGES {
+        to_echo.send(message * 2).map_err(|_| "the echo thread went away")?;
+        let answer = main_inbox.recv().map_err(|_| "the echo thread hung up")?;
+        check(answer == message * 2 + 1, "an answer was lost, repeated or out of order")?;
+    }
+    drop(to_echo);
+    check(echo.join() == MESSAGES, "the echo thread saw a different number of messages")?;
+    log!("  {MESSAGES} round trips in {} us", start.elapsed_microseconds());
+    Ok(())
+}
+
+pub fn eight_producers_and_eight_consumers_agree_on_checksums() -> TestResult {
+    const PRODUCERS: u64 = 8;
+    const MESSAGES_EACH: u64 = 5_000;
+    let (sender, receiver) = thread::channel::<u64>(16);
+    let producers: Vec<JoinHandle<u64>> = (0..PRODUCERS)
+        .map(|producer| {
+            let sender = sender.clone();
+            thread::spawn("producer", move || {
+                let mut sum = 0u64;
+                for index in 0..MESSAGES_EACH {
+                    let message = producer << 32 | index;
+                    sender.send(message).expect("receivers stay until the senders are done");
+                    sum = sum.wrapping_add(message.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                }
+                sum
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|_| "spawn failed")?;
+    drop(sender);
+    let consumers: Vec<JoinHandle<(u64, u64)>> = (0..8)
+        .map(|_| {
+            let receiver = receiver.clone();
+            thread::spawn("consumer", move || {
+                let (mut count, mut sum) = (0u64, 0u64);
+                // Ends when every sender is gone and the channel is drained.
+                while let Ok(message) = receiver.recv() {
+                    count += 1;
+                    sum = sum.wrapping_add(message.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                }
+                (count, sum)
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|_| "spawn failed")?;
+    drop(receiver);
+    let sent = producers.into_iter().fold(0u64, |sum, producer| sum.wrapping_add(producer.join()));
+    let (count, received) = consumers.into_iter().fold((0, 0u64), |(count, sum), consumer| {
+        let (more, part) = consumer.join();
+        (count + more, sum.wrapping_add(part))
+    });
+    check(count == PRODUCERS * MESSAGES_EACH, "messages were lost or duplicated")?;
+    check(sent == received, "the checksums of sent and received messages differ")
+}
+
+pub fn select_takes_the_ready_channel_or_times_out() -> TestResult {
+    let (_quiet_sender, quiet) = thread::channel::<u32>(1);
+    let (busy_sender, busy) = thread::channel::<u32>(0);
+    let sender = thread::spawn("sender", move || {
+        thread::sleep_milliseconds(20);
+        busy_sender.send(7).is_ok()
+    })
+    .map_err(|_| "spawn failed")?;
+    let selected = Select::new()
+        .recv(&quiet, |message| message.map(|value| value + 1000))
+        .recv(&busy, |message| message)
+        .wait_timeout(2_000_000)
+        .map_err(|_| "select timed out with a message on its way")?;
+    check(selected.arm == 1 && selected.value == Ok(7), "select took the wrong arm")?;
+    check(sender.join(), "the rendezvous send did not complete")?;
+    let start = uptime_microseconds();
+    let timed_out = Select::new().recv(&quiet, |message| message).wait_timeout(30_000).is_err();
+    check(timed_out, "select on an empty channel returned")?;
+    check(uptime_microseconds() - start >= 30_000, "select timed out early")
+}
+
+pub fn a_sleeping_mutex_serialises_counters_across_threads() -> TestResult {
+    let counter = alloc::sync::Arc::new(Mutex::new(0u64));
+    let workers: Vec<JoinHandle<()>> = (0..6)
+        .map(|_| {
+            let counter = alloc::sync::Arc::clone(&counter);
+            thread::spawn("counter", move || {
+                for round in 0..2_000u32 {
+                    let mut value = counter.lock();
+                    let seen = *value;
+                    if round % 64 == 0 {
+                        // Hold the lock across a yield: the others must block, not race.
+                        thread::yield_now();
+                    }
+                    *value = seen + 1;
+                }
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|_| "spawn failed")?;
+    for worker in workers {
+        worker.join();
+    }
+    let total = *counter.lock();
+    check(total == 12_000, "increments under the mutex were lost")
 }

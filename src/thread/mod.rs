@@ -22,6 +22,8 @@ mod kernel {
 
     use super::Priority;
     use super::scheduler::{self, SpawnError, ThreadId};
+    use crate::sync::blocking::Blocking;
+    use crate::sync::channel;
     use crate::sync::spin_lock::SpinLock;
     use crate::time::uptime_microseconds;
 
@@ -79,6 +81,45 @@ mod kernel {
             }),
         )?;
         Ok(JoinHandle { thread, result })
+    }
+
+    /// The kernel's threads behind the seam of `sync`'s blocking primitives: park and unpark
+    /// are the scheduler's, the primitives' short sections use the interrupt-safe spin lock.
+    pub struct KernelThreads;
+
+    impl Blocking for KernelThreads {
+        type Thread = ThreadId;
+        type Lock<T: Send> = SpinLock<T>;
+
+        fn current() -> ThreadId {
+            scheduler::current_id()
+        }
+
+        fn park(deadline: Option<u64>) {
+            scheduler::park(deadline);
+        }
+
+        fn unpark(thread: &ThreadId) {
+            scheduler::unpark(*thread);
+        }
+
+        fn now() -> u64 {
+            uptime_microseconds()
+        }
+    }
+
+    /// A channel between kernel threads (see `sync::channel`).
+    pub type Sender<T> = channel::Sender<T, KernelThreads>;
+    pub type Receiver<T> = channel::Receiver<T, KernelThreads>;
+    /// A sleeping mutex: waiters block and are handed the lock in order.
+    pub type Mutex<T> = crate::sync::mutex::Mutex<T, KernelThreads>;
+    /// Waits for the first of several receivers, as Go's `select`.
+    pub type Select<'a, R> = crate::sync::select::Select<'a, R, KernelThreads>;
+
+    /// A bounded channel of `capacity` messages between kernel threads; capacity 0 makes a
+    /// rendezvous (a send returns once a receiver has the message).
+    pub fn channel<T: Send>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+        channel::channel(capacity)
     }
 
     /// Blocks the running thread for at least `milliseconds`.

@@ -100,8 +100,12 @@ struct Scheduler {
 static SCHEDULER: SpinLock<Scheduler> = SpinLock::new(Scheduler::new());
 static STARTED: AtomicBool = AtomicBool::new(false);
 
-/// The running thread, readable without locks by fault screens.
+/// The running thread, readable without locks by fault screens and `current_id`.
 static CURRENT_ID: AtomicU32 = AtomicU32::new(0);
+static CURRENT_SLOT: AtomicUsize = AtomicUsize::new(0);
+/// Set when a thread has exited and its stack waits for `finish_switch`, so switches that find
+/// nothing to free skip the scheduler's lock.
+static EXITED_PENDING: AtomicBool = AtomicBool::new(false);
 static CURRENT_NAME_ADDRESS: AtomicUsize = AtomicUsize::new(0);
 static CURRENT_NAME_LENGTH: AtomicUsize = AtomicUsize::new(0);
 static CURRENT_STACK_BOTTOM: AtomicU32 = AtomicU32::new(0);
@@ -412,6 +416,7 @@ fn switch_away(transition: Transition) {
         Transition::Exit => {
             scheduler.thread(current).state = ThreadState::Exited;
             scheduler.exited = Some(current);
+            EXITED_PENDING.store(true, Ordering::Relaxed);
         }
     }
     let next = scheduler.queues.pop().map(usize::from).unwrap_or(IDLE_SLOT);
@@ -431,6 +436,7 @@ fn switch_away(transition: Transition) {
     next_thread.state = ThreadState::Running;
     let load = next_thread.saved_stack_pointer;
     publish_current(next_thread);
+    CURRENT_SLOT.store(next, Ordering::Relaxed);
     let save: *mut u32 = &mut scheduler.thread(current).saved_stack_pointer;
     drop(scheduler);
     let nesting = interrupt_nesting::save();
@@ -447,6 +453,9 @@ fn switch_away(transition: Transition) {
 /// thread that just exited (which could not free the stack it was running on), then wakes the
 /// thread joining it.
 fn finish_switch() {
+    if !EXITED_PENDING.swap(false, Ordering::Relaxed) {
+        return;
+    }
     let exited = {
         let mut scheduler = SCHEDULER.lock();
         scheduler.exited.take().and_then(|slot| scheduler.threads[slot].take())
@@ -517,13 +526,11 @@ pub fn current_thread() -> Option<CurrentThread> {
     })
 }
 
-/// The running thread's handle.
+/// The running thread's handle, read without the scheduler's lock.
 pub fn current_id() -> ThreadId {
-    let scheduler = SCHEDULER.lock();
-    let slot = scheduler.current;
     ThreadId {
-        slot: slot as u8,
-        id: scheduler.threads[slot].as_ref().map_or(0, |thread| thread.id),
+        slot: CURRENT_SLOT.load(Ordering::Relaxed) as u8,
+        id: CURRENT_ID.load(Ordering::Relaxed),
     }
 }
 

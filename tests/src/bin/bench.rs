@@ -108,6 +108,13 @@ fn main() {
         format!("{:.0}", switch_ticks / switches),
         "<= 500",
     );
+    let trips = serial_field(&counted_serial, "bench: channel ", "trips");
+    let trip_ticks = serial_field(&counted_serial, "bench: channel ", "ticks");
+    row(
+        "channel round trip between two threads, guest instructions (-icount)",
+        format!("{:.0}", trip_ticks / trips),
+        "<= 2000",
+    );
     let spawns = serial_field(&counted_serial, "bench: spawn and join ", "count");
     let spawn_ticks = serial_field(&counted_serial, "bench: spawn and join ", "ticks");
     row(
