@@ -34,14 +34,24 @@ pub trait ShellEnvironment {
     fn provoke(&mut self, fault: FaultScenario);
     /// Lists the threads: id, name, state, CPU time, stack use.
     fn list_threads(&mut self);
-    /// Starts a CPU-bound background thread and says which.
-    fn spawn_spinner(&mut self);
+    /// Starts a background thread of `kind` and says which.
+    fn spawn_background(&mut self, kind: BackgroundKind);
     /// Ends thread `id` if the shell started it.
     fn kill(&mut self, id: u32) -> KillOutcome;
     /// Blocks the shell (only) for `milliseconds`.
     fn sleep_milliseconds(&mut self, milliseconds: u64);
     fn reboot(&mut self) -> !;
     fn halt(&mut self) -> !;
+}
+
+/// What `spawn` can start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackgroundKind {
+    /// A CPU-bound thread that counts until it is killed.
+    Spin,
+    /// A thread that sends numbered messages to an echo thread over channels and checks every
+    /// answer, until it is killed.
+    Traffic,
 }
 
 /// What became of a `kill`.
@@ -219,22 +229,22 @@ struct Spawn;
 
 impl ShellCommand for Spawn {
     fn arguments(&self) -> &'static str {
-        "spin"
+        "spin|traffic"
     }
 
     fn summary(&self) -> &'static str {
-        "start a CPU-bound background thread"
+        "start a busy or a channel-checking thread"
     }
 
     fn run<'line>(&self, invocation: Invocation<'line, '_>) -> Result<(), ShellError<'line>> {
         let [kind] = words(invocation.name, self.arguments(), invocation.arguments, 1)?;
-        match kind.unwrap_or_default() {
-            "spin" => {
-                invocation.shell.spawn_spinner();
-                Ok(())
-            }
-            other => Err(ShellError::UnknownThreadKind(other)),
-        }
+        let kind = match kind.unwrap_or_default() {
+            "spin" => BackgroundKind::Spin,
+            "traffic" => BackgroundKind::Traffic,
+            other => return Err(ShellError::UnknownThreadKind(other)),
+        };
+        invocation.shell.spawn_background(kind);
+        Ok(())
     }
 }
 
@@ -426,7 +436,7 @@ impl fmt::Display for ShellError<'_> {
                 "{command}: {argument} ms is too long (at most {MAXIMUM_SLEEP_MILLISECONDS})"
             ),
             ShellError::UnknownThreadKind(kind) => {
-                write!(formatter, "spawn: unknown kind '{kind}'; known: spin")
+                write!(formatter, "spawn: unknown kind '{kind}'; known: spin traffic")
             }
             ShellError::NotOurs(id) => {
                 write!(formatter, "kill: thread {id} was not started by the shell; left alone")
@@ -500,8 +510,11 @@ mod tests {
         fn list_threads(&mut self) {
             self.calls.push("ps");
         }
-        fn spawn_spinner(&mut self) {
-            self.calls.push("spawn spin");
+        fn spawn_background(&mut self, kind: BackgroundKind) {
+            self.calls.push(match kind {
+                BackgroundKind::Spin => "spawn spin",
+                BackgroundKind::Traffic => "spawn traffic",
+            });
         }
         fn kill(&mut self, id: u32) -> KillOutcome {
             self.calls.push("kill");
@@ -611,9 +624,10 @@ mod tests {
         let (result, recorder) = run("spawn spin");
         assert!(result.is_ok());
         assert_eq!(recorder.calls, ["spawn spin"]);
+        assert_eq!(run("spawn traffic").1.calls, ["spawn traffic"]);
         let message = |line| run(line).0.unwrap_err();
-        assert_eq!(message("spawn"), "spawn: missing argument; usage: spawn spin");
-        assert_eq!(message("spawn fork"), "spawn: unknown kind 'fork'; known: spin");
+        assert_eq!(message("spawn"), "spawn: missing argument; usage: spawn spin|traffic");
+        assert_eq!(message("spawn fork"), "spawn: unknown kind 'fork'; known: spin traffic");
         let (result, recorder) = run("kill 7");
         assert!(result.is_ok());
         assert_eq!(recorder.text, "thread 7 stopped after 1234 rounds\n");

@@ -48,7 +48,7 @@ impl LineEditor {
             cursor: 0,
             history: Vec::with_capacity(HISTORY_ENTRIES),
             browse_depth: 0,
-            draft: String::new(),
+            draft: String::with_capacity(LINE_CAPACITY),
         }
     }
 
@@ -82,11 +82,11 @@ impl LineEditor {
             Key::Up => self.browse_older(),
             Key::Down => self.browse_newer(),
             Key::ClearLine if !self.line.is_empty() => {
-                self.replace_line(String::new());
+                Self::replace_line(&mut self.line, &mut self.cursor, "");
                 EditAction::Redraw
             }
             Key::Interrupt => {
-                self.replace_line(String::new());
+                Self::replace_line(&mut self.line, &mut self.cursor, "");
                 self.browse_depth = 0;
                 EditAction::Abandon
             }
@@ -98,14 +98,16 @@ impl LineEditor {
 
     /// After a submitted line has run: remember it in the history and start a new, empty line.
     pub fn finish_line(&mut self) {
-        let line = core::mem::take(&mut self.line);
-        let repeated = self.history.last() == Some(&line);
-        if !line.is_empty() && !repeated {
+        let repeated = self.history.last() == Some(&self.line);
+        if !self.line.is_empty() && !repeated {
             if self.history.len() == HISTORY_ENTRIES {
                 self.history.remove(0);
             }
-            self.history.push(line);
+            // An exact-size copy: the line's own buffer stays for the next line, so the
+            // editor's memory depends on what the history holds, not on how it was typed.
+            self.history.push(self.line.as_str().into());
         }
+        self.line.clear();
         self.cursor = 0;
         self.browse_depth = 0;
     }
@@ -127,9 +129,11 @@ impl LineEditor {
         EditAction::Redraw
     }
 
-    fn replace_line(&mut self, line: String) {
-        self.line = line;
-        self.cursor = self.line.len();
+    /// Puts `text` in place of the line, in the line's own buffer.
+    fn replace_line(line: &mut String, cursor: &mut usize, text: &str) {
+        line.clear();
+        line.push_str(text);
+        *cursor = line.len();
     }
 
     fn browse_older(&mut self) -> EditAction {
@@ -137,10 +141,12 @@ impl LineEditor {
             return EditAction::None;
         }
         if self.browse_depth == 0 {
-            self.draft = self.line.clone();
+            self.draft.clear();
+            self.draft.push_str(&self.line);
         }
         self.browse_depth += 1;
-        self.replace_line(self.history[self.history.len() - self.browse_depth].clone());
+        let entry = &self.history[self.history.len() - self.browse_depth];
+        Self::replace_line(&mut self.line, &mut self.cursor, entry);
         EditAction::Redraw
     }
 
@@ -149,12 +155,12 @@ impl LineEditor {
             return EditAction::None;
         }
         self.browse_depth -= 1;
-        let line = if self.browse_depth == 0 {
-            core::mem::take(&mut self.draft)
+        let text = if self.browse_depth == 0 {
+            &self.draft
         } else {
-            self.history[self.history.len() - self.browse_depth].clone()
+            &self.history[self.history.len() - self.browse_depth]
         };
-        self.replace_line(line);
+        Self::replace_line(&mut self.line, &mut self.cursor, text);
         EditAction::Redraw
     }
 }

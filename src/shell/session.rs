@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
-use super::command::{CommandTable, HEADING_COLOR, KillOutcome, ShellEnvironment};
+use super::command::{BackgroundKind, CommandTable, HEADING_COLOR, KillOutcome, ShellEnvironment};
 use super::line_editor::{EditAction, LineEditor};
 use super::status_clock;
 use crate::arch::x86::cmos_clock::DateTime;
@@ -178,11 +178,15 @@ impl ShellEnvironment for Machine<'_> {
         list_threads();
     }
 
-    fn spawn_spinner(&mut self) {
-        match thread::spawn("spin", spin_until_stopped) {
-            Ok(spinner) => {
-                println!("started thread {} (spin)", spinner.number());
-                self.spawned.push(spinner);
+    fn spawn_background(&mut self, kind: BackgroundKind) {
+        let (name, body): (&'static str, fn() -> u64) = match kind {
+            BackgroundKind::Spin => ("spin", spin_until_stopped),
+            BackgroundKind::Traffic => ("traffic", exchange_messages_until_stopped),
+        };
+        match thread::spawn(name, body) {
+            Ok(thread) => {
+                println!("started thread {} ({name})", thread.number());
+                self.spawned.push(thread);
             }
             Err(error) => print_colored!(ERROR_COLOR, "spawn: {error}\n"),
         }
@@ -193,9 +197,13 @@ impl ShellEnvironment for Machine<'_> {
             let exists = thread::threads().iter().any(|thread| thread.id == id);
             return if exists { KillOutcome::NotStartedByShell } else { KillOutcome::NoSuchThread };
         };
-        let spinner = self.spawned.swap_remove(index);
+        let thread = self.spawned.swap_remove(index);
+        if self.spawned.is_empty() {
+            // Give the memory back, so the heap returns to where it was before any spawn.
+            self.spawned = Vec::new();
+        }
         thread::request_stop(id);
-        KillOutcome::Stopped { rounds: spinner.join() }
+        KillOutcome::Stopped { rounds: thread.join() }
     }
 
     fn sleep_milliseconds(&mut self, milliseconds: u64) {
@@ -225,6 +233,35 @@ fn spin_until_stopped() -> u64 {
         }
     }
     rounds
+}
+
+/// A `spawn traffic` thread: numbered messages to an echo thread and back over two channels,
+/// each answer checked; a lost, repeated or reordered message is a panic. Returns how many
+/// messages made the round trip.
+fn exchange_messages_until_stopped() -> u64 {
+    let (to_echo, echo_inbox) = thread::channel::<u64>(4);
+    let (to_traffic, answers) = thread::channel::<u64>(4);
+    let echo = thread::spawn("echo", move || {
+        while let Ok(message) = echo_inbox.recv() {
+            if to_traffic.send(message + 1).is_err() {
+                break;
+            }
+        }
+    });
+    let Ok(echo) = echo else {
+        print_colored!(ERROR_COLOR, "traffic: cannot start the echo thread\n");
+        return 0;
+    };
+    let mut next = 0u64;
+    while !thread::stop_requested() {
+        to_echo.send(next).expect("the echo thread runs until traffic stops");
+        let answer = answers.recv().expect("the echo thread answers every message");
+        assert_eq!(answer, next + 1, "traffic: message {next} came back as {answer}");
+        next += 1;
+    }
+    drop(to_echo);
+    echo.join();
+    next
 }
 
 fn list_threads() {
