@@ -250,20 +250,31 @@ fn clock_rate_agrees_with_the_timer() -> TestResult {
     Err("timer ticks never came within 60 % of the calibrated rate")
 }
 
+/// Ticks arrive while the CPU sleeps, and never faster than the timer's 1000 Hz. In real time
+/// the lower bound is only "some" (a timer that never fires sees none): a busy host delays
+/// QEMU's ticks, and v86, the emulator of the web page, runs its timer from a coarse host clock
+/// and loses ticks (docs/web.md). The count is reported on serial; under `-icount`, where no
+/// tick is late, the harness checks it is about 100 (tests/tests/in_kernel.rs).
 fn timer_interrupts_tick_while_sleeping() -> TestResult {
     check(interrupts_enabled(), "interrupts are off")?;
     for _ in 0..TIMING_ATTEMPTS {
         let before = time::timer_ticks();
-        sleep_milliseconds(100);
+        sleep_milliseconds(SLEEP_MILLISECONDS_FOR_TICKS);
         let ticks = time::timer_ticks() - before;
-        // 1000 Hz: about 100 ticks, allowing for a late first and last tick.
-        if (95..=110).contains(&ticks) {
+        log!("  {SLEEP_MILLISECONDS_FOR_TICKS} ms of sleep saw {ticks} timer ticks");
+        check(ticks > 0, "no timer tick arrived while sleeping")?;
+        // 1000.15 Hz: 100 ticks, one more for a tick on each edge, and a margin for the
+        // clock's calibration. More means the timer runs fast, or a stalled host delivered
+        // a burst of late ticks: measure again.
+        if ticks <= 110 {
             return Ok(());
         }
-        log!("  100 ms of sleep saw {ticks} timer ticks; measuring again");
     }
-    Err("100 ms of sleep never saw about 100 timer ticks")
+    Err("100 ms of sleep always saw more than 110 timer ticks")
 }
+
+/// How long `timer_interrupts_tick_while_sleeping` sleeps.
+const SLEEP_MILLISECONDS_FOR_TICKS: u64 = 100;
 
 fn paging_protects_the_kernel_image() -> TestResult {
     let image = kernel_image();

@@ -34,7 +34,8 @@ fn in_kernel_tests_all_pass_and_qemu_exits_with_status_33() {
 }
 
 /// Under `-icount shift=0` guest time is the instruction count, one nanosecond each: the timing
-/// tests see no host noise, and the counter must calibrate to 1 GHz.
+/// tests see no host noise, the counter must calibrate to 1 GHz, and 100 ms of sleep must see
+/// about 100 timer ticks (in real time the kernel's own test asks only for some).
 #[test]
 fn with_deterministic_time_the_tests_pass_and_the_clock_calibrates_to_one_gigahertz() {
     let serial = run_in_kernel_tests(&["-icount", "shift=0"]);
@@ -47,4 +48,12 @@ fn with_deterministic_time_the_tests_pass_and_the_clock_calibrates_to_one_gigahe
         (999_000..=1_001_000).contains(&kilohertz),
         "calibrated {kilohertz} kHz under -icount shift=0, expected 1,000,000 within 0.1 %"
     );
+    let prefix = "  100 ms of sleep saw ";
+    let ticks: Vec<u64> = serial
+        .lines()
+        .filter_map(|line| line.strip_prefix(prefix)?.strip_suffix(" timer ticks")?.parse().ok())
+        .collect();
+    assert_eq!(ticks.len(), 1, "one measurement of ticks while sleeping expected:\n{serial}");
+    // 1000.15 Hz: 100 ticks, one more for a tick on each edge.
+    assert!((99..=101).contains(&ticks[0]), "100 ms of sleep saw {} timer ticks", ticks[0]);
 }
