@@ -60,6 +60,8 @@ help:
 	@echo "  make debug          boot the ELF with QEMU waiting for gdb on localhost:1234"
 	@echo "  make test           host unit tests, in-kernel tests and end-to-end boot tests"
 	@echo "  make bench          build the bench image, measure, write docs/benchmarks.md"
+	@echo "  make web            build the page that boots Ferrite in the browser (build/web/)"
+	@echo "  make serve          serve build/web on http://127.0.0.1:$(WEB_PORT)/"
 	@echo "  make check          cargo fmt --check and clippy on the kernel target"
 	@echo "  make setup          install missing packages (Debian/Ubuntu; root or sudo)"
 	@echo "  make clean          remove build outputs"
@@ -169,3 +171,5 @@ clean:
 	rm -rf $(BUILD_DIR) target tests/target tools/target
 
 FORCE:
+
+include web/web.mk
