@@ -1,5 +1,5 @@
 # web/web.mk - Ferrite in the browser (docs/web.md), included by the Makefile: build/web/ with
-# the page, v86, xterm.js, SeaBIOS and the kernel; `make serve`.
+# the page, v86, xterm.js, SeaBIOS and the kernel; `make serve`; the browser tests.
 
 WEB_DIR        := $(BUILD_DIR)/web
 WEB_PORT       ?= 8086
@@ -9,7 +9,7 @@ WEB_PAGE_FILES := web/index.html web/main.js web/style.css web/ferrite.mjs
 # npm writes this file last, so it stands for a finished `npm ci`.
 WEB_MODULES    := web/node_modules/.package-lock.json
 
-.PHONY: web serve
+.PHONY: web serve test-web
 
 web: $(WEB_DIR)/index.html
 
@@ -36,3 +36,9 @@ $(WEB_DIR)/index.html: $(WEB_PAGE_FILES) $(WEB_MODULES) $(ISO) web/web.mk | setu
 
 serve: web
 	node web/serve.mjs $(WEB_DIR) --port $(WEB_PORT)
+
+# The kernel in v86 under node, then the page in headless Chromium.
+test-web: web
+	cd web && node --test tests/machine.test.mjs tests/page.test.mjs
+
+test: test-web
