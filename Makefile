@@ -63,6 +63,7 @@ help:
 	@echo "  make web            build the page that boots Ferrite in the browser (build/web/)"
 	@echo "  make serve          serve build/web on http://127.0.0.1:$(WEB_PORT)/"
 	@echo "  make test-web       the kernel in v86 under node, then the page in headless Chromium"
+	@echo "  make bench-web      boot time and demo speed in the page next to QEMU's"
 	@echo "  make check          cargo fmt --check and clippy on the kernel target"
 	@echo "  make setup          install missing packages (Debian/Ubuntu; root or sudo)"
 	@echo "  make clean          remove build outputs"

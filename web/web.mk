@@ -1,5 +1,5 @@
 # web/web.mk - Ferrite in the browser (docs/web.md), included by the Makefile: build/web/ with
-# the page, v86, xterm.js, SeaBIOS and the kernel; `make serve`; the browser tests.
+# the page, v86, xterm.js, SeaBIOS and the kernel; `make serve`; the browser tests; the figures.
 
 WEB_DIR        := $(BUILD_DIR)/web
 WEB_PORT       ?= 8086
@@ -9,7 +9,7 @@ WEB_PAGE_FILES := web/index.html web/main.js web/style.css web/ferrite.mjs
 # npm writes this file last, so it stands for a finished `npm ci`.
 WEB_MODULES    := web/node_modules/.package-lock.json
 
-.PHONY: web serve test-web
+.PHONY: web serve test-web bench-web
 
 web: $(WEB_DIR)/index.html
 
@@ -41,4 +41,8 @@ serve: web
 test-web: web
 	cd web && node --test tests/machine.test.mjs tests/page.test.mjs
 
+bench-web: web $(ISO)
+	node web/bench.mjs
+
 test: test-web
+bench: bench-web
