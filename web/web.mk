@@ -24,8 +24,7 @@ $(WEB_DIR)/index.html: $(WEB_PAGE_FILES) $(WEB_MODULES) $(ISO) web/web.mk | setu
 	mkdir -p $(WEB_DIR)/licenses
 	cp web/main.js web/style.css web/ferrite.mjs $(WEB_DIR)/
 	cp web/node_modules/v86/build/libv86.mjs web/node_modules/v86/build/v86.wasm $(WEB_DIR)/
-	cp web/node_modules/@xterm/xterm/lib/xterm.mjs web/node_modules/@xterm/xterm/lib/xterm.mjs.map \
-	    web/node_modules/@xterm/xterm/css/xterm.css $(WEB_DIR)/
+	cp web/node_modules/@xterm/xterm/lib/xterm.mjs web/node_modules/@xterm/xterm/css/xterm.css $(WEB_DIR)/
 	cp $(SEABIOS_DIR)/bios.bin $(SEABIOS_DIR)/vgabios-stdvga.bin $(WEB_DIR)/
 	cp $(ISO) $(WEB_DIR)/ferrite.iso
 	cp $(ISO_ROOT)/boot/kernel.elf $(WEB_DIR)/kernel.elf
