@@ -16,7 +16,7 @@ import {
 } from "./ferrite.mjs";
 
 const screenFrame = document.getElementById("screen-frame");
-const screen = document.getElementById("screen");
+const machineScreen = document.getElementById("screen");
 const machineState = document.getElementById("machine-state");
 const bootTime = document.getElementById("boot-time");
 const demoSpeed = document.getElementById("demo-speed");
@@ -56,7 +56,7 @@ function setState(state, text = state) {
     machineState.textContent = text;
 }
 
-/// Bytes from COM1 go to the pane in batches: one write per animation frame, not per byte.
+// Bytes from COM1 go to the pane in batches: one write per animation frame, not per byte.
 let pendingSerial = "";
 function flushSerial() {
     if (pendingSerial) terminal.write(pendingSerial);
@@ -92,7 +92,7 @@ async function boot(name) {
 
     const started = performance.now();
     const machine = new V86(
-        v86Options(boot, files, { wasm_path: "v86.wasm", screen: { container: screen } }),
+        v86Options(boot, files, { wasm_path: "v86.wasm", screen: { container: machineScreen } }),
     );
     emulator = machine;
     window.ferrite.emulator = machine;
@@ -158,19 +158,35 @@ screenFrame.addEventListener("blur", () => {
 });
 screenFrame.addEventListener("mousedown", () => screenFrame.focus());
 
-/// Scales the 80x25 text screen (or the graphics canvas) to the width it has, so a phone shows
-/// the whole screen.
+// On a phone the screen cannot bring up a keyboard; a text field can. Its line is typed on the
+// machine's keyboard, followed by Enter.
+const lineForm = document.getElementById("type-line");
+lineForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const line = lineForm.elements.line;
+    if (emulator) {
+        // v86 drops simulated keys too while its keyboard is off, as it is with the field
+        // focused.
+        emulator.keyboard_set_enabled(true);
+        emulator.keyboard_send_text(`${line.value}\n`);
+        emulator.keyboard_set_enabled(document.activeElement === screenFrame);
+    }
+    line.value = "";
+});
+
+// Scales the 80x25 text screen (or the graphics canvas) to the width it has, so a phone shows
+// the whole screen.
 function fitScreen() {
-    screen.style.transform = "none";
-    const naturalWidth = screen.offsetWidth;
-    const naturalHeight = screen.offsetHeight;
+    machineScreen.style.transform = "none";
+    const naturalWidth = machineScreen.offsetWidth;
+    const naturalHeight = machineScreen.offsetHeight;
     if (!naturalWidth || !naturalHeight) return;
     const scale = Math.min(screenFrame.clientWidth / naturalWidth, 1.5);
-    screen.style.transform = `scale(${scale})`;
+    machineScreen.style.transform = `scale(${scale})`;
     screenFrame.style.height = `${Math.ceil(naturalHeight * scale)}px`;
 }
 new ResizeObserver(fitScreen).observe(screenFrame);
-new ResizeObserver(fitScreen).observe(screen);
+new ResizeObserver(fitScreen).observe(machineScreen);
 
 document.querySelectorAll("#boots button").forEach((button) => {
     button.addEventListener("click", () => {
