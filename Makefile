@@ -63,6 +63,7 @@ help:
 	@echo "  make web            build the page that boots Ferrite in the browser (build/web/)"
 	@echo "  make serve          serve build/web on http://127.0.0.1:$(WEB_PORT)/"
 	@echo "  make test-web       the kernel in v86 under node, then the page in headless Chromium"
+	@echo "  make test-web-firefox  the page tests in Firefox (firefox-esr; not part of make test)"
 	@echo "  make bench-web      boot time and demo speed in the page next to QEMU's"
 	@echo "  make check          cargo fmt --check and clippy on the kernel target"
 	@echo "  make setup          install missing packages (Debian/Ubuntu; root or sudo)"

@@ -26,8 +26,8 @@ const SECTION = "## In the browser";
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/// Boots QEMU headless with serial on stdout; resolves to { greetingMs, framesPerSecond } once
-/// `until` ("greeting" or "demo") is reached, and kills it.
+// Boots QEMU headless with serial on stdout; resolves to { greetingMs, framesPerSecond } once
+// `until` ("greeting" or "demo") is reached, and kills it.
 function qemuRun(bootArguments, until) {
     return new Promise((resolve, reject) => {
         const started = performance.now();
@@ -60,8 +60,8 @@ function qemuRun(bootArguments, until) {
     });
 }
 
-/// Loads the page with `?boot=...`; resolves to { greetingMs, framesPerSecond } as the page
-/// shows them once `until` is reached.
+// Loads the page with `?boot=...`; resolves to { greetingMs, framesPerSecond } as the page
+// shows them once `until` is reached.
 async function pageRun(page, origin, boot, until) {
     await page.goto(`${origin}/?boot=${boot}`, { waitUntil: "load" });
     const read = async () => {
@@ -130,8 +130,8 @@ async function main() {
     writeSection(rows, browserVersion);
 }
 
-/// Replaces (or appends) the "In the browser" section of docs/benchmarks.md; `make bench`'s own
-/// report keeps this section when it rewrites the rest.
+// Replaces (or appends) the "In the browser" section of docs/benchmarks.md; `make bench`'s own
+// report keeps this section when it rewrites the rest.
 function writeSection(rows, browserVersion) {
     let text = fs.existsSync(REPORT) ? fs.readFileSync(REPORT, "utf8") : "# Benchmarks\n";
     const start = text.indexOf(`\n${SECTION}\n`);

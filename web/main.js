@@ -123,8 +123,8 @@ async function boot(name) {
         pendingSerial += String.fromCharCode(byte);
         if (!greeted && transcript.greeted) {
             greeted = true;
-            const milliseconds = performance.now() - started;
-            bootTime.dataset.milliseconds = milliseconds.toFixed(0);
+            const milliseconds = Math.round(performance.now() - started);
+            bootTime.dataset.milliseconds = String(milliseconds);
             bootTime.textContent = `${(milliseconds / 1000).toFixed(2)} s`;
             setState("running", `running: ${boot.label}`);
         }

@@ -9,7 +9,7 @@ WEB_PAGE_FILES := web/index.html web/main.js web/style.css web/ferrite.mjs
 # npm writes this file last, so it stands for a finished `npm ci`.
 WEB_MODULES    := web/node_modules/.package-lock.json
 
-.PHONY: web serve test-web bench-web
+.PHONY: web serve test-web test-web-firefox bench-web
 
 web: $(WEB_DIR)/index.html
 
@@ -39,6 +39,12 @@ serve: web
 # The kernel in v86 under node, then the page in headless Chromium.
 test-web: web
 	cd web && node --test tests/machine.test.mjs tests/page.test.mjs
+
+# The page tests in Firefox: not part of `make test`, as CI installs no Firefox.
+test-web-firefox: web
+	@[ -n "$$FIREFOX" ] || command -v firefox-esr >/dev/null || \
+	    { echo "test-web-firefox: install firefox-esr, or set FIREFOX=/path/to/firefox" >&2; exit 1; }
+	cd web && FERRITE_BROWSER=firefox node --test tests/page.test.mjs
 
 bench-web: web $(ISO)
 	node web/bench.mjs

@@ -1,7 +1,8 @@
 // page.test.mjs - the page in headless Chromium (Debian's chromium, driven by puppeteer-core),
 // served from build/web by web/serve.mjs on 127.0.0.1 as `make serve` serves it: what a person
 // sees on the page's screen and in its serial pane, when they press its buttons and type.
-// Saves build/web-test/page.png (docs/web.png is a copy of it).
+// Saves build/web-test/page.png (docs/web.png is a copy of it). FERRITE_BROWSER=firefox runs
+// the same tests in Firefox.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -12,8 +13,13 @@ import puppeteer from "puppeteer-core";
 
 import { REPOSITORY, startServer } from "./support.mjs";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const SCREENSHOT = path.join(REPOSITORY, "build/web-test/page.png");
+// FERRITE_BROWSER=firefox runs the same tests in Firefox (`make test-web-firefox`).
+const BROWSER = process.env.FERRITE_BROWSER ?? "chrome";
+const EXECUTABLES = {
+    chrome: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    firefox: process.env.FIREFOX ?? "/usr/bin/firefox-esr",
+};
+const SCREENSHOT = path.join(REPOSITORY, `build/web-test/page${BROWSER === "chrome" ? "" : `-${BROWSER}`}.png`);
 const VIEWPORT = { width: 1024, height: 1200 };
 const BOOT_TIMEOUT_MS = 90_000;
 
@@ -93,7 +99,7 @@ function comparePixels(page, image, reference, clip) {
     );
 }
 
-describe("the page in headless Chromium", () => {
+describe(`the page in headless ${BROWSER === "chrome" ? "Chromium" : "Firefox"}`, () => {
     let server;
     let browser;
     let page;
@@ -104,9 +110,10 @@ describe("the page in headless Chromium", () => {
     before(async () => {
         server = await startServer();
         browser = await puppeteer.launch({
-            executablePath: CHROMIUM,
+            browser: BROWSER,
+            executablePath: EXECUTABLES[BROWSER],
             headless: true,
-            args: ["--no-sandbox"],
+            args: BROWSER === "chrome" ? ["--no-sandbox"] : [],
         });
         page = await browser.newPage();
         await page.setViewport(VIEWPORT);

@@ -10,10 +10,10 @@ import { fileURLToPath } from "node:url";
 import { FIRMWARE, Transcript, hookDebugExit, v86Options } from "../ferrite.mjs";
 
 export const REPOSITORY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-/// What `make web` built: the page and everything it loads.
+// What `make web` built: the page and everything it loads.
 export const SITE = process.env.FERRITE_WEB_DIR ?? path.join(REPOSITORY, "build/web");
 
-/// Polls `condition` every 20 ms until it holds; throws naming `what` after `timeoutMs`.
+// Polls `condition` every 20 ms until it holds; throws naming `what` after `timeoutMs`.
 export async function waitFor(condition, timeoutMs, what) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -28,7 +28,7 @@ function readSiteFile(name) {
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
-/// Boots `boot` (one of ferrite.mjs's BOOTS) in v86 under node from the files in build/web.
+// Boots `boot` (one of ferrite.mjs's BOOTS) in v86 under node from the files in build/web.
 export async function startNodeMachine(boot) {
     const { V86 } = await import(path.join(SITE, "libv86.mjs"));
     const files = {};
@@ -47,7 +47,7 @@ export async function startNodeMachine(boot) {
         waitFor,
         screenRows: () => emulator.screen_adapter.get_text_screen(),
         screenRow: (row) => emulator.screen_adapter.get_text_row(row),
-        /// The byte written to the debug-exit port, once the kernel has written it.
+        // The byte written to the debug-exit port, once the kernel has written it.
         async exited(timeoutMs) {
             await waitFor(() => exitValue !== null, timeoutMs, "a write to the debug-exit port");
             return exitValue;
@@ -59,8 +59,8 @@ export async function startNodeMachine(boot) {
     return machine;
 }
 
-/// Starts web/serve.mjs, the server `make serve` runs, on a free port of 127.0.0.1; resolves to
-/// { origin, stop }.
+// Starts web/serve.mjs, the server `make serve` runs, on a free port of 127.0.0.1; resolves to
+// { origin, stop }.
 export async function startServer() {
     const server = spawn(process.execPath, [path.join(REPOSITORY, "web/serve.mjs"), SITE, "--port", "0"], {
         stdio: ["ignore", "pipe", "inherit"],
