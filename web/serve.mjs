@@ -33,7 +33,13 @@ if (!fs.existsSync(path.join(root, "index.html"))) {
 
 const server = http.createServer((request, response) => {
     const url = new URL(request.url, `http://${HOST}`);
-    let file = path.join(root, decodeURIComponent(url.pathname));
+    let file;
+    try {
+        file = path.join(root, decodeURIComponent(url.pathname));
+    } catch {
+        response.writeHead(400).end();
+        return;
+    }
     if (!file.startsWith(root + path.sep) && file !== root) {
         response.writeHead(403).end();
         return;
