@@ -63,11 +63,16 @@ help:
 	@echo "  make run            boot the ISO in QEMU (window, or the terminal without a display)"
 	@echo "  make run-kernel     boot the ELF directly with qemu -kernel (ARGS='nodemo' adds words)"
 	@echo "  make debug          boot the ELF with QEMU waiting for gdb on localhost:1234"
-	@echo "  make test           host unit tests, loom models, in-kernel tests and end-to-end boot tests"
+	@echo "  make test           host unit tests, loom models, in-kernel, end-to-end and browser tests"
 	@echo "  make test-host      host unit tests only"
 	@echo "  make test-loom      loom models of the blocking primitives in src/sync"
 	@echo "  make bench          build the bench image, measure, write docs/benchmarks.md"
 	@echo "  make soak           ten minutes of keys and threads, then checks (SOAK_SECONDS=...)"
+	@echo "  make web            build the page that boots Ferrite in the browser (build/web/)"
+	@echo "  make serve          serve build/web on http://127.0.0.1:$(WEB_PORT)/"
+	@echo "  make test-web       the kernel in v86 under node, then the page in headless Chromium"
+	@echo "  make test-web-firefox  the page tests in Firefox (firefox-esr; not part of make test)"
+	@echo "  make bench-web      boot time and demo speed in the page next to QEMU's"
 	@echo "  make check          cargo fmt --check and clippy on the kernel target"
 	@echo "  make setup          install missing packages (Debian/Ubuntu; root or sudo)"
 	@echo "  make clean          remove build outputs"
@@ -188,3 +193,5 @@ clean:
 	rm -rf $(BUILD_DIR) target tests/target tools/target
 
 FORCE:
+
+include web/web.mk

@@ -19,6 +19,12 @@ need xorriso xorriso
 need mformat mtools
 need qemu-system-i386 qemu-system-x86
 need getconf libc-bin
+# The web page (web/web.mk): npm fetches v86, xterm.js and puppeteer-core; the BIOS images come
+# from SeaBIOS; the browser tests drive Chromium.
+need node nodejs
+need npm npm
+need chromium chromium
+[ -f /usr/share/seabios/bios.bin ] && [ -f /usr/share/seabios/vgabios-stdvga.bin ] || missing+=(seabios)
 
 # Debian 12 packages a Rust with its library source (rustc-web and friends); elsewhere the
 # toolchain comes from rustup.

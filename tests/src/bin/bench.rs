@@ -23,6 +23,9 @@ const GO_DEMO_FRAMES_PER_SECOND: (f64, f64) = (1.2, 1.5);
 const GO_DEMO_ELF_BYTES: u64 = 1_900_000;
 const GO_DEMO_ISO_BYTES: u64 = 11_400_000;
 
+/// Where web/bench.mjs's section of docs/benchmarks.md starts.
+const BROWSER_SECTION: &str = "\n## In the browser\n";
+
 /// The rows measured so far, for docs/benchmarks.md.
 static ROWS: Mutex<Vec<(String, String, String)>> = Mutex::new(Vec::new());
 
@@ -247,6 +250,11 @@ fn write_report(path: &std::path::Path) {
     let _ = writeln!(text, "| --- | ---: | --- |");
     for (name, value, target) in ROWS.lock().unwrap().iter() {
         let _ = writeln!(text, "| {name} | {value} | {target} |");
+    }
+    // `make bench-web` (web/bench.mjs) writes its own section at the end: keep it.
+    let previous = std::fs::read_to_string(path).unwrap_or_default();
+    if let Some(start) = previous.find(BROWSER_SECTION) {
+        let _ = write!(text, "\n{}", &previous[start + 1..]);
     }
     std::fs::write(path, text).expect("docs/benchmarks.md could not be written");
     println!("\nwritten to {}", path.display());
