@@ -10,7 +10,8 @@ export const BOOTS = {
     iso: { label: "the ISO through GRUB", image: "ferrite.iso" },
     // v86's own Multiboot loader, with a command line.
     shell: { label: "straight to the shell (nodemo)", image: "kernel.elf", commandLine: "nodemo" },
-    test: { label: "the in-kernel tests (test)", image: "kernel.elf", commandLine: "test" },
+    // The in-kernel tests live in the bench image, not in the kernel people boot.
+    test: { label: "the in-kernel tests (test)", image: "kernel-bench.elf", commandLine: "test" },
 };
 
 // The files the page fetches, by name in build/web/.

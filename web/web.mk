@@ -18,8 +18,9 @@ $(WEB_MODULES): web/package.json web/package-lock.json | setup
 	@touch $@
 
 # Static files only: everything the page loads at run time is in this folder. The kernel is the
-# stripped copy the ISO holds. Licences of what is redistributed go along.
-$(WEB_DIR)/index.html: $(WEB_PAGE_FILES) $(WEB_MODULES) $(ISO) web/web.mk | setup
+# stripped copy the ISO holds; the in-kernel tests run on a stripped copy of the bench image.
+# Licences of what is redistributed go along.
+$(WEB_DIR)/index.html: $(WEB_PAGE_FILES) $(WEB_MODULES) $(ISO) $(BENCH_ELF) web/web.mk | setup
 	rm -rf $(WEB_DIR)
 	mkdir -p $(WEB_DIR)/licenses
 	cp web/main.js web/style.css web/ferrite.mjs $(WEB_DIR)/
@@ -28,6 +29,7 @@ $(WEB_DIR)/index.html: $(WEB_PAGE_FILES) $(WEB_MODULES) $(ISO) web/web.mk | setu
 	cp $(SEABIOS_DIR)/bios.bin $(SEABIOS_DIR)/vgabios-stdvga.bin $(WEB_DIR)/
 	cp $(ISO) $(WEB_DIR)/ferrite.iso
 	cp $(ISO_ROOT)/boot/kernel.elf $(WEB_DIR)/kernel.elf
+	objcopy --strip-all $(BENCH_ELF) $(WEB_DIR)/kernel-bench.elf
 	cp web/node_modules/v86/LICENSE $(WEB_DIR)/licenses/v86.txt
 	cp web/node_modules/@xterm/xterm/LICENSE $(WEB_DIR)/licenses/xterm.txt
 	cp /usr/share/doc/seabios/copyright $(WEB_DIR)/licenses/seabios.txt
