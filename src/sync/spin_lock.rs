@@ -21,12 +21,85 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 /// static lock starts all-zero and costs no space in the kernel file.
 const NO_OWNER: u32 = 0;
 
-/// A value behind an interrupt-safe spin lock.
-pub struct SpinLock<T> {
+/// The lock itself, apart from the value: not generic, so its code exists once however many
+/// types are locked.
+struct RawSpinLock {
     locked: AtomicBool,
     owner: AtomicU32,
     /// Where the holder took the lock.
     taken_at: AtomicPtr<Location<'static>>,
+}
+
+impl RawSpinLock {
+    const fn new() -> RawSpinLock {
+        RawSpinLock {
+            locked: AtomicBool::new(false),
+            owner: AtomicU32::new(NO_OWNER),
+            taken_at: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// Opens an interrupts-off section and spins until the lock is free. `guarded` names what
+    /// it guards for the recursion panic.
+    #[inline(never)]
+    fn acquire(&self, caller: &'static Location<'static>, guarded: &'static str) {
+        interrupts::push();
+        let cpu = interrupts::current_cpu();
+        if self.locked.load(Ordering::Relaxed) && self.owner.load(Ordering::Relaxed) == cpu + 1 {
+            interrupts::pop();
+            self.panic_on_recursion(cpu, caller, guarded);
+        }
+        while self
+            .locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            core::hint::spin_loop();
+        }
+        self.owner.store(cpu + 1, Ordering::Relaxed);
+        self.taken_at.store(ptr::from_ref(caller).cast_mut(), Ordering::Relaxed);
+    }
+
+    #[inline(never)]
+    fn try_acquire(&self, caller: &'static Location<'static>) -> bool {
+        interrupts::push();
+        if self.locked.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            self.owner.store(interrupts::current_cpu() + 1, Ordering::Relaxed);
+            self.taken_at.store(ptr::from_ref(caller).cast_mut(), Ordering::Relaxed);
+            true
+        } else {
+            interrupts::pop();
+            false
+        }
+    }
+
+    #[inline(never)]
+    fn release(&self) {
+        self.owner.store(NO_OWNER, Ordering::Relaxed);
+        self.locked.store(false, Ordering::Release);
+        interrupts::pop();
+    }
+
+    #[cold]
+    fn panic_on_recursion(
+        &self,
+        cpu: u32,
+        caller: &'static Location<'static>,
+        guarded: &'static str,
+    ) -> ! {
+        let taken_at = self.taken_at.load(Ordering::Relaxed);
+        // SAFETY: `taken_at` is null or was stored from a `&'static Location`.
+        let holder = unsafe { taken_at.as_ref() };
+        panic!(
+            "spin lock over {guarded} taken again by CPU {cpu}, which holds it: first at {}, again at {caller}",
+            holder.map_or(&"an unknown place" as &dyn core::fmt::Display, |location| location),
+        )
+    }
+}
+
+/// A value behind an interrupt-safe spin lock.
+pub struct SpinLock<T> {
+    raw: RawSpinLock,
     value: UnsafeCell<T>,
 }
 
@@ -44,72 +117,27 @@ pub struct SpinLockGuard<'a, T> {
 
 impl<T> SpinLock<T> {
     pub const fn new(value: T) -> SpinLock<T> {
-        SpinLock {
-            locked: AtomicBool::new(false),
-            owner: AtomicU32::new(NO_OWNER),
-            taken_at: AtomicPtr::new(ptr::null_mut()),
-            value: UnsafeCell::new(value),
-        }
+        SpinLock { raw: RawSpinLock::new(), value: UnsafeCell::new(value) }
     }
 
     /// Turns interrupts off and spins until the lock is free. Panics, naming the lock, if this
     /// CPU already holds it.
     #[track_caller]
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
-        interrupts::push();
-        let cpu = interrupts::current_cpu();
-        if self.locked.load(Ordering::Relaxed) && self.owner.load(Ordering::Relaxed) == cpu + 1 {
-            interrupts::pop();
-            self.panic_on_recursion(cpu);
-        }
-        while self
-            .locked
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            core::hint::spin_loop();
-        }
-        self.owner.store(cpu + 1, Ordering::Relaxed);
-        self.record_caller();
+        self.raw.acquire(Location::caller(), core::any::type_name::<T>());
         SpinLockGuard { lock: self, _not_send: PhantomData }
-    }
-
-    #[track_caller]
-    fn record_caller(&self) {
-        let caller: &'static Location<'static> = Location::caller();
-        self.taken_at.store(ptr::from_ref(caller).cast_mut(), Ordering::Relaxed);
-    }
-
-    #[track_caller]
-    #[cold]
-    fn panic_on_recursion(&self, cpu: u32) -> ! {
-        let taken_at = self.taken_at.load(Ordering::Relaxed);
-        // SAFETY: `taken_at` is null or was stored from a `&'static Location`.
-        let holder = unsafe { taken_at.as_ref() };
-        panic!(
-            "spin lock over {} taken again by CPU {cpu}, which holds it: first at {}, again at {}",
-            core::any::type_name::<T>(),
-            holder.map_or(&"an unknown place" as &dyn core::fmt::Display, |location| location),
-            Location::caller()
-        )
     }
 
     /// The lock if it is free now.
     #[track_caller]
     pub fn try_lock(&self) -> Option<SpinLockGuard<'_, T>> {
-        interrupts::push();
-        if self.locked.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok() {
-            self.owner.store(interrupts::current_cpu() + 1, Ordering::Relaxed);
-            self.record_caller();
-            Some(SpinLockGuard { lock: self, _not_send: PhantomData })
-        } else {
-            interrupts::pop();
-            None
-        }
+        self.raw
+            .try_acquire(Location::caller())
+            .then_some(SpinLockGuard { lock: self, _not_send: PhantomData })
     }
 
     pub fn is_locked(&self) -> bool {
-        self.locked.load(Ordering::Relaxed)
+        self.raw.locked.load(Ordering::Relaxed)
     }
 
     /// Releases the lock whoever holds it, without closing their interrupts-off section.
@@ -118,8 +146,8 @@ impl<T> SpinLock<T> {
     /// The holder must never use its guard again (it was interrupted by a fatal error), and no
     /// other CPU may be running.
     pub unsafe fn force_unlock(&self) {
-        self.owner.store(NO_OWNER, Ordering::Relaxed);
-        self.locked.store(false, Ordering::Release);
+        self.raw.owner.store(NO_OWNER, Ordering::Relaxed);
+        self.raw.locked.store(false, Ordering::Release);
     }
 }
 
@@ -142,9 +170,7 @@ impl<T> DerefMut for SpinLockGuard<'_, T> {
 
 impl<T> Drop for SpinLockGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.owner.store(NO_OWNER, Ordering::Relaxed);
-        self.lock.locked.store(false, Ordering::Release);
-        interrupts::pop();
+        self.lock.raw.release();
     }
 }
 
