@@ -38,7 +38,7 @@ fn in_kernel_tests_all_pass_and_qemu_exits_with_status_33() {
 /// about 100 timer ticks (in real time the kernel's own test asks only for some).
 #[test]
 fn with_deterministic_time_the_tests_pass_and_the_clock_calibrates_to_one_gigahertz() {
-    let serial = run_in_kernel_tests(&["-icount", "shift=0"]);
+    let serial = run_in_kernel_tests(&["-icount", "shift=0,sleep=off"]);
     let prefix = "clock: time-stamp counter runs at ";
     let kilohertz: u64 = serial
         .lines()

@@ -75,7 +75,7 @@ fn main() {
             median_fps / go_middle
         ),
     );
-    let counted = bench_demo(&["-icount", "shift=0"]);
+    let counted = bench_demo(&["-icount", "shift=0,sleep=off"]);
     row(
         "demo guest instructions per frame (-icount)",
         (counted.ticks / u64::from(counted.frames)).to_string(),
@@ -91,7 +91,7 @@ fn main() {
         "",
     );
 
-    let counted_serial = bench_serial(&["-icount", "shift=0"]);
+    let counted_serial = bench_serial(&["-icount", "shift=0,sleep=off"]);
     let trips = serial_field(&counted_serial, "bench: breakpoint ", "trips");
     let trip_ticks = serial_field(&counted_serial, "bench: breakpoint ", "ticks");
     row("int3 round trip, guest instructions (-icount)", format!("{:.1}", trip_ticks / trips), "");
