@@ -62,48 +62,59 @@ fn main() {
             .and_then(|count| count.parse().ok())
             .unwrap_or_else(|| panic!("kill {id} answered {answer:?}"))
     };
-    while start.elapsed() < Duration::from_secs(seconds) {
-        let mut caps_lock_presses = 0;
-        for _ in 0..KEYS_PER_ROUND {
-            let key = KEYS[random.below(KEYS.len())];
-            caps_lock_presses += usize::from(key == "caps_lock");
-            qemu.press(key);
-        }
-        keys += KEYS_PER_ROUND;
-        // As a person would after mashing keys: tap the modifiers, undo caps lock, abandon the
-        // line; then the shell must answer.
-        for key in ["shift", "ctrl", "alt"] {
-            qemu.press(key);
-        }
-        if caps_lock_presses % 2 == 1 {
-            qemu.press("caps_lock");
-        }
-        qemu.press("ctrl-c");
-        assert_eq!(qemu.run_command("echo probe"), "probe\n", "the shell stopped answering");
-        let start_one = live.len() < MOST_LIVE_THREADS && random.below(2) == 0;
-        if start_one || live.is_empty() {
-            let kind = if random.below(2) == 0 { "spin" } else { "traffic" };
-            let answer = qemu.run_command(&format!("spawn {kind}"));
-            let id = answer
-                .strip_prefix("started thread ")
-                .and_then(|rest| rest.split(' ').next())
-                .and_then(|id| id.parse().ok())
-                .unwrap_or_else(|| panic!("spawn {kind} answered {answer:?}"));
-            live.push((id, kind));
-            spawned += 1;
-        } else {
-            let (id, kind) = live.swap_remove(random.below(live.len()));
-            let rounds = stop(&mut qemu, id);
-            if kind == "traffic" {
-                messages += rounds;
-            } else {
-                spin_rounds += rounds;
+    let mut soak = || {
+        while start.elapsed() < Duration::from_secs(seconds) {
+            let mut caps_lock_presses = 0;
+            for _ in 0..KEYS_PER_ROUND {
+                let key = KEYS[random.below(KEYS.len())];
+                caps_lock_presses += usize::from(key == "caps_lock");
+                qemu.press(key);
             }
-            killed += 1;
+            keys += KEYS_PER_ROUND;
+            // As a person would after mashing keys: tap the modifiers, undo caps lock, abandon the
+            // line; then the shell must answer.
+            for key in ["shift", "ctrl", "alt"] {
+                qemu.press(key);
+            }
+            if caps_lock_presses % 2 == 1 {
+                qemu.press("caps_lock");
+            }
+            qemu.press("ctrl-c");
+            assert_eq!(qemu.run_command("echo probe"), "probe\n", "the shell stopped answering");
+            let start_one = live.len() < MOST_LIVE_THREADS && random.below(2) == 0;
+            if start_one || live.is_empty() {
+                let kind = if random.below(2) == 0 { "spin" } else { "traffic" };
+                let answer = qemu.run_command(&format!("spawn {kind}"));
+                let id = answer
+                    .strip_prefix("started thread ")
+                    .and_then(|rest| rest.split(' ').next())
+                    .and_then(|id| id.parse().ok())
+                    .unwrap_or_else(|| panic!("spawn {kind} answered {answer:?}"));
+                live.push((id, kind));
+                spawned += 1;
+            } else {
+                let (id, kind) = live.swap_remove(random.below(live.len()));
+                let rounds = stop(&mut qemu, id);
+                if kind == "traffic" {
+                    messages += rounds;
+                } else {
+                    spin_rounds += rounds;
+                }
+                killed += 1;
+            }
+            if random.below(8) == 0 {
+                qemu.run_command("ps");
+            }
         }
-        if random.below(8) == 0 {
-            qemu.run_command("ps");
-        }
+    };
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut soak)).is_err() {
+        // Leave what a person would need to see why: the screen, and where the CPU is.
+        let path = std::env::temp_dir().join("ferrite-soak-failure.ppm");
+        qemu.screenshot(&path);
+        eprintln!("soak: failed; screen:\n{}", qemu.screen());
+        eprintln!("soak: screenshot in {}", path.display());
+        eprintln!("soak: registers:\n{}", qemu.monitor("info registers"));
+        std::process::exit(1);
     }
     for (id, kind) in live.drain(..) {
         let rounds = stop(&mut qemu, id);
