@@ -32,8 +32,18 @@ BUILD_STD_FLAGS := --target $(TARGET_SPEC) -Zjson-target-spec \
                    -Zbuild-std=core,compiler_builtins,alloc \
                    -Zbuild-std-features=compiler-builtins-mem
 
-# GRUB modules the ISO needs to load a Multiboot kernel from the CD or a USB stick.
-GRUB_MODULES := multiboot normal configfile iso9660 part_msdos biosdisk
+# GRUB modules the ISO needs to load a Multiboot kernel from the CD or a USB stick, on every
+# platform: a name missing from one platform's modules fails the build, so `all_video` (VBE on
+# BIOS, GOP/UGA on UEFI) rather than each driver; grub-mkrescue adds the disk drivers itself.
+# smbios and regexp read the OEM string QEMU passes (see grub/grub.cfg); test gives `if [`.
+GRUB_MODULES := multiboot normal configfile iso9660 part_msdos part_gpt fat all_video \
+                smbios regexp test
+# The platforms the hybrid ISO boots, each from its GRUB package (see scripts/setup.sh).
+GRUB_PLATFORMS := i386-pc x86_64-efi i386-efi
+# UEFI firmware for QEMU (Debian's ovmf and ovmf-ia32); the variable stores are copied.
+OVMF_CODE      := /usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS      := /usr/share/OVMF/OVMF_VARS_4M.fd
+QEMU_UEFI      ?= qemu-system-x86_64
 
 # `make run` opens a window when a display is available, else draws the VGA text in the
 # terminal with curses (serial output then goes to build/serial.log).
@@ -42,11 +52,17 @@ RUN_DISPLAY := -serial stdio
 else
 RUN_DISPLAY := -display curses -serial file:$(BUILD_DIR)/serial.log
 endif
+# A framebuffer cannot be drawn in a terminal: without a display, run-uefi serves it over VNC.
+ifneq ($(strip $(DISPLAY)$(WAYLAND_DISPLAY)),)
+RUN_UEFI_DISPLAY := -serial stdio
+else
+RUN_UEFI_DISPLAY := -display vnc=127.0.0.1:0 -serial stdio
+endif
 
 # A recipe that fails (say, embed-symbols) must not leave a half-made target behind.
 .DELETE_ON_ERROR:
 
-.PHONY: all kernel iso run run-kernel debug test test-host test-e2e bench bench-kernel clean \
+.PHONY: all kernel iso run run-uefi run-kernel debug test test-host test-e2e bench bench-kernel clean \
         setup help fmt clippy check FORCE
 
 all: kernel
@@ -56,6 +72,7 @@ help:
 	@echo "  make / make kernel  build the kernel ELF ($(KERNEL_ELF))"
 	@echo "  make iso            build a bootable hybrid CD/USB image ($(ISO))"
 	@echo "  make run            boot the ISO in QEMU (window, or the terminal without a display)"
+	@echo "  make run-uefi       boot the ISO in QEMU under 64-bit UEFI firmware (OVMF)"
 	@echo "  make run-kernel     boot the ELF directly with qemu -kernel (ARGS='nodemo' adds words)"
 	@echo "  make debug          boot the ELF with QEMU waiting for gdb on localhost:1234"
 	@echo "  make test           host unit tests, in-kernel tests and end-to-end boot tests"
@@ -125,12 +142,28 @@ $(ISO): $(KERNEL_ELF) grub/grub.cfg
 	@mkdir -p $(ISO_ROOT)/boot/grub
 	objcopy --strip-all $(KERNEL_ELF) $(ISO_ROOT)/boot/kernel.elf
 	cp grub/grub.cfg $(ISO_ROOT)/boot/grub/grub.cfg
-	grub-mkrescue -d /usr/lib/grub/i386-pc --install-modules="$(GRUB_MODULES)" \
+	@for platform in $(GRUB_PLATFORMS); do test -d /usr/lib/grub/$$platform || \
+	    { echo "error: no GRUB for $$platform in /usr/lib/grub; run make setup" >&2; exit 1; }; done
+	grub-mkrescue --install-modules="$(GRUB_MODULES)" \
 	    --fonts= --locales= --themes= --compress=xz -o $@ $(ISO_ROOT) 2>$(BUILD_DIR)/grub-mkrescue.log \
 	    || (cat $(BUILD_DIR)/grub-mkrescue.log >&2; exit 1)
+	@size=$$(stat -c %s $@); [ $$size -le 5242880 ] || \
+	    { echo "error: $@ is $$size bytes, over the 5 MiB budget" >&2; exit 1; }
+
+# ARGS reaches the kernel through GRUB as an SMBIOS OEM string (see grub/grub.cfg).
+RUN_OEM_STRING := $(if $(strip $(ARGS)),-smbios "type=11,value=ferrite::$(ARGS)")
 
 run: $(ISO)
-	$(QEMU) -m $(QEMU_MEMORY) -cdrom $(ISO) $(RUN_DISPLAY)
+	$(QEMU) -m $(QEMU_MEMORY) -cdrom $(ISO) $(RUN_DISPLAY) $(RUN_OEM_STRING)
+
+# The ISO under 64-bit UEFI firmware (OVMF), with a fresh copy of its variable store.
+run-uefi: $(ISO)
+	@[ -n "$(strip $(DISPLAY)$(WAYLAND_DISPLAY))" ] || echo "No display: connect a VNC viewer to 127.0.0.1:5900."
+	cp $(OVMF_VARS) $(BUILD_DIR)/ovmf-vars.fd
+	$(QEMU_UEFI) -m $(QEMU_MEMORY) -nic none \
+	    -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
+	    -drive if=pflash,format=raw,file=$(BUILD_DIR)/ovmf-vars.fd \
+	    -cdrom $(ISO) $(RUN_UEFI_DISPLAY) $(RUN_OEM_STRING)
 
 run-kernel: $(KERNEL_ELF)
 	$(QEMU) -m $(QEMU_MEMORY) -kernel $(KERNEL_ELF) -append "$(ARGS)" $(RUN_DISPLAY)
