@@ -25,7 +25,13 @@ pub const MAXIMUM_RESERVED: usize = 48;
 pub const MAXIMUM_WARNINGS: usize = 8;
 const MAXIMUM_STRING_BYTES: usize = 4096;
 const MAXIMUM_MEMORY_MAP_BYTES: usize = 64 * 1024;
-const INFO_BYTES: usize = 116;
+/// The structure up to the framebuffer's color_info, as GRUB lays it out (see `COLOR_INFO`).
+const INFO_BYTES: usize = 120;
+/// Where color_info starts. The specification's table puts it at byte 110, straight after
+/// framebuffer_type; GRUB 2's multiboot.h declares it as a union holding a 32-bit palette
+/// address, which C aligns to byte 112, and that is where GRUB writes it (seen under SeaBIOS
+/// and OVMF: bytes 110-111 are zero padding).
+const COLOR_INFO: usize = 112;
 const ONE_MIB: u64 = 1 << 20;
 /// With no usable memory information at all, assume this much above 1 MiB: any machine with
 /// an SSE2 CPU has far more.
@@ -85,7 +91,7 @@ pub struct FramebufferInfo {
 }
 
 /// How a framebuffer's pixels encode color (Multiboot 1 §3.3, framebuffer_type 0, 1 or 2 and
-/// the color_info bytes 110-115 of the information structure).
+/// the color_info bytes that follow it; see `COLOR_INFO` for where they are).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FramebufferColors {
     /// Type 0: each pixel indexes a palette of `color_count` entries of three bytes (red, green,
@@ -490,17 +496,18 @@ fn parse_modules<M: PhysicalMemory>(
 }
 
 fn parse_framebuffer(information: &mut BootInformation, info: &[u8]) {
-    // Multiboot 1 §3.3: framebuffer_type at byte 109, then color_info from byte 110.
+    // Multiboot 1 §3.3: framebuffer_type at byte 109, then color_info (at `COLOR_INFO`).
     const PALETTE_MAXIMUM_COLORS: u16 = 256;
+    let color_info = &info[COLOR_INFO..COLOR_INFO + 6];
     let colors = match info[109] {
         0 => FramebufferColors::Indexed {
-            palette_address: read_u32(info, 110),
-            color_count: u16::from_le_bytes([info[114], info[115]]),
+            palette_address: read_u32(color_info, 0),
+            color_count: u16::from_le_bytes([color_info[4], color_info[5]]),
         },
         1 => FramebufferColors::DirectRgb {
-            red: ChannelField::new(info[110], info[111]),
-            green: ChannelField::new(info[112], info[113]),
-            blue: ChannelField::new(info[114], info[115]),
+            red: ChannelField::new(color_info[0], color_info[1]),
+            green: ChannelField::new(color_info[2], color_info[3]),
+            blue: ChannelField::new(color_info[4], color_info[5]),
         },
         2 => FramebufferColors::EgaText,
         _ => {
@@ -697,7 +704,7 @@ mod tests {
         assert_eq!(information.warnings().count(), 0);
         // The structure, the strings and the map are reserved.
         assert!(
-            information.reserved().iter().any(|range| range.start == BASE && range.length() == 116)
+            information.reserved().iter().any(|range| range.start == BASE && range.length() == 120)
         );
         assert!(
             information.reserved().iter().any(|range| range.start == u64::from(address(0x400)))
@@ -823,7 +830,8 @@ mod tests {
     }
 
     /// An information structure with only a framebuffer: the address, pitch, width and height
-    /// fields, then bytes 108-115 (depth, type, color_info) as given.
+    /// fields, then depth, type and the six bytes of color_info, as given (at bytes 108, 109
+    /// and 112 to 117, where GRUB writes them).
     fn framebuffer_information(
         framebuffer_address: u32,
         pitch: u32,
@@ -841,7 +849,7 @@ mod tests {
                 (100, width),
                 (104, height),
             ],
-            &[(108, &tail)],
+            &[(108, &tail[..2]), (COLOR_INFO, &tail[2..])],
         );
         parse_boot_information(memory, address(0))
     }

@@ -6,16 +6,20 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use spin::{Mutex, MutexGuard};
 
+use super::screen::Screen;
 use super::vga::VgaTextSurface;
 use super::{ColorCode, TextConsole};
 use crate::arch::x86::serial::{COM1, SerialPort};
 use crate::arch::x86::vga_text::VgaTextBuffer;
 
+/// The console on the screen, VGA text or framebuffer (chosen at boot).
+pub type ScreenConsole = TextConsole<Screen>;
+
 /// The screen's console. It starts in color 0 so the static is all zeroes (and costs no space
 /// in the kernel file); boot sets the default colors before printing.
-pub static CONSOLE: Mutex<TextConsole<VgaTextSurface>> = Mutex::new(TextConsole::with_color(
+pub static CONSOLE: Mutex<ScreenConsole> = Mutex::new(TextConsole::with_color(
     // SAFETY: this static is the only `VgaTextBuffer` ever made.
-    VgaTextSurface::new(unsafe { VgaTextBuffer::new() }),
+    Screen::new(VgaTextSurface::new(unsafe { VgaTextBuffer::new() })),
     ColorCode::from_attribute(0),
 ));
 
@@ -78,7 +82,7 @@ pub fn log_arguments(arguments: fmt::Arguments) {
 /// interrupts holds either lock, and that code never runs again; with interrupts off on the
 /// only CPU, nothing else can take the locks between the forced unlock and the new guard.
 pub fn take_for_fatal_report()
--> Option<(MutexGuard<'static, TextConsole<VgaTextSurface>>, MutexGuard<'static, SerialPort>)> {
+-> Option<(MutexGuard<'static, ScreenConsole>, MutexGuard<'static, SerialPort>)> {
     if REPORTING_FATAL_ERROR.swap(true, Ordering::Relaxed) {
         return None;
     }

@@ -8,13 +8,15 @@ pub mod vector;
 
 use core::fmt::Write;
 
+use crate::console::framebuffer::{MAX_COLUMNS, MAX_ROWS};
 use crate::console::{Color, ColorCode, MemorySurface, ScreenChar, TextSurface};
 use crate::time::Clock;
-use scene::{FrameStatistics, SCENE_COLUMNS, SCENE_ROWS, Scene};
+use scene::{FrameStatistics, Scene, Viewport};
 use text::RowWriter;
 
-/// An off-screen picture the size of the 80x25 screen (the logo, a step of the slide).
-pub type Picture = MemorySurface<SCENE_COLUMNS, SCENE_ROWS>;
+/// An off-screen picture (the logo, the first frame of the scene), as large as the largest
+/// screen the console drives; the demo uses the part the size of the real screen.
+pub type Picture = MemorySurface<MAX_COLUMNS, MAX_ROWS>;
 
 /// An all-zero picture (NUL characters draw as blanks), so static buffers cost no image space.
 pub const BLANK_PICTURE: Picture =
@@ -72,13 +74,17 @@ pub fn play<S: TextSurface>(
 ) -> DemoSummary {
     clock.sleep_milliseconds(timing.greeting_milliseconds);
 
+    let viewport = Viewport::of(screen);
     let [logo, first_frame] = pictures;
+    for picture in [&mut *logo, &mut *first_frame] {
+        picture.resize(screen.width(), screen.height());
+    }
     logo::draw_logo(logo);
     copy_frame(logo, screen);
     report(DemoEvent::LogoShown);
     clock.sleep_milliseconds(timing.logo_milliseconds);
 
-    render_frame(&Scene::at(0.0), first_frame, &mut FrameStatistics::default());
+    render_frame(&Scene::at(0.0), &viewport, first_frame, &mut FrameStatistics::default());
     slide(screen, clock, logo, first_frame, timing.slide_milliseconds);
 
     report(DemoEvent::AnimationStarted);
@@ -91,7 +97,8 @@ pub fn play<S: TextSurface>(
         }
         // The slide showed the scene at time 0; the animation carries on from there.
         let scene = Scene::at(elapsed as f32 / 1e6);
-        render_frame(&scene, screen, &mut FrameStatistics::default());
+        render_frame(&scene, &viewport, screen, &mut FrameStatistics::default());
+        screen.flush();
         frames_drawn += 1;
     }
     let summary = DemoSummary {
@@ -99,6 +106,7 @@ pub fn play<S: TextSurface>(
         microseconds: clock.now_microseconds() - animation_start,
     };
     draw_status_line(screen, &summary);
+    screen.flush();
     report(DemoEvent::Finished);
     summary
 }
@@ -110,11 +118,14 @@ pub fn animate_until<S: TextSurface>(
     clock: &impl Clock,
     mut stop: impl FnMut() -> bool,
 ) -> DemoSummary {
+    let viewport = Viewport::of(screen);
     let start = clock.now_microseconds();
     let mut frames = 0;
     loop {
         let elapsed = clock.now_microseconds() - start;
-        render_frame(&Scene::at(elapsed as f32 / 1e6), screen, &mut FrameStatistics::default());
+        let scene = Scene::at(elapsed as f32 / 1e6);
+        render_frame(&scene, &viewport, screen, &mut FrameStatistics::default());
+        screen.flush();
         frames += 1;
         if stop() {
             break;
@@ -122,18 +133,20 @@ pub fn animate_until<S: TextSurface>(
     }
     let summary = DemoSummary { frames, microseconds: clock.now_microseconds() - start };
     draw_status_line(screen, &summary);
+    screen.flush();
     summary
 }
 
-/// Renders one frame of `scene` onto `surface`, one ray per cell.
+/// Renders one frame of `scene` as `viewport` sees it onto `surface`, one ray per cell.
 pub fn render_frame<S: TextSurface>(
     scene: &Scene,
+    viewport: &Viewport,
     surface: &mut S,
     statistics: &mut FrameStatistics,
 ) {
-    for row in 0..SCENE_ROWS {
-        for column in 0..SCENE_COLUMNS {
-            let cell = scene.render_cell(column, row, statistics);
+    for row in 0..viewport.rows.min(surface.height()) {
+        for column in 0..viewport.columns.min(surface.width()) {
+            let cell = scene.render_cell(column, row, viewport, statistics);
             surface.write_cell(row, column, cell);
         }
     }
@@ -151,8 +164,9 @@ fn slide<S: TextSurface>(
     let duration = (milliseconds * 1000).max(1);
     loop {
         let elapsed = (clock.now_microseconds() - start).min(duration);
-        let offset = (elapsed * SCENE_COLUMNS as u64 / duration) as usize;
+        let offset = (elapsed * screen.width() as u64 / duration) as usize;
         compose_slide(screen, from, to, offset);
+        screen.flush();
         if elapsed == duration {
             break;
         }
@@ -161,14 +175,16 @@ fn slide<S: TextSurface>(
 }
 
 /// One step of the slide: `from` shifted left by `offset` columns, `to` filling in behind it.
+/// The pictures are the size of `screen`.
 pub fn compose_slide<S: TextSurface>(screen: &mut S, from: &Picture, to: &Picture, offset: usize) {
-    for row in 0..SCENE_ROWS {
-        for column in 0..SCENE_COLUMNS {
+    let columns = screen.width();
+    for row in 0..screen.height() {
+        for column in 0..columns {
             let source = column + offset;
-            let cell = if source < SCENE_COLUMNS {
+            let cell = if source < columns {
                 from.read_cell(row, source)
             } else {
-                to.read_cell(row, source - SCENE_COLUMNS)
+                to.read_cell(row, source - columns)
             };
             screen.write_cell(row, column, cell);
         }
@@ -177,6 +193,7 @@ pub fn compose_slide<S: TextSurface>(screen: &mut S, from: &Picture, to: &Pictur
 
 fn copy_frame<S: TextSurface>(frame: &Picture, screen: &mut S) {
     compose_slide(screen, frame, frame, 0);
+    screen.flush();
 }
 
 /// Writes the measured speed across the bottom row of the final frame.
@@ -206,11 +223,13 @@ pub fn benchmark<S: TextSurface>(
     clock: &impl Clock,
     count: u32,
 ) -> (u64, u64, FrameStatistics) {
+    let viewport = Viewport::of(screen);
     let mut statistics = FrameStatistics::default();
     let start_ticks = clock.now_ticks();
     let start_microseconds = clock.now_microseconds();
     for frame in 0..count {
-        render_frame(&Scene::at(frame as f32 * 0.1), screen, &mut statistics);
+        render_frame(&Scene::at(frame as f32 * 0.1), &viewport, screen, &mut statistics);
+        screen.flush();
     }
     (clock.now_ticks() - start_ticks, clock.now_microseconds() - start_microseconds, statistics)
 }
@@ -245,6 +264,7 @@ mod tests {
     fn the_demo_runs_its_parts_in_order_for_the_time_asked_and_ends_on_a_status_line() {
         let clock = FakeClock { now: Cell::new(0), step_per_reading: 50_000, slept: Cell::new(0) };
         let mut screen = BLANK_PICTURE;
+        screen.resize(80, 25);
         let mut pictures = [BLANK_PICTURE; 2];
         let mut events = std::vec::Vec::new();
         let timing = DemoTiming {
@@ -275,6 +295,7 @@ mod tests {
         from.write_cell(3, 30, ScreenChar::new(b'X', ColorCode::new(Color::White, Color::Black)));
         let to = Picture::filled(green);
         let mut screen = BLANK_PICTURE;
+        screen.resize(80, 25);
         compose_slide(&mut screen, &from, &to, 20);
         assert_eq!(screen.read_cell(3, 10).character, b'X');
         assert_eq!(screen.read_cell(0, 59), red);
@@ -287,6 +308,7 @@ mod tests {
     fn animation_stops_when_asked_and_reports_its_frames() {
         let clock = FakeClock { now: Cell::new(0), step_per_reading: 10_000, slept: Cell::new(0) };
         let mut screen = BLANK_PICTURE;
+        screen.resize(80, 25);
         let mut checks = 0;
         let summary = animate_until(&mut screen, &clock, || {
             checks += 1;

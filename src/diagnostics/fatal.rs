@@ -21,9 +21,10 @@ use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
 use crate::arch::x86::serial::{COM1, SerialPort};
 use crate::arch::x86::stacks::{boot_stack_bounds, double_fault_stack_bounds, read_stack_word};
 use crate::arch::x86::vectors::BREAKPOINT_VECTOR;
-use crate::console::output::{CONSOLE, serial_for_nested_fault, take_for_fatal_report};
-use crate::console::vga::VgaTextSurface;
-use crate::console::{Color, ColorCode, TextConsole};
+use crate::console::output::{
+    CONSOLE, ScreenConsole, serial_for_nested_fault, take_for_fatal_report,
+};
+use crate::console::{Color, ColorCode};
 
 /// The handlers `boot::sequence` installs with `arch::x86::interrupts::initialize`.
 pub const EXCEPTION_HANDLERS: ExceptionHandlers =
@@ -75,7 +76,7 @@ pub const PANIC_PALETTE: Palette = Palette {
 
 /// Screen and serial together, for one fatal report.
 pub struct FatalOutput {
-    console: MutexGuard<'static, TextConsole<VgaTextSurface>>,
+    console: MutexGuard<'static, ScreenConsole>,
     serial: MutexGuard<'static, SerialPort>,
     palette: Palette,
 }

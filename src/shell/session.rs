@@ -4,7 +4,7 @@
 use core::fmt::{self, Write};
 
 use super::command::{CommandTable, HEADING_COLOR, ShellEnvironment};
-use super::line_editor::{EditAction, LineEditor};
+use super::line_editor::{EditAction, LineEditor, capacity_for_row};
 use crate::arch::x86::cmos_clock::DateTime;
 use crate::arch::x86::cpu::{cpuid, halt_forever};
 use crate::arch::x86::cpu_features::{LEAF_1_ECX, LEAF_1_EDX, set_features, vendor_bytes};
@@ -26,7 +26,6 @@ use crate::{demo, log, print, print_colored, println};
 const PROMPT: &str = "ferrite> ";
 const PROMPT_FOREGROUND: Color = Color::LightGreen;
 const ERROR_COLOR: ColorCode = ColorCode::new(Color::LightRed, Color::Black);
-const WRAP_COLUMN: usize = 78;
 
 /// Where the current prompt is on screen and how much of the line was last drawn.
 struct PromptPosition {
@@ -38,7 +37,8 @@ struct PromptPosition {
 /// presses.
 pub fn run_shell(boot_information: &BootInformation) -> ! {
     let mut decoder = KeyDecoder::new();
-    let mut editor = LineEditor::new();
+    let columns = CONSOLE.lock().surface().width();
+    let mut editor = LineEditor::with_capacity(capacity_for_row(columns, PROMPT.len()));
     let commands = CommandTable::new();
     let mut machine = Machine { boot_information };
     print_colored!(HEADING_COLOR, "Ferrite shell");
@@ -214,10 +214,12 @@ fn cpu() {
         );
     }
     print!("features");
+    // Wrapped two columns short of the screen's width (78 on the 80-column text screen).
+    let wrap_column = CONSOLE.lock().surface().width() - 2;
     let mut column = 8;
     let names = set_features(leaf_1.edx, &LEAF_1_EDX).chain(set_features(leaf_1.ecx, &LEAF_1_ECX));
     for name in names {
-        if column + 1 + name.len() > WRAP_COLUMN {
+        if column + 1 + name.len() > wrap_column {
             print!("\n        ");
             column = 8;
         }

@@ -21,6 +21,8 @@ pub mod idt;
 #[cfg(target_os = "none")]
 pub mod interrupts;
 #[cfg(target_os = "none")]
+pub mod linear_framebuffer;
+#[cfg(target_os = "none")]
 pub mod linker_symbols;
 #[cfg(target_os = "none")]
 pub mod paging;

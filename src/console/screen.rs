@@ -1,0 +1,156 @@
+//! The screen the console draws on, chosen at boot: the VGA text buffer, or a linear
+//! framebuffer drawn with the 8x16 font (UEFI machines have no text mode).
+#![forbid(unsafe_code)]
+
+use super::color::ScreenChar;
+use super::framebuffer::{FramebufferError, FramebufferLayout, FramebufferSurface, PixelMemory};
+use super::surface::TextSurface;
+use super::text_console::TextConsole;
+use super::vga::VgaTextSurface;
+use crate::arch::x86::linear_framebuffer::MappedFramebuffer;
+
+/// Which surface the screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenDevice {
+    /// The 80x25 VGA text buffer (what the BIOS and GRUB's text entries leave).
+    VgaText,
+    /// A linear framebuffer.
+    Framebuffer,
+}
+
+/// Both surfaces, and which one is in use. Held in a static, in place: the framebuffer
+/// surface's cell grids are far larger than the boot stack, so it is never moved.
+pub struct Screen {
+    device: ScreenDevice,
+    text: VgaTextSurface,
+    framebuffer: FramebufferSurface<MappedFramebuffer>,
+}
+
+impl Screen {
+    /// A screen on the VGA text buffer, with a framebuffer surface waiting, detached.
+    pub const fn new(text: VgaTextSurface) -> Screen {
+        Screen {
+            device: ScreenDevice::VgaText,
+            text,
+            framebuffer: FramebufferSurface::new(MappedFramebuffer::none()),
+        }
+    }
+
+    /// The surface in use.
+    pub fn device(&self) -> ScreenDevice {
+        self.device
+    }
+
+    /// Turns the hardware cursor on (VGA text; the framebuffer draws its own).
+    pub fn enable_cursor(&mut self) {
+        if self.device == ScreenDevice::VgaText {
+            self.text.enable_cursor();
+        }
+    }
+
+    /// The framebuffer's pixel memory, if the screen is a framebuffer.
+    pub fn framebuffer_memory(&mut self) -> Option<&mut MappedFramebuffer> {
+        match self.device {
+            ScreenDevice::Framebuffer => Some(self.framebuffer.memory_mut()),
+            ScreenDevice::VgaText => None,
+        }
+    }
+}
+
+/// Moves `console` onto the framebuffer in `memory`, laid out as `layout`, keeping its colors;
+/// the screen starts blank.
+pub fn switch_to_framebuffer(
+    console: &mut TextConsole<Screen>,
+    memory: MappedFramebuffer,
+    layout: FramebufferLayout,
+) -> Result<(), FramebufferError> {
+    let screen = console.surface_mut();
+    screen.framebuffer.attach(memory, layout)?;
+    screen.device = ScreenDevice::Framebuffer;
+    console.clear();
+    Ok(())
+}
+
+impl PixelMemory for MappedFramebuffer {
+    fn length_bytes(&self) -> usize {
+        MappedFramebuffer::length_bytes(self)
+    }
+
+    fn write_bytes(&mut self, offset: usize, bytes: &[u8]) {
+        MappedFramebuffer::write_bytes(self, offset, bytes);
+    }
+
+    fn fill_bytes(&mut self, offset: usize, length: usize, value: u8) {
+        MappedFramebuffer::fill_bytes(self, offset, length, value);
+    }
+
+    fn move_bytes(&mut self, source: usize, destination: usize, length: usize) {
+        MappedFramebuffer::move_bytes(self, source, destination, length);
+    }
+}
+
+/// Calls `$method` on the surface in use.
+macro_rules! on_device {
+    ($screen:expr, $surface:ident => $call:expr) => {
+        match $screen.device {
+            ScreenDevice::VgaText => {
+                let $surface = &mut $screen.text;
+                $call
+            }
+            ScreenDevice::Framebuffer => {
+                let $surface = &mut $screen.framebuffer;
+                $call
+            }
+        }
+    };
+}
+
+impl TextSurface for Screen {
+    fn width(&self) -> usize {
+        match self.device {
+            ScreenDevice::VgaText => self.text.width(),
+            ScreenDevice::Framebuffer => self.framebuffer.width(),
+        }
+    }
+
+    fn height(&self) -> usize {
+        match self.device {
+            ScreenDevice::VgaText => self.text.height(),
+            ScreenDevice::Framebuffer => self.framebuffer.height(),
+        }
+    }
+
+    fn cell_width_pixels(&self) -> usize {
+        match self.device {
+            ScreenDevice::VgaText => self.text.cell_width_pixels(),
+            ScreenDevice::Framebuffer => self.framebuffer.cell_width_pixels(),
+        }
+    }
+
+    fn read_cell(&self, row: usize, column: usize) -> ScreenChar {
+        match self.device {
+            ScreenDevice::VgaText => self.text.read_cell(row, column),
+            ScreenDevice::Framebuffer => self.framebuffer.read_cell(row, column),
+        }
+    }
+
+    fn write_cell(&mut self, row: usize, column: usize, cell: ScreenChar) {
+        on_device!(self, surface => surface.write_cell(row, column, cell))
+    }
+
+    fn move_cursor(&mut self, row: usize, column: usize) {
+        on_device!(self, surface => surface.move_cursor(row, column))
+    }
+
+    fn flush(&mut self) {
+        on_device!(self, surface => surface.flush())
+    }
+
+    fn scroll_up(&mut self, blank: ScreenChar) {
+        on_device!(self, surface => surface.scroll_up(blank))
+    }
+
+    fn fill(&mut self, cell: ScreenChar) {
+        on_device!(self, surface => surface.fill(cell))
+    }
+}
