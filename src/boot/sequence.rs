@@ -10,6 +10,7 @@ use crate::arch::x86::linear_framebuffer::MappedFramebuffer;
 use crate::arch::x86::linker_symbols::kernel_image;
 use crate::arch::x86::page_table::Caching;
 use crate::arch::x86::physical_memory::read_identity_mapped;
+use crate::arch::x86::ps2_controller::ControllerState;
 use crate::arch::x86::serial::{COM1, SerialPresence};
 use crate::arch::x86::vectors::{KEYBOARD_IRQ, TIMER_IRQ};
 use crate::arch::x86::{gdt, interrupts, pic, ps2_keyboard, stacks};
@@ -186,6 +187,18 @@ fn start_interrupts() {
     interrupts::register_irq_handler(TIMER_IRQ, time::record_timer_tick);
     interrupts::register_irq_handler(KEYBOARD_IRQ, keyboard_interrupt);
     time::start_timer();
+    match ps2_keyboard::check_controller() {
+        ControllerState::Working => {}
+        ControllerState::Absent => print_colored!(
+            WARNING_COLOR,
+            "keyboard: no PS/2 controller answered; the shell needs a PS/2 keyboard, or a USB \
+             keyboard with the firmware's USB legacy emulation turned on\n"
+        ),
+        ControllerState::Failed(code) => print_colored!(
+            WARNING_COLOR,
+            "keyboard: the PS/2 controller failed its self-test ({code:#04x}); keys may not arrive\n"
+        ),
+    }
     ps2_keyboard::initialize();
     pic::unmask(TIMER_IRQ);
     pic::unmask(KEYBOARD_IRQ);

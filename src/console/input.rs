@@ -15,7 +15,9 @@ const KEY_RELEASE_SETTLE_MILLISECONDS: u64 = 150;
 
 /// The IRQ 1 handler: queue the scancode. A full queue drops the byte (counted).
 pub fn keyboard_interrupt() {
-    let _ = SCANCODES.push(ps2_keyboard::read_scancode());
+    if let Some(scancode) = ps2_keyboard::read_scancode() {
+        let _ = SCANCODES.push(scancode);
+    }
 }
 
 /// The next key press from the queue, if one is complete.

@@ -5,10 +5,12 @@
 
 use super::allocator_benchmark;
 use crate::arch::x86::cpu::breakpoint;
+use crate::arch::x86::page_table::Caching;
 use crate::arch::x86::pic;
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
 use crate::arch::x86::vectors::TIMER_IRQ;
 use crate::console::output::CONSOLE;
+use crate::console::screen::ScreenDevice;
 use crate::diagnostics::fatal::{BreakpointNotes, set_breakpoint_notes};
 use crate::time::{Instant, SystemClock};
 use crate::{demo, log, time};
@@ -39,6 +41,46 @@ fn measure_timer_interrupt_cost() {
     log!("bench: timer loop_without={without} loop_with={with} interrupts={interrupts}");
 }
 
+/// Lines printed by the console benchmark, one `writeln!` each, as `println!` prints them.
+const BENCH_CONSOLE_LINES: u32 = 2_000;
+
+/// Prints lines to the screen alone (COM1's line speed would be measured instead) and times
+/// them: in text mode once; on a framebuffer with write-combining and uncached.
+fn measure_console_throughput() {
+    use core::fmt::Write;
+    let mut console = CONSOLE.lock();
+    let framebuffer = console.surface().device() == ScreenDevice::Framebuffer;
+    let cachings: &[Option<Caching>] = if framebuffer {
+        &[Some(Caching::WriteCombining), Some(Caching::Uncached)]
+    } else {
+        &[None]
+    };
+    for &caching in cachings {
+        if let (Some(caching), Some(memory)) = (caching, console.surface_mut().framebuffer_memory())
+        {
+            memory.set_caching(caching);
+        }
+        let start = Instant::now();
+        for line in 0..BENCH_CONSOLE_LINES {
+            let _ = writeln!(console, "bench line {line}: the quick brown fox jumps over 13 dogs");
+        }
+        let (ticks, microseconds) = (start.elapsed_ticks(), start.elapsed_microseconds());
+        let caching = match caching {
+            None => "none",
+            Some(Caching::WriteCombining) => "write-combining",
+            Some(Caching::Uncached) => "uncached",
+        };
+        log!(
+            "bench: console screen={} caching={caching} lines={BENCH_CONSOLE_LINES} ticks={ticks} microseconds={microseconds}",
+            if framebuffer { "framebuffer" } else { "text" }
+        );
+    }
+    if let Some(memory) = console.surface_mut().framebuffer_memory() {
+        memory.set_caching(crate::arch::x86::paging::framebuffer_caching());
+    }
+    console.clear();
+}
+
 /// Breakpoint round trips timed by `bench`.
 const BENCH_BREAKPOINTS: u32 = 10_000;
 
@@ -54,6 +96,7 @@ pub fn run_benchmark() -> ! {
     set_breakpoint_notes(BreakpointNotes::Show);
     log!("bench: breakpoint round trips={BENCH_BREAKPOINTS} ticks={ticks}");
     measure_timer_interrupt_cost();
+    measure_console_throughput();
     allocator_benchmark::run();
     let (ticks, microseconds, statistics) = {
         let mut console = CONSOLE.lock();

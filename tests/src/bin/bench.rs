@@ -54,7 +54,7 @@ fn main() {
     let kernel_boot =
         median_duration((0..BOOT_RUNS).map(|_| time_to_greeting(Boot::Kernel("nodemo".into()))));
     row("QEMU start to greeting on screen, -kernel (ms)", millis(kernel_boot), "<= 500");
-    let iso_boot = median_duration((0..BOOT_RUNS).map(|_| time_to_greeting(Boot::Iso)));
+    let iso_boot = median_duration((0..BOOT_RUNS).map(|_| time_to_greeting(Boot::iso())));
     row("QEMU start to greeting on screen, ISO+GRUB (ms)", millis(iso_boot), "");
 
     let mut frames_per_second: Vec<f64> =
