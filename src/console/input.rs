@@ -30,8 +30,9 @@ pub fn next_key(decoder: &mut KeyDecoder) -> Option<Key> {
     None
 }
 
-/// Halts until the queue holds a scancode.
+/// Halts until the queue holds a scancode, with the screen drawn up to date first.
 pub fn wait_for_scancode() {
+    super::output::draw_deferred_output();
     halt_until(|| !SCANCODES.is_empty());
 }
 

@@ -23,6 +23,11 @@ pub static CONSOLE: Mutex<ScreenConsole> = Mutex::new(TextConsole::with_color(
     ColorCode::from_attribute(0),
 ));
 
+/// Draws any screen output a flush deferred (see `Screen`): call before idling or halting.
+pub fn draw_deferred_output() {
+    CONSOLE.lock().surface_mut().draw_deferred();
+}
+
 /// Set once a fatal report has begun: from then on only the report writes.
 static REPORTING_FATAL_ERROR: AtomicBool = AtomicBool::new(false);
 

@@ -7,7 +7,13 @@ use super::framebuffer::{FramebufferError, FramebufferLayout, FramebufferSurface
 use super::surface::TextSurface;
 use super::text_console::TextConsole;
 use super::vga::VgaTextSurface;
+use crate::arch::x86::cpu::read_time_stamp_counter;
 use crate::arch::x86::linear_framebuffer::MappedFramebuffer;
+use crate::time::calibrated_time_stamp_counter_hz;
+
+/// While lines keep scrolling the framebuffer, it is drawn at most this often (50 times a
+/// second); see `Screen`.
+const SCROLLING_REDRAWS_PER_SECOND: u64 = 50;
 
 /// Which surface the screen shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,10 +26,23 @@ pub enum ScreenDevice {
 
 /// Both surfaces, and which one is in use. Held in a static, in place: the framebuffer
 /// surface's cell grids are far larger than the boot stack, so it is never moved.
+///
+/// Drawing a scrolled 1024x768 framebuffer moves 3 MiB of pixels, so one `println!` after
+/// another would redraw the screen once per line. A flush whose write scrolled is therefore
+/// deferred if the screen was drawn less than 1/50 s ago: a burst of lines is drawn 50 times a
+/// second, and the next write that does not scroll (the prompt, an echoed key), or
+/// `draw_deferred` when the kernel goes idle or halts, draws the rest. Before the clock is
+/// calibrated nothing is deferred.
 pub struct Screen {
     device: ScreenDevice,
     text: VgaTextSurface,
     framebuffer: FramebufferSurface<MappedFramebuffer>,
+    /// Whether the surface scrolled since the last flush.
+    scrolled: bool,
+    /// Whether a flush was deferred and its changes are not drawn yet.
+    deferred: bool,
+    /// The time-stamp counter when the framebuffer was last drawn.
+    drawn_at_ticks: u64,
 }
 
 impl Screen {
@@ -33,7 +52,31 @@ impl Screen {
             device: ScreenDevice::VgaText,
             text,
             framebuffer: FramebufferSurface::new(MappedFramebuffer::none()),
+            scrolled: false,
+            deferred: false,
+            drawn_at_ticks: 0,
         }
+    }
+
+    /// Draws what a deferred flush left undrawn (call before idling or halting).
+    pub fn draw_deferred(&mut self) {
+        if self.deferred {
+            self.draw_framebuffer();
+        }
+    }
+
+    fn draw_framebuffer(&mut self) {
+        self.framebuffer.flush();
+        self.deferred = false;
+        self.drawn_at_ticks = read_time_stamp_counter();
+    }
+
+    /// Whether the framebuffer was drawn within the last 1/50 s.
+    fn drawn_recently(&self) -> bool {
+        calibrated_time_stamp_counter_hz().is_some_and(|hz| {
+            let since = read_time_stamp_counter().saturating_sub(self.drawn_at_ticks);
+            since < hz / SCROLLING_REDRAWS_PER_SECOND
+        })
     }
 
     /// The surface in use.
@@ -143,10 +186,18 @@ impl TextSurface for Screen {
     }
 
     fn flush(&mut self) {
-        on_device!(self, surface => surface.flush())
+        if self.device == ScreenDevice::VgaText {
+            return;
+        }
+        if core::mem::take(&mut self.scrolled) && self.drawn_recently() {
+            self.deferred = true;
+        } else {
+            self.draw_framebuffer();
+        }
     }
 
     fn scroll_up(&mut self, blank: ScreenChar) {
+        self.scrolled = true;
         on_device!(self, surface => surface.scroll_up(blank))
     }
 

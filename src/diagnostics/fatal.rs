@@ -104,6 +104,7 @@ impl FatalOutput {
         let _ = write!(self, " System halted. ");
         self.set_style(Style::Normal);
         let _ = writeln!(self);
+        self.console.surface_mut().draw_deferred();
         drop(self);
         stop()
     }

@@ -178,6 +178,7 @@ impl ShellEnvironment for Machine<'_> {
 
     fn halt(&mut self) -> ! {
         print_colored!(HEADING_COLOR, "System halted.\n");
+        crate::console::output::draw_deferred_output();
         halt_forever()
     }
 }

@@ -64,6 +64,7 @@ fn measure_console_throughput() {
         for line in 0..BENCH_CONSOLE_LINES {
             let _ = writeln!(console, "bench line {line}: the quick brown fox jumps over 13 dogs");
         }
+        console.surface_mut().draw_deferred();
         let (ticks, microseconds) = (start.elapsed_ticks(), start.elapsed_microseconds());
         let caching = match caching {
             None => "none",

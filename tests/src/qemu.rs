@@ -26,6 +26,9 @@ pub enum Boot {
     /// menu entry with id `entry` (empty: the default) with `words` added to the command line
     /// (passed as the SMBIOS OEM string grub/grub.cfg reads).
     Iso { firmware: Firmware, medium: Medium, entry: &'static str, words: String },
+    /// `build/ferrite-bench.iso` (the bench image on the same GRUB) under the BIOS, menu entry
+    /// `entry`, with `words`.
+    BenchIso { entry: &'static str, words: String },
 }
 
 impl Boot {
@@ -43,6 +46,9 @@ impl Boot {
     /// (QEMU's loader, the BIOS's default entry) goes through GRUB's VBE entry instead.
     fn in_mode(self, mode: ScreenMode) -> Boot {
         match (mode, self) {
+            (ScreenMode::Framebuffer, Boot::BenchKernel(words)) => {
+                Boot::BenchIso { entry: "vbe", words }
+            }
             (ScreenMode::Framebuffer, Boot::Kernel(words)) => {
                 Boot::Iso { firmware: Firmware::Bios, medium: Medium::Cdrom, entry: "vbe", words }
             }
@@ -138,6 +144,10 @@ pub fn bench_kernel_path() -> PathBuf {
 
 pub fn iso_path() -> PathBuf {
     repository_root().join("build/ferrite.iso")
+}
+
+pub fn bench_iso_path() -> PathBuf {
+    repository_root().join("build/ferrite-bench.iso")
 }
 
 /// A running QEMU. Dropping it kills the process and removes its scratch directory.
@@ -266,6 +276,10 @@ impl Qemu {
                 }
                 command.arg("-smbios").arg(format!("type=11,value=ferrite:{entry}:{words}"));
             }
+            Boot::BenchIso { entry, words } => {
+                command.arg("-cdrom").arg(bench_iso_path());
+                command.arg("-smbios").arg(format!("type=11,value=ferrite:{entry}:{words}"));
+            }
         }
         let child = command.spawn().expect("qemu-system-i386 could not be started");
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -365,6 +379,40 @@ impl Qemu {
         match framebuffer_on_serial(&self.serial()) {
             Some(framebuffer) => self.framebuffer_screen(&framebuffer),
             None => Screen::from_bytes(&self.read_physical(0xb8000, 4000)),
+        }
+    }
+
+    /// The characters of one row of the screen, read cheaply (one row's bytes, not the whole
+    /// screen): for polling, as the benchmarks do. Rows not drawn yet read as spaces or `?`.
+    pub fn row_text(&mut self, row: usize) -> String {
+        match framebuffer_on_serial(&self.serial()) {
+            Some(framebuffer) => {
+                let layout = framebuffer.layout;
+                let row_bytes = layout.pitch_bytes() * 16;
+                let description = FramebufferDescription {
+                    width_pixels: layout.width_pixels() as u32,
+                    height_pixels: 16,
+                    pitch_bytes: layout.pitch_bytes() as u32,
+                    bits_per_pixel: (layout.format().bytes_per_pixel() * 8) as u8,
+                    color_model: {
+                        let (red, green, blue) = layout.format().channels();
+                        ColorModel::DirectRgb { red, green, blue }
+                    },
+                };
+                let row_layout = FramebufferLayout::new(description).unwrap();
+                let address = framebuffer.address + (row * row_bytes) as u64;
+                let bytes = self.read_physical(address, row_bytes);
+                match Screen::from_framebuffer(&bytes, &row_layout) {
+                    Ok(screen) => screen.row_text(0),
+                    Err(_) => String::new(),
+                }
+            }
+            None => {
+                let bytes = self.read_physical(0xb8000 + row as u64 * 160, 160);
+                let mut screen_bytes = vec![0; 4000];
+                screen_bytes[..160].copy_from_slice(&bytes);
+                Screen::from_bytes(&screen_bytes).row_text(0)
+            }
         }
     }
 
