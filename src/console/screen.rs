@@ -132,7 +132,7 @@ impl PixelMemory for MappedFramebuffer {
     }
 }
 
-/// Calls `$method` on the surface in use.
+/// Runs `$call` with `$surface` bound to the surface in use.
 macro_rules! on_device {
     ($screen:expr, $surface:ident => $call:expr) => {
         match $screen.device {

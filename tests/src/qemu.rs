@@ -521,7 +521,11 @@ pub struct LoggedFramebuffer {
 
 /// Reads the kernel's `console: framebuffer address=... width=...` line.
 pub fn framebuffer_on_serial(serial: &str) -> Option<LoggedFramebuffer> {
-    let line = serial.lines().find(|line| line.starts_with("console: framebuffer address="))?;
+    // Only a whole line: the kernel may be writing it while serial is read.
+    let line = serial
+        .split_inclusive('\n')
+        .find(|line| line.starts_with("console: framebuffer address=") && line.ends_with('\n'))?
+        .trim_end();
     let field = |name: &str| -> &str {
         line.split(' ')
             .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
