@@ -39,8 +39,11 @@ BUILD_STD_FLAGS := --target $(TARGET_SPEC) -Zjson-target-spec \
 # platform: a name missing from one platform's modules fails the build, so `all_video` (VBE on
 # BIOS, GOP/UGA on UEFI) rather than each driver; grub-mkrescue adds the disk drivers itself.
 # smbios and regexp read the OEM string QEMU passes (see grub/grub.cfg); test gives `if [`.
+# The EFI image's built-in configuration loads every partition-table module: without the rarer
+# ones GRUB prints a "not found" error for each on screen before the menu.
 GRUB_MODULES := multiboot normal configfile iso9660 part_msdos part_gpt fat all_video \
-                smbios regexp test
+                smbios regexp test part_acorn part_amiga part_bsd part_dfly part_dvh \
+                part_plan part_sun part_sunpc
 # The platforms the hybrid ISO boots, each from its GRUB package (see scripts/setup.sh).
 GRUB_PLATFORMS := i386-pc x86_64-efi i386-efi
 # UEFI firmware for QEMU (Debian's ovmf and ovmf-ia32); the variable stores are copied.
@@ -155,14 +158,15 @@ define make-iso
 	    { echo "error: $(3) is $$size bytes, over the 5 MiB budget" >&2; exit 1; }
 endef
 
-$(ISO): $(KERNEL_ELF) grub/grub.cfg
+$(ISO): $(KERNEL_ELF) grub/grub.cfg Makefile
 	$(call make-iso,$(KERNEL_ELF),$(ISO_ROOT),$@)
 
-$(BENCH_ISO): $(BENCH_ELF) grub/grub.cfg
+$(BENCH_ISO): $(BENCH_ELF) grub/grub.cfg Makefile
 	$(call make-iso,$(BENCH_ELF),$(BENCH_ISO_ROOT),$@)
 
 # ARGS reaches the kernel through GRUB as an SMBIOS OEM string (see grub/grub.cfg).
-RUN_OEM_STRING := $(if $(strip $(ARGS)),-smbios "type=11,value=ferrite::$(ARGS)")
+comma := ,
+RUN_OEM_STRING := $(if $(strip $(ARGS)),-smbios "type=11$(comma)value=ferrite::$(ARGS)")
 
 run: $(ISO)
 	$(QEMU) -m $(QEMU_MEMORY) -cdrom $(ISO) $(RUN_DISPLAY) $(RUN_OEM_STRING)
