@@ -45,20 +45,29 @@ fn measure_timer_interrupt_cost() {
 const BENCH_CONSOLE_LINES: u32 = 2_000;
 
 /// Prints lines to the screen alone (COM1's line speed would be measured instead) and times
-/// them: in text mode once; on a framebuffer with write-combining and uncached.
+/// them: in text mode once; on a framebuffer with each memory type and scroll strategy.
 fn measure_console_throughput() {
+    use crate::console::framebuffer::ScrollStrategy;
     use core::fmt::Write;
     let mut console = CONSOLE.lock();
     let framebuffer = console.surface().device() == ScreenDevice::Framebuffer;
-    let cachings: &[Option<Caching>] = if framebuffer {
-        &[Some(Caching::WriteCombining), Some(Caching::Uncached)]
+    let settings: &[Option<(Caching, ScrollStrategy)>] = if framebuffer {
+        &[
+            Some((Caching::WriteCombining, ScrollStrategy::Redraw)),
+            Some((Caching::Uncached, ScrollStrategy::Redraw)),
+            Some((Caching::WriteCombining, ScrollStrategy::MovePixels)),
+        ]
     } else {
         &[None]
     };
-    for &caching in cachings {
-        if let (Some(caching), Some(memory)) = (caching, console.surface_mut().framebuffer_memory())
+    let default_strategy =
+        console.surface_mut().framebuffer().map(|surface| surface.scroll_strategy());
+    for &setting in settings {
+        if let (Some((caching, strategy)), Some(surface)) =
+            (setting, console.surface_mut().framebuffer())
         {
-            memory.set_caching(caching);
+            surface.memory_mut().set_caching(caching);
+            surface.set_scroll_strategy(strategy);
         }
         let start = Instant::now();
         for line in 0..BENCH_CONSOLE_LINES {
@@ -66,18 +75,28 @@ fn measure_console_throughput() {
         }
         console.surface_mut().draw_deferred();
         let (ticks, microseconds) = (start.elapsed_ticks(), start.elapsed_microseconds());
-        let caching = match caching {
-            None => "none",
-            Some(Caching::WriteCombining) => "write-combining",
-            Some(Caching::Uncached) => "uncached",
+        let (caching, strategy) = match setting {
+            None => ("none", "none"),
+            Some((caching, strategy)) => (
+                match caching {
+                    Caching::WriteCombining => "write-combining",
+                    Caching::Uncached => "uncached",
+                },
+                match strategy {
+                    ScrollStrategy::MovePixels => "move-pixels",
+                    ScrollStrategy::Redraw => "redraw",
+                },
+            ),
         };
         log!(
-            "bench: console screen={} caching={caching} lines={BENCH_CONSOLE_LINES} ticks={ticks} microseconds={microseconds}",
+            "bench: console screen={} caching={caching} scroll={strategy} lines={BENCH_CONSOLE_LINES} ticks={ticks} microseconds={microseconds}",
             if framebuffer { "framebuffer" } else { "text" }
         );
     }
-    if let Some(memory) = console.surface_mut().framebuffer_memory() {
-        memory.set_caching(crate::arch::x86::paging::framebuffer_caching());
+    if let (Some(surface), Some(strategy)) = (console.surface_mut().framebuffer(), default_strategy)
+    {
+        surface.memory_mut().set_caching(crate::arch::x86::paging::framebuffer_caching());
+        surface.set_scroll_strategy(strategy);
     }
     console.clear();
 }

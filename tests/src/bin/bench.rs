@@ -121,17 +121,19 @@ fn main() {
         serial_field(serial, &prefix, "ticks") / serial_field(serial, &prefix, "lines")
     };
     let text_wall = bench_serial(&[]);
+    let text = "screen=text caching=none scroll=none";
     row(
         "console lines per second, VGA text, TCG",
-        format!("{:.0}", lines_per_second(&text_wall, "screen=text caching=none")),
+        format!("{:.0}", lines_per_second(&text_wall, text)),
         "one boot; println! of 57 characters each",
     );
-    let framebuffer_write_combining = "screen=framebuffer caching=write-combining";
-    let framebuffer_uncached = "screen=framebuffer caching=uncached";
+    let framebuffer_write_combining = "screen=framebuffer caching=write-combining scroll=redraw";
+    let framebuffer_uncached = "screen=framebuffer caching=uncached scroll=redraw";
+    let framebuffer_moving = "screen=framebuffer caching=write-combining scroll=move-pixels";
     row(
         "console lines per second, 1024x768x32 framebuffer, write-combining, TCG",
         format!("{:.0}", lines_per_second(&framebuffer_wall, framebuffer_write_combining)),
-        ">= 10000; one boot",
+        ">= 10000; one boot; scrolling redraws cells",
     );
     row(
         "console lines per second, 1024x768x32 framebuffer, uncached, TCG",
@@ -139,10 +141,15 @@ fn main() {
         "same boot; TCG ignores memory types",
     );
     row(
+        "console lines per second, framebuffer scrolling by moving pixels, TCG",
+        format!("{:.0}", lines_per_second(&framebuffer_wall, framebuffer_moving)),
+        "same boot; reads video memory, slow on real cards",
+    );
+    row(
         "console guest instructions per line: VGA text / framebuffer (-icount)",
         format!(
             "{:.0} / {:.0}",
-            instructions_per_line(&counted_serial, "screen=text caching=none"),
+            instructions_per_line(&counted_serial, text),
             instructions_per_line(&framebuffer_counted, framebuffer_write_combining)
         ),
         "",
