@@ -19,6 +19,9 @@ BENCH_ELF      := $(BUILD_DIR)/kernel-bench.elf
 LOOM_TARGET_DIR := target/loom
 ISO            := $(BUILD_DIR)/ferrite.iso
 ISO_ROOT       := $(BUILD_DIR)/iso
+# The bench image on the same GRUB, so `make bench` can measure it on a framebuffer too.
+BENCH_ISO      := $(BUILD_DIR)/ferrite-bench.iso
+BENCH_ISO_ROOT := $(BUILD_DIR)/iso-bench
 ASM_OBJECTS    := $(BUILD_DIR)/multiboot_header.o $(BUILD_DIR)/boot.o $(BUILD_DIR)/interrupts.o \
                   $(BUILD_DIR)/context_switch.o
 CARGO_RUN      := scripts/cargo.sh
@@ -37,8 +40,21 @@ BUILD_STD_FLAGS := --target $(TARGET_SPEC) -Zjson-target-spec \
                    -Zbuild-std=core,compiler_builtins,alloc \
                    -Zbuild-std-features=compiler-builtins-mem
 
-# GRUB modules the ISO needs to load a Multiboot kernel from the CD or a USB stick.
-GRUB_MODULES := multiboot normal configfile iso9660 part_msdos biosdisk
+# GRUB modules the ISO needs to load a Multiboot kernel from the CD or a USB stick, on every
+# platform: a name missing from one platform's modules fails the build, so `all_video` (VBE on
+# BIOS, GOP/UGA on UEFI) rather than each driver; grub-mkrescue adds the disk drivers itself.
+# smbios and regexp read the OEM string QEMU passes (see grub/grub.cfg); test gives `if [`.
+# The EFI image's built-in configuration loads every partition-table module: without the rarer
+# ones GRUB prints a "not found" error for each on screen before the menu.
+GRUB_MODULES := multiboot normal configfile iso9660 part_msdos part_gpt fat all_video \
+                smbios regexp test part_acorn part_amiga part_bsd part_dfly part_dvh \
+                part_plan part_sun part_sunpc
+# The platforms the hybrid ISO boots, each from its GRUB package (see scripts/setup.sh).
+GRUB_PLATFORMS := i386-pc x86_64-efi i386-efi
+# UEFI firmware for QEMU (Debian's ovmf and ovmf-ia32); the variable stores are copied.
+OVMF_CODE      := /usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS      := /usr/share/OVMF/OVMF_VARS_4M.fd
+QEMU_UEFI      ?= qemu-system-x86_64
 
 # `make run` opens a window when a display is available, else draws the VGA text in the
 # terminal with curses (serial output then goes to build/serial.log).
@@ -47,11 +63,18 @@ RUN_DISPLAY := -serial stdio
 else
 RUN_DISPLAY := -display curses -serial file:$(BUILD_DIR)/serial.log
 endif
+# A framebuffer cannot be drawn in a terminal: without a display, run-uefi serves it over VNC.
+ifneq ($(strip $(DISPLAY)$(WAYLAND_DISPLAY)),)
+RUN_UEFI_DISPLAY := -serial stdio
+else
+RUN_UEFI_DISPLAY := -display vnc=127.0.0.1:0 -serial stdio
+endif
 
 # A recipe that fails (say, embed-symbols) must not leave a half-made target behind.
 .DELETE_ON_ERROR:
 
-.PHONY: all kernel iso run run-kernel debug test test-host test-loom test-e2e bench bench-kernel clean \
+.PHONY: all kernel iso run run-uefi run-kernel debug test test-host test-loom test-e2e bench \
+        bench-kernel soak clean \
         setup help fmt clippy check FORCE
 
 all: kernel
@@ -61,6 +84,7 @@ help:
 	@echo "  make / make kernel  build the kernel ELF ($(KERNEL_ELF))"
 	@echo "  make iso            build a bootable hybrid CD/USB image ($(ISO))"
 	@echo "  make run            boot the ISO in QEMU (window, or the terminal without a display)"
+	@echo "  make run-uefi       boot the ISO in QEMU under 64-bit UEFI firmware (OVMF)"
 	@echo "  make run-kernel     boot the ELF directly with qemu -kernel (ARGS='nodemo' adds words)"
 	@echo "  make debug          boot the ELF with QEMU waiting for gdb on localhost:1234"
 	@echo "  make test           host unit tests, loom models, in-kernel, end-to-end and browser tests"
@@ -134,16 +158,43 @@ bench-kernel: $(BENCH_ELF)
 
 iso: $(ISO)
 
-$(ISO): $(KERNEL_ELF) grub/grub.cfg
-	@mkdir -p $(ISO_ROOT)/boot/grub
-	objcopy --strip-all $(KERNEL_ELF) $(ISO_ROOT)/boot/kernel.elf
-	cp grub/grub.cfg $(ISO_ROOT)/boot/grub/grub.cfg
-	grub-mkrescue -d /usr/lib/grub/i386-pc --install-modules="$(GRUB_MODULES)" \
-	    --fonts= --locales= --themes= --compress=xz -o $@ $(ISO_ROOT) 2>$(BUILD_DIR)/grub-mkrescue.log \
-	    || (cat $(BUILD_DIR)/grub-mkrescue.log >&2; exit 1)
+# make-iso KERNEL, ROOT, OUTPUT: the hybrid ISO for every platform in GRUB_PLATFORMS, with the
+# bench image beside the kernel for the menu's in-kernel tests entry.
+define make-iso
+	@for platform in $(GRUB_PLATFORMS); do test -d /usr/lib/grub/$$platform || \
+	    { echo "error: no GRUB for $$platform in /usr/lib/grub; run make setup" >&2; exit 1; }; done
+	@mkdir -p $(2)/boot/grub
+	objcopy --strip-all $(1) $(2)/boot/kernel.elf
+	objcopy --strip-all $(BENCH_ELF) $(2)/boot/kernel-bench.elf
+	cp grub/grub.cfg $(2)/boot/grub/grub.cfg
+	grub-mkrescue --install-modules="$(GRUB_MODULES)" \
+	    --fonts= --locales= --themes= --compress=xz -o $(3) $(2) 2>$(3:.iso=-mkrescue.log) \
+	    || (cat $(3:.iso=-mkrescue.log) >&2; exit 1)
+	@size=$$(stat -c %s $(3)); [ $$size -le 5242880 ] || \
+	    { echo "error: $(3) is $$size bytes, over the 5 MiB budget" >&2; exit 1; }
+endef
+
+$(ISO): $(KERNEL_ELF) $(BENCH_ELF) grub/grub.cfg Makefile
+	$(call make-iso,$(KERNEL_ELF),$(ISO_ROOT),$@)
+
+$(BENCH_ISO): $(BENCH_ELF) grub/grub.cfg Makefile
+	$(call make-iso,$(BENCH_ELF),$(BENCH_ISO_ROOT),$@)
+
+# ARGS reaches the kernel through GRUB as an SMBIOS OEM string (see grub/grub.cfg).
+comma := ,
+RUN_OEM_STRING := $(if $(strip $(ARGS)),-smbios "type=11$(comma)value=ferrite::$(ARGS)")
 
 run: $(ISO)
-	$(QEMU) -m $(QEMU_MEMORY) -cdrom $(ISO) $(RUN_DISPLAY)
+	$(QEMU) -m $(QEMU_MEMORY) -cdrom $(ISO) $(RUN_DISPLAY) $(RUN_OEM_STRING)
+
+# The ISO under 64-bit UEFI firmware (OVMF), with a fresh copy of its variable store.
+run-uefi: $(ISO)
+	@[ -n "$(strip $(DISPLAY)$(WAYLAND_DISPLAY))" ] || echo "No display: connect a VNC viewer to 127.0.0.1:5900."
+	cp $(OVMF_VARS) $(BUILD_DIR)/ovmf-vars.fd
+	$(QEMU_UEFI) -m $(QEMU_MEMORY) -nic none \
+	    -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
+	    -drive if=pflash,format=raw,file=$(BUILD_DIR)/ovmf-vars.fd \
+	    -cdrom $(ISO) $(RUN_UEFI_DISPLAY) $(RUN_OEM_STRING)
 
 run-kernel: $(KERNEL_ELF)
 	$(QEMU) -m $(QEMU_MEMORY) -kernel $(KERNEL_ELF) -append "$(ARGS)" $(RUN_DISPLAY)
@@ -162,8 +213,15 @@ test-host: | setup
 test-loom: | setup
 	RUSTFLAGS="--cfg loom" $(CARGO_RUN) test --lib --target-dir $(LOOM_TARGET_DIR) -- loom_models
 
+# The end-to-end tests that read the screen, run again on a framebuffer (GRUB's VBE entry).
+SCREEN_TESTS := --test boot --test demo --test faults --test panic --test shell
+
+# Every end-to-end test in VGA text mode (and the UEFI and USB boots), then the screen tests
+# on a framebuffer.
 test-e2e: $(KERNEL_ELF) $(BENCH_ELF) $(ISO)
 	$(CARGO_RUN) test --release --manifest-path tests/Cargo.toml -- --test-threads=2
+	FERRITE_SCREEN=framebuffer $(CARGO_RUN) test --release --manifest-path tests/Cargo.toml \
+	    $(SCREEN_TESTS) -- --test-threads=2
 
 # Ten minutes of random keys, spinner and channel-traffic threads started and killed, then a
 # check that nothing faulted, no message was lost and memory is back at its baseline. Not part
@@ -171,7 +229,7 @@ test-e2e: $(KERNEL_ELF) $(BENCH_ELF) $(ISO)
 soak: $(KERNEL_ELF)
 	$(CARGO_RUN) run --release --quiet --manifest-path tests/Cargo.toml --bin soak
 
-bench: $(KERNEL_ELF) $(BENCH_ELF) $(ISO)
+bench: $(KERNEL_ELF) $(BENCH_ELF) $(ISO) $(BENCH_ISO)
 	$(CARGO_RUN) run --release --quiet --manifest-path tests/Cargo.toml --bin bench
 
 fmt:

@@ -11,8 +11,10 @@
 ;   SSE and SSE2 present and enabled, so compiled code may use XMM registers freely;
 ;   the loader's magic and info pointer passed unchanged (Rust validates them again).
 ;
-; A failed check writes a tagged message straight to the VGA text buffer and halts, because no
-; console exists yet.
+; A failed check sends a tagged message to COM1, shows it on screen and halts, because no
+; console exists yet: on a framebuffer the loader described (Multiboot 1 §3.3, flag 12, direct
+; RGB; how UEFI machines boot) the whole screen turns red, else the message goes to the VGA text
+; buffer in white on red.
 
 global _start
 global boot_stack_guard
@@ -24,6 +26,30 @@ STACK_SIZE_BYTES        equ 16 * 1024
 MULTIBOOT_LOADER_MAGIC  equ 0x2BADB002 ; Multiboot 1 §3.2: value of EAX at entry
 VGA_TEXT_BUFFER         equ 0xB8000
 BOOT_ERROR_ATTRIBUTE    equ 0x4F       ; white on red
+COM1_DATA               equ 0x3F8      ; 16550 UART: transmit holding register
+COM1_INTERRUPT_ENABLE   equ 0x3F9      ; divisor high byte while DLAB is set
+COM1_FIFO_CONTROL       equ 0x3FA
+COM1_LINE_CONTROL       equ 0x3FB
+COM1_LINE_STATUS        equ 0x3FD
+LINE_CONTROL_DLAB       equ 0x80       ; divisor latch access
+LINE_CONTROL_8N1        equ 0x03
+DIVISOR_115200_BAUD     equ 1
+LINE_STATUS_THR_EMPTY   equ 0x20       ; the UART takes another byte
+COM1_POLL_LIMIT         equ 100000     ; no UART: give up on a byte after this many polls
+; Multiboot 1 §3.3 information structure: flags, and the framebuffer fields of flag bit 12.
+INFO_FLAGS              equ 0
+INFO_FLAG_FRAMEBUFFER   equ 1 << 12
+INFO_FRAMEBUFFER_ADDRESS equ 88        ; 64 bits
+INFO_FRAMEBUFFER_PITCH  equ 96
+INFO_FRAMEBUFFER_WIDTH  equ 100
+INFO_FRAMEBUFFER_HEIGHT equ 104
+INFO_FRAMEBUFFER_BPP    equ 108
+INFO_FRAMEBUFFER_TYPE   equ 109
+FRAMEBUFFER_TYPE_RGB    equ 1
+; color_info: the specification lists byte 110; GRUB writes it at 112 (its C header aligns the
+; union to 4 bytes; see src/boot/information.rs).
+INFO_RED_POSITION       equ 112
+INFO_RED_SIZE           equ 113
 CPUID_EFLAGS_ID         equ 1 << 21    ; EFLAGS.ID is writable only when CPUID exists
 CPUID_EDX_SSE           equ 1 << 25    ; CPUID.01H:EDX.SSE (Intel SDM Vol. 2A, CPUID)
 CPUID_EDX_SSE2          equ 1 << 26    ; CPUID.01H:EDX.SSE2
@@ -33,6 +59,9 @@ CR0_EMULATION           equ 1 << 2     ; CR0.EM: must be clear or SSE instructio
 CR0_TASK_SWITCHED       equ 1 << 3     ; CR0.TS: clear so the first SSE instruction does not #NM
 CR4_OSFXSR              equ 1 << 9     ; CR4.OSFXSR: OS saves SSE state with fxsave
 CR4_OSXMMEXCPT          equ 1 << 10    ; CR4.OSXMMEXCPT: SIMD float exceptions raise #XM
+
+section .bss
+boot_information_address: resd 1 ; EBX at entry, for the red screen of a failed check
 
 section .bss.stack nobits alloc noexec write align=4096
 boot_stack_guard:
@@ -56,6 +85,7 @@ _start:
     ; EAX and EBX must survive the checks below; keep them in callee-untouched registers.
     mov edi, eax
     mov esi, ebx
+    mov [boot_information_address], ebx
 
 check_multiboot:
     cmp edi, MULTIBOOT_LOADER_MAGIC
@@ -115,8 +145,21 @@ fail_no_sse:
     mov esi, message_no_sse
     ; fall through
 
-; boot_error: print the NUL-terminated string at ESI on the top row of the screen, then halt.
+; boot_error: the NUL-terminated string at ESI goes to COM1 and on screen, then halt. EDI holds
+; the loader's magic: only with the right one is EBX's information trusted for a framebuffer.
 boot_error:
+    push edi
+    push esi
+    call send_to_com1
+    pop esi
+    pop edi
+    cmp edi, MULTIBOOT_LOADER_MAGIC
+    jne show_in_vga_text
+    call fill_framebuffer_red
+    jnc halt_forever        ; carry clear: the framebuffer is red
+
+; show_in_vga_text: the string at ESI on the top row of the VGA text screen, white on red.
+show_in_vga_text:
     mov edi, VGA_TEXT_BUFFER
     mov ah, BOOT_ERROR_ATTRIBUTE
 .next_character:
@@ -125,6 +168,102 @@ boot_error:
     jz halt_forever
     stosw                   ; character in AL, attribute in AH
     jmp .next_character
+
+; send_to_com1: sets COM1 to 115200 8N1 and sends the string at ESI, then CR LF. Each byte
+; waits a bounded time for the UART, so a machine without one only loses the message.
+send_to_com1:
+    mov dx, COM1_LINE_CONTROL
+    mov al, LINE_CONTROL_DLAB
+    out dx, al
+    mov dx, COM1_DATA
+    mov al, DIVISOR_115200_BAUD
+    out dx, al
+    mov dx, COM1_INTERRUPT_ENABLE
+    xor al, al
+    out dx, al
+    mov dx, COM1_LINE_CONTROL
+    mov al, LINE_CONTROL_8N1
+    out dx, al
+.next_byte:
+    lodsb
+    test al, al
+    jz .end_of_line
+    call send_byte
+    jmp .next_byte
+.end_of_line:
+    mov al, 13
+    call send_byte
+    mov al, 10
+    ; fall through: send_byte returns to our caller
+
+; send_byte: sends AL on COM1 once the transmitter is empty, or after COM1_POLL_LIMIT polls.
+send_byte:
+    mov ah, al
+    mov ecx, COM1_POLL_LIMIT
+    mov dx, COM1_LINE_STATUS
+.wait:
+    in al, dx
+    test al, LINE_STATUS_THR_EMPTY
+    jnz .send
+    loop .wait
+.send:
+    mov al, ah
+    mov dx, COM1_DATA
+    out dx, al
+    ret
+
+; fill_framebuffer_red: paints every pixel of the loader's direct-color framebuffer in full
+; red. Carry set if there is none to paint (no framebuffer flag, not RGB, above 4 GiB, empty).
+fill_framebuffer_red:
+    mov ebx, [boot_information_address]
+    test dword [ebx + INFO_FLAGS], INFO_FLAG_FRAMEBUFFER
+    jz .none
+    cmp byte [ebx + INFO_FRAMEBUFFER_TYPE], FRAMEBUFFER_TYPE_RGB
+    jne .none
+    cmp dword [ebx + INFO_FRAMEBUFFER_ADDRESS + 4], 0
+    jne .none               ; paging is off: only the low 4 GiB can be reached
+    ; The red pixel: ((1 << red size) - 1) << red position.
+    movzx ecx, byte [ebx + INFO_RED_SIZE]
+    mov eax, 1
+    shl eax, cl
+    dec eax
+    movzx ecx, byte [ebx + INFO_RED_POSITION]
+    shl eax, cl
+    movzx ecx, byte [ebx + INFO_FRAMEBUFFER_BPP]
+    add ecx, 7
+    shr ecx, 3              ; bytes per pixel
+    jz .none
+    mov esi, [ebx + INFO_FRAMEBUFFER_WIDTH]
+    mov ebp, [ebx + INFO_FRAMEBUFFER_PITCH]
+    mov edx, [ebx + INFO_FRAMEBUFFER_HEIGHT]
+    mov edi, [ebx + INFO_FRAMEBUFFER_ADDRESS]
+    test esi, esi
+    jz .none
+    test edx, edx
+    jz .none
+.next_row:
+    push edi
+    mov ebx, esi            ; pixels left in the row
+.next_pixel:
+    push eax
+    push ecx
+.next_pixel_byte:
+    stosb                   ; the pixel's bytes, lowest first (pixels are little-endian)
+    shr eax, 8
+    loop .next_pixel_byte
+    pop ecx
+    pop eax
+    dec ebx
+    jnz .next_pixel
+    pop edi
+    add edi, ebp
+    dec edx
+    jnz .next_row
+    clc
+    ret
+.none:
+    stc
+    ret
 
 halt_forever:
     cli

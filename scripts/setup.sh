@@ -14,7 +14,13 @@ need() { # need COMMAND PACKAGE
 need nasm nasm
 need ld binutils
 need grub-mkrescue grub-common
+# GRUB for each platform the ISO boots: BIOS, 64-bit UEFI, 32-bit UEFI.
 [ -d /usr/lib/grub/i386-pc ] || missing+=(grub-pc-bin)
+[ -d /usr/lib/grub/x86_64-efi ] || missing+=(grub-efi-amd64-bin)
+[ -d /usr/lib/grub/i386-efi ] || missing+=(grub-efi-ia32-bin)
+# UEFI firmware for QEMU: OVMF for x86_64 and for ia32 (the UEFI tests and make run-uefi).
+[ -r /usr/share/OVMF/OVMF_CODE_4M.fd ] || missing+=(ovmf)
+[ -r /usr/share/OVMF/OVMF32_CODE_4M.secboot.fd ] || missing+=(ovmf-ia32)
 need xorriso xorriso
 need mformat mtools
 need qemu-system-i386 qemu-system-x86

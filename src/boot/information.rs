@@ -9,6 +9,7 @@ use core::fmt;
 
 use super::memory_map::{FOUR_GIB, MemoryMapError, memory_map_entries};
 use crate::bytes::read_u32_le;
+use crate::console::framebuffer::{ChannelField, ColorModel, FramebufferDescription};
 use crate::small_sort::sort_small;
 
 /// Read access to physical memory, refusing ranges that are not safely readable.
@@ -24,7 +25,13 @@ pub const MAXIMUM_RESERVED: usize = 48;
 pub const MAXIMUM_WARNINGS: usize = 8;
 const MAXIMUM_STRING_BYTES: usize = 4096;
 const MAXIMUM_MEMORY_MAP_BYTES: usize = 64 * 1024;
-const INFO_BYTES: usize = 116;
+/// The structure up to the framebuffer's color_info, as GRUB lays it out (see `COLOR_INFO`).
+const INFO_BYTES: usize = 120;
+/// Where color_info starts. The specification's table puts it at byte 110, straight after
+/// framebuffer_type; GRUB 2's multiboot.h declares it as a union holding a 32-bit palette
+/// address, which C aligns to byte 112, and that is where GRUB writes it (seen under SeaBIOS
+/// and OVMF: bytes 110-111 are zero padding).
+const COLOR_INFO: usize = 112;
 const ONE_MIB: u64 = 1 << 20;
 /// With no usable memory information at all, assume this much above 1 MiB: any machine with
 /// an SSE2 CPU has far more.
@@ -71,13 +78,62 @@ pub struct Module {
 /// The framebuffer the loader set up (Multiboot 1 §3.3, flag 12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FramebufferInfo {
+    /// Physical address of the first pixel (of the first character cell in EGA text).
     pub address: u64,
+    /// Bytes from one row to the next.
     pub pitch: u32,
+    /// Pixels (characters in EGA text) per row and rows.
     pub width: u32,
     pub height: u32,
     pub bits_per_pixel: u8,
-    /// 0 indexed, 1 direct RGB, 2 EGA text.
-    pub kind: u8,
+    /// How pixels encode color: framebuffer_type and the color_info that follows it.
+    pub colors: FramebufferColors,
+}
+
+/// How a framebuffer's pixels encode color (Multiboot 1 §3.3, framebuffer_type 0, 1 or 2 and
+/// the color_info bytes that follow it; see `COLOR_INFO` for where they are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FramebufferColors {
+    /// Type 0: each pixel indexes a palette of `color_count` entries of three bytes (red, green,
+    /// blue) at `palette_address`.
+    Indexed { palette_address: u32, color_count: u16 },
+    /// Type 1: each channel's bit position and width within the pixel, as given; whether they
+    /// make sense for the depth is the console's to check (`FramebufferLayout::new`).
+    DirectRgb { red: ChannelField, green: ChannelField, blue: ChannelField },
+    /// Type 2: EGA text mode, two bytes per character cell.
+    EgaText,
+}
+
+impl FramebufferColors {
+    /// The console's view of the same color model.
+    pub fn color_model(&self) -> ColorModel {
+        match *self {
+            FramebufferColors::Indexed { .. } => ColorModel::Indexed,
+            FramebufferColors::DirectRgb { red, green, blue } => {
+                ColorModel::DirectRgb { red, green, blue }
+            }
+            FramebufferColors::EgaText => ColorModel::EgaText,
+        }
+    }
+}
+
+impl FramebufferInfo {
+    /// The framebuffer as the console's layout takes it.
+    pub fn description(&self) -> FramebufferDescription {
+        FramebufferDescription {
+            width_pixels: self.width,
+            height_pixels: self.height,
+            pitch_bytes: self.pitch,
+            bits_per_pixel: self.bits_per_pixel,
+            color_model: self.colors.color_model(),
+        }
+    }
+
+    /// The physical memory the framebuffer spans: pitch times height bytes.
+    pub fn range(&self) -> PhysicalRange {
+        let length = u64::from(self.pitch) * u64::from(self.height);
+        PhysicalRange::new(self.address, self.address + length)
+    }
 }
 
 /// Where the kernel's ELF section headers are (flag 5).
@@ -440,6 +496,25 @@ fn parse_modules<M: PhysicalMemory>(
 }
 
 fn parse_framebuffer(information: &mut BootInformation, info: &[u8]) {
+    // Multiboot 1 §3.3: framebuffer_type at byte 109, then color_info (at `COLOR_INFO`).
+    const PALETTE_MAXIMUM_COLORS: u16 = 256;
+    let color_info = &info[COLOR_INFO..COLOR_INFO + 6];
+    let colors = match info[109] {
+        0 => FramebufferColors::Indexed {
+            palette_address: read_u32(color_info, 0),
+            color_count: u16::from_le_bytes([color_info[4], color_info[5]]),
+        },
+        1 => FramebufferColors::DirectRgb {
+            red: ChannelField::new(color_info[0], color_info[1]),
+            green: ChannelField::new(color_info[2], color_info[3]),
+            blue: ChannelField::new(color_info[4], color_info[5]),
+        },
+        2 => FramebufferColors::EgaText,
+        _ => {
+            information.warn(BootWarning::BadFramebuffer);
+            return;
+        }
+    };
     let address = u64::from(read_u32(info, 88)) | (u64::from(read_u32(info, 92)) << 32);
     let framebuffer = FramebufferInfo {
         address,
@@ -447,10 +522,16 @@ fn parse_framebuffer(information: &mut BootInformation, info: &[u8]) {
         width: read_u32(info, 100),
         height: read_u32(info, 104),
         bits_per_pixel: info[108],
-        kind: info[109],
+        colors,
     };
     let row_bytes =
         u64::from(framebuffer.width) * u64::from(framebuffer.bits_per_pixel).div_ceil(8);
+    let palette_fits = match colors {
+        FramebufferColors::Indexed { color_count, .. } => {
+            (1..=PALETTE_MAXIMUM_COLORS).contains(&color_count)
+        }
+        _ => true,
+    };
     let plausible = framebuffer.width > 0
         && framebuffer.height > 0
         && matches!(framebuffer.bits_per_pixel, 8 | 15 | 16 | 24 | 32)
@@ -458,12 +539,16 @@ fn parse_framebuffer(information: &mut BootInformation, info: &[u8]) {
         && address
             .checked_add(u64::from(framebuffer.pitch) * u64::from(framebuffer.height))
             .is_some_and(|end| end <= FOUR_GIB)
-        && framebuffer.kind <= 2;
-    if plausible {
-        information.framebuffer = Some(framebuffer);
-    } else {
+        && palette_fits;
+    if !plausible {
         information.warn(BootWarning::BadFramebuffer);
+        return;
     }
+    if colors != FramebufferColors::EgaText {
+        // Some machines carve the framebuffer out of RAM: its frames must never be handed out.
+        information.reserve(framebuffer.range());
+    }
+    information.framebuffer = Some(framebuffer);
 }
 
 /// Available memory from the map: entries clipped to 4 GiB, then every byte that some entry
@@ -548,6 +633,7 @@ fn fallback_memory(information: &mut BootInformation, sizes: Option<(u32, u32)>)
 mod tests {
     use super::*;
     use crate::boot::memory_map::tests::encode;
+    use crate::console::framebuffer::{FramebufferError, FramebufferLayout};
     use std::boxed::Box;
     use std::vec::Vec;
 
@@ -618,7 +704,7 @@ mod tests {
         assert_eq!(information.warnings().count(), 0);
         // The structure, the strings and the map are reserved.
         assert!(
-            information.reserved().iter().any(|range| range.start == BASE && range.length() == 116)
+            information.reserved().iter().any(|range| range.start == BASE && range.length() == 120)
         );
         assert!(
             information.reserved().iter().any(|range| range.start == u64::from(address(0x400)))
@@ -741,6 +827,127 @@ mod tests {
         assert!(warnings.contains(&BootWarning::BothSymbolKinds));
         assert!(warnings.contains(&BootWarning::BadFramebuffer));
         assert!(information.framebuffer.is_none() && information.elf_sections.is_none());
+    }
+
+    /// An information structure with only a framebuffer: the address, pitch, width and height
+    /// fields, then depth, type and the six bytes of color_info, as given (at bytes 108, 109
+    /// and 112 to 117, where GRUB writes them).
+    fn framebuffer_information(
+        framebuffer_address: u32,
+        pitch: u32,
+        width: u32,
+        height: u32,
+        tail: [u8; 8],
+    ) -> BootInformation {
+        let memory = memory_with(
+            &[
+                (0, FLAG_MEMORY_SIZES | FLAG_FRAMEBUFFER),
+                (4, 639),
+                (8, 64 * 1024),
+                (88, framebuffer_address),
+                (96, pitch),
+                (100, width),
+                (104, height),
+            ],
+            &[(108, &tail[..2]), (COLOR_INFO, &tail[2..])],
+        );
+        parse_boot_information(memory, address(0))
+    }
+
+    #[test]
+    fn a_direct_color_framebuffer_gives_its_channel_fields_and_is_reserved() {
+        // What QEMU's VGA and OVMF's GOP hand over: 32 bits, blue in the low byte.
+        let information =
+            framebuffer_information(0xfd00_0000, 4096, 1024, 768, [32, 1, 16, 8, 8, 8, 0, 8]);
+        let framebuffer = information.framebuffer.expect("framebuffer");
+        assert_eq!(
+            framebuffer,
+            FramebufferInfo {
+                address: 0xfd00_0000,
+                pitch: 4096,
+                width: 1024,
+                height: 768,
+                bits_per_pixel: 32,
+                colors: FramebufferColors::DirectRgb {
+                    red: ChannelField::new(16, 8),
+                    green: ChannelField::new(8, 8),
+                    blue: ChannelField::new(0, 8),
+                },
+            }
+        );
+        assert_eq!(information.warnings().count(), 0);
+        let range = PhysicalRange::new(0xfd00_0000, 0xfd00_0000 + 4096 * 768);
+        assert!(information.reserved().contains(&range));
+        let layout = FramebufferLayout::new(framebuffer.description()).unwrap();
+        assert_eq!((layout.columns(), layout.rows()), (128, 48));
+        // 24 bits with red in the low byte: a layout too.
+        let information =
+            framebuffer_information(0xe000_0000, 2400, 800, 600, [24, 1, 0, 8, 8, 8, 16, 8]);
+        let layout = FramebufferLayout::new(information.framebuffer.unwrap().description());
+        assert_eq!(layout.map(|layout| (layout.columns(), layout.rows())), Ok((100, 37)));
+    }
+
+    #[test]
+    fn an_indexed_framebuffer_gives_its_palette_and_the_console_refuses_it() {
+        let palette = 0x0009_0000u32.to_le_bytes();
+        let tail = [8, 0, palette[0], palette[1], palette[2], palette[3], 0, 1];
+        let information = framebuffer_information(0xa0000, 320, 320, 200, tail);
+        let framebuffer = information.framebuffer.expect("framebuffer");
+        assert_eq!(
+            framebuffer.colors,
+            FramebufferColors::Indexed { palette_address: 0x9_0000, color_count: 256 }
+        );
+        assert_eq!(
+            FramebufferLayout::new(framebuffer.description()),
+            Err(FramebufferError::IndexedColor)
+        );
+        // EGA text: parsed, and the console keeps to VGA text.
+        let information = framebuffer_information(0xb8000, 160, 80, 25, [16, 2, 0, 0, 0, 0, 0, 0]);
+        let framebuffer = information.framebuffer.expect("text framebuffer");
+        assert_eq!(framebuffer.colors, FramebufferColors::EgaText);
+        assert!(!information.reserved().contains(&framebuffer.range()));
+        assert_eq!(
+            FramebufferLayout::new(framebuffer.description()),
+            Err(FramebufferError::EgaText)
+        );
+    }
+
+    #[test]
+    fn malformed_framebuffers_are_refused_by_the_parser_or_the_console() {
+        let direct = |depth: u8, fields: [u8; 6]| {
+            let [a, b, c, d, e, f] = fields;
+            [depth, 1, a, b, c, d, e, f]
+        };
+        // Refused while parsing: an unknown type, a palette of 0 or 300 colors, an odd depth,
+        // a pitch shorter than a row, a framebuffer running past 4 GiB, no pixels at all.
+        let refused = [
+            framebuffer_information(0xfd00_0000, 4096, 1024, 768, [32, 3, 0, 0, 0, 0, 0, 0]),
+            framebuffer_information(0xa0000, 320, 320, 200, [8, 0, 0, 0, 9, 0, 0, 0]),
+            framebuffer_information(0xa0000, 320, 320, 200, [8, 0, 0, 0, 9, 0, 0x2c, 1]),
+            framebuffer_information(0xfd00_0000, 4096, 1024, 768, direct(7, [16, 8, 8, 8, 0, 8])),
+            framebuffer_information(0xfd00_0000, 4000, 1024, 768, direct(32, [16, 8, 8, 8, 0, 8])),
+            framebuffer_information(0xffff_0000, 4096, 1024, 768, direct(32, [16, 8, 8, 8, 0, 8])),
+            framebuffer_information(0xfd00_0000, 4096, 0, 768, direct(32, [16, 8, 8, 8, 0, 8])),
+        ];
+        for (index, information) in refused.iter().enumerate() {
+            assert_eq!(information.framebuffer, None, "case {index}");
+            let warnings: Vec<BootWarning> = information.warnings().collect();
+            assert_eq!(warnings, [BootWarning::BadFramebuffer], "case {index}");
+        }
+        // Parsed as given, refused by the console with a reason: channels outside the pixel,
+        // overlapping, of zero width.
+        let cases = [
+            (direct(32, [200, 8, 8, 8, 0, 8]), "the red channel (bits 200..208)"),
+            (direct(16, [11, 5, 5, 6, 4, 5]), "two color channels share bits"),
+            (direct(32, [16, 8, 8, 0, 0, 8]), "the green channel is 0 bits wide"),
+        ];
+        for (tail, reason) in cases {
+            let information = framebuffer_information(0xfd00_0000, 4096, 1024, 768, tail);
+            let framebuffer = information.framebuffer.expect("parsed");
+            let error = FramebufferLayout::new(framebuffer.description()).unwrap_err();
+            let message = std::format!("{error}");
+            assert!(message.starts_with(reason), "{message}");
+        }
     }
 
     #[test]

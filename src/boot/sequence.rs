@@ -4,15 +4,18 @@
 use super::command_line::{BootMode, BootOptions, DemoChoice, FaultScenario, parse_command_line};
 use super::information::{BootInformation, PhysicalMemory, read_boot_information};
 use crate::arch::x86::cpu::{enable_interrupts, halt_forever};
+use crate::arch::x86::linear_framebuffer::MappedFramebuffer;
 use crate::arch::x86::linker_symbols::kernel_image;
+use crate::arch::x86::page_table::Caching;
 use crate::arch::x86::physical_memory::read_identity_mapped;
+use crate::arch::x86::ps2_controller::ControllerState;
 use crate::arch::x86::serial::SerialPresence;
 use crate::arch::x86::vectors::{KEYBOARD_IRQ, TIMER_IRQ};
 use crate::arch::x86::{gdt, interrupts, pic, ps2_keyboard, stacks};
+use crate::console::device::{ScreenChoice, choose_screen};
 use crate::console::input::{keyboard_interrupt, start_keyboard_driver, wait_for_key_press};
-use alloc::boxed::Box;
-
-use crate::console::output::{COM1, CONSOLE, ConsoleScreen};
+use crate::console::output::{COM1, CONSOLE, ConsoleScreen, draw_deferred_output};
+use crate::console::screen::switch_to_framebuffer;
 use crate::console::text_console::DEFAULT_COLOR;
 use crate::console::{Color, ColorCode, TextSurface};
 use crate::demo::text::write_centered;
@@ -20,6 +23,7 @@ use crate::demo::{self, BLANK_PICTURE, DEFAULT_TIMING, DemoEvent, Picture};
 use crate::diagnostics::fatal::{self, FatalAction, set_fatal_action};
 use crate::diagnostics::fault_scenarios;
 use crate::shell::run_shell;
+use crate::sync::spin_lock::SpinLock;
 use crate::thread::{self, Priority, scheduler};
 use crate::time::{self, Instant, SystemClock};
 use crate::{log, memory, print, print_colored, println};
@@ -35,8 +39,11 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     interrupts::initialize(fatal::EXCEPTION_HANDLERS); // every exception now gets a diagnostic
     stacks::arm_boot_stack_watchpoints(); // a boot-stack overflow faults even before paging
     let serial = COM1.lock().initialize(); // the serial mirror, if a UART answers
-    start_console(); // a blank screen in the default colors
+    start_console(); // a blank VGA text screen in the default colors
     let boot_information = read_loader_hand_over(magic, info_address); // halts if not Multiboot
+    start_memory(&boot_information, boot_started); // frames, paging, heap; halts on failure
+    stacks::rely_on_guard_pages(); // unmapped guard pages catch overflows from here on
+    start_screen(&boot_information); // the loader's framebuffer, if the console can draw it
     print_greeting(&boot_information, serial);
     let options = parse_command_line(boot_information.command_line, |warning| {
         print_colored!(WARNING_COLOR, "{warning}\n");
@@ -44,14 +51,12 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     if options.mode == BootMode::Test {
         set_fatal_action(FatalAction::ExitQemu); // under the harness, a fault ends QEMU
     }
-    start_memory(&boot_information, boot_started); // frames, paging, heap; halts on failure
-    stacks::rely_on_guard_pages(); // unmapped guard pages catch overflows from here on
     start_clock(); // the time-stamp counter, calibrated against the PIT
     start_interrupts(); // PICs, the system tick and the keyboard
     provoke_boot_fault(options.fault); // `fault=`: on the boot stack, before threads exist
     start_scheduler(); // the boot flow becomes the idle thread; the timer preempts
     start_first_thread(options, boot_information); // tests, benchmarks, or demo and shell
-    scheduler::run_idle()
+    scheduler::run_idle(draw_deferred_output)
 }
 
 /// Provokes the fault the command line asked for, except the one that needs threads.
@@ -113,6 +118,55 @@ fn start_console() {
     console.clear();
 }
 
+/// Moves the console onto the loader's framebuffer when there is one it can draw on (mapped in
+/// the device range, write-combining where the CPU allows); otherwise it stays on VGA text,
+/// with the reason on COM1.
+fn start_screen(boot_information: &BootInformation) {
+    let (address, layout) = match choose_screen(boot_information.framebuffer.as_ref()) {
+        ScreenChoice::VgaText => return,
+        ScreenChoice::Unsupported(error) => {
+            log!("console: {error}; staying in VGA text mode");
+            return;
+        }
+        ScreenChoice::Framebuffer { address, layout } => (address, layout),
+    };
+    let memory = match MappedFramebuffer::map(address, layout.size_bytes()) {
+        Ok(memory) => memory,
+        Err(error) => {
+            log!(
+                "console: the framebuffer at {address:#x} cannot be mapped ({error:?}); staying in VGA text mode"
+            );
+            return;
+        }
+    };
+    let caching = match memory.caching() {
+        Caching::WriteCombining => "write-combining",
+        Caching::Uncached => "uncached",
+    };
+    let format = layout.format();
+    let (red, green, blue) = format.channels();
+    // One line of key=value pairs: the test harness reads the framebuffer with it.
+    log!(
+        "console: framebuffer address={address:#x} width={} height={} pitch={} bytes_per_pixel={} \
+         red={}:{} green={}:{} blue={}:{} columns={} rows={} caching={caching}",
+        layout.width_pixels(),
+        layout.height_pixels(),
+        layout.pitch_bytes(),
+        format.bytes_per_pixel(),
+        red.position,
+        red.size,
+        green.position,
+        green.size,
+        blue.position,
+        blue.size,
+        layout.columns(),
+        layout.rows()
+    );
+    if let Err(error) = switch_to_framebuffer(&mut CONSOLE.lock(), memory, layout) {
+        log!("console: {error}; staying in VGA text mode");
+    }
+}
+
 /// Physical memory as the boot-information parser may read it: identity-mapped, outside the
 /// kernel's own image (whose guard pages paging unmaps).
 struct LoaderMemory;
@@ -170,6 +224,18 @@ fn start_interrupts() {
     interrupts::register_irq_handler(TIMER_IRQ, time::record_timer_tick);
     interrupts::register_irq_handler(KEYBOARD_IRQ, keyboard_interrupt);
     time::start_timer();
+    match ps2_keyboard::check_controller() {
+        ControllerState::Working => {}
+        ControllerState::Absent => print_colored!(
+            WARNING_COLOR,
+            "keyboard: no PS/2 controller answered; the shell needs a PS/2 keyboard, or a USB \
+             keyboard with the firmware's USB legacy emulation turned on\n"
+        ),
+        ControllerState::Failed(code) => print_colored!(
+            WARNING_COLOR,
+            "keyboard: the PS/2 controller failed its self-test ({code:#04x}); keys may not arrive\n"
+        ),
+    }
     ps2_keyboard::initialize();
     pic::unmask(TIMER_IRQ);
     pic::unmask(KEYBOARD_IRQ);
@@ -206,22 +272,28 @@ fn wait_for_any_key() {
         let mut console = CONSOLE.lock();
         let hint = ColorCode::new(Color::Black, Color::LightGray);
         write_centered(console.surface_mut(), 0, " Press any key for the shell ", hint);
+        console.flush();
     }
     log!("idle: waiting for a key");
     wait_for_key_press();
 }
 
+/// The demo's off-screen pictures (36 KB each at the largest screen): in `.bss`, as no thread
+/// stack could hold them, and locked for one drawing step at a time.
+static DEMO_PICTURES: SpinLock<[Picture; 2]> = SpinLock::new([BLANK_PICTURE; 2]);
+
 /// Plays the boot demo in a thread of its own and waits for it.
 fn run_demo() {
-    let demo = thread::spawn("demo", || {
-        let mut pictures: Box<[Picture; 2]> = Box::new([BLANK_PICTURE; 2]);
-        demo::play(&ConsoleScreen, &SystemClock, &mut pictures, DEFAULT_TIMING, |event| match event
-        {
-            DemoEvent::LogoShown => log!("demo: logo"),
-            DemoEvent::AnimationStarted => log!("demo: animation"),
-            DemoEvent::Finished => log!("demo: finished"),
-        })
-    });
+    let demo =
+        thread::spawn("demo", || {
+            demo::play(&ConsoleScreen, &SystemClock, &DEMO_PICTURES, DEFAULT_TIMING, |event| {
+                match event {
+                    DemoEvent::LogoShown => log!("demo: logo"),
+                    DemoEvent::AnimationStarted => log!("demo: animation"),
+                    DemoEvent::Finished => log!("demo: finished"),
+                }
+            })
+        });
     let summary = match demo {
         Ok(demo) => demo.join(),
         Err(error) => {

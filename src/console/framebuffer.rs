@@ -219,6 +219,11 @@ impl PixelFormat {
         self.bytes_per_pixel
     }
 
+    /// Where red, green and blue sit in a pixel.
+    pub fn channels(&self) -> (ChannelField, ChannelField, ChannelField) {
+        (self.red, self.green, self.blue)
+    }
+
     /// The pixel value showing `rgb` (0xRRGGBB), reserved bits zero.
     pub fn encode(&self, rgb: u32) -> u32 {
         self.red.encode((rgb >> 16) & 0xff)
@@ -546,6 +551,11 @@ impl<M: PixelMemory> FramebufferSurface<M> {
         &self.memory
     }
 
+    /// The pixel memory drawn into, to change how it is mapped; what it shows must not change.
+    pub fn memory_mut(&mut self) -> &mut M {
+        &mut self.memory
+    }
+
     /// Where the cursor is, as (row, column).
     pub fn cursor(&self) -> (usize, usize) {
         self.cursor
@@ -665,6 +675,10 @@ impl<M: PixelMemory> TextSurface for FramebufferSurface<M> {
 
     fn height(&self) -> usize {
         self.layout.rows.max(1)
+    }
+
+    fn cell_width_pixels(&self) -> usize {
+        GLYPH_WIDTH_PIXELS
     }
 
     fn read_cell(&self, row: usize, column: usize) -> ScreenChar {

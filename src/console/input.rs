@@ -21,9 +21,11 @@ static SCANCODE_READER: SpinLock<Option<ThreadId>> = SpinLock::new(None);
 /// The IRQ 1 handler: queue the scancode (a full queue drops the byte, counted) and wake the
 /// thread that reads them.
 pub fn keyboard_interrupt() {
-    let _ = SCANCODES.push(ps2_keyboard::read_scancode());
-    if let Some(reader) = *SCANCODE_READER.lock() {
-        unpark(reader);
+    if let Some(scancode) = ps2_keyboard::read_scancode() {
+        let _ = SCANCODES.push(scancode);
+        if let Some(reader) = *SCANCODE_READER.lock() {
+            unpark(reader);
+        }
     }
 }
 
@@ -74,8 +76,9 @@ pub fn start_keyboard_driver() -> Result<(), SpawnError> {
     Ok(())
 }
 
-/// The next key press, waiting for one.
+/// The next key press, waiting for one (with the screen drawn up to date first).
 pub fn read_key() -> Key {
+    super::output::draw_deferred_output();
     key_channel().1.recv().expect("the keyboard driver holds a sender for good")
 }
 

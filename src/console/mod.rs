@@ -3,6 +3,7 @@
 //! screen, `print!` and keyboard input.
 
 pub mod color;
+pub mod device;
 pub mod font;
 pub mod framebuffer;
 pub mod keyboard;
@@ -13,6 +14,8 @@ pub mod text_console;
 pub mod input;
 #[cfg(target_os = "none")]
 pub mod output;
+#[cfg(target_os = "none")]
+pub mod screen;
 #[cfg(target_os = "none")]
 pub mod vga;
 

@@ -4,32 +4,41 @@
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use super::screen::Screen;
 use super::vga::VgaTextSurface;
 use super::{ColorCode, TextConsole};
 use crate::arch::x86::serial::SerialPort;
 use crate::arch::x86::vga_text::VgaTextBuffer;
 use crate::sync::spin_lock::{SpinLock, SpinLockGuard};
 
+/// The console on the screen, VGA text or framebuffer (chosen at boot).
+pub type ScreenConsole = TextConsole<Screen>;
+
 /// The screen's console. It starts in color 0 so the static is all zeroes (and costs no space
 /// in the kernel file); boot sets the default colors before printing.
-pub static CONSOLE: SpinLock<TextConsole<VgaTextSurface>> = SpinLock::new(TextConsole::with_color(
+pub static CONSOLE: SpinLock<ScreenConsole> = SpinLock::new(TextConsole::with_color(
     // SAFETY: this static is the only `VgaTextBuffer` ever made.
-    VgaTextSurface::new(unsafe { VgaTextBuffer::new() }),
+    Screen::new(VgaTextSurface::new(unsafe { VgaTextBuffer::new() })),
     ColorCode::from_attribute(0),
 ));
 
 /// COM1, shared by the console mirror and serial-only logging.
 pub static COM1: SpinLock<SerialPort> = SpinLock::new(SerialPort::new());
 
-/// The console as the demo's screen: locked for one drawing step at a time.
+/// The console's screen, shared with the demo: locked for one drawing step at a time.
 pub struct ConsoleScreen;
 
-impl crate::demo::Screen for ConsoleScreen {
-    type Surface = VgaTextSurface;
+impl crate::demo::Shared for ConsoleScreen {
+    type Value = Screen;
 
-    fn draw<R>(&self, step: impl FnOnce(&mut VgaTextSurface) -> R) -> R {
+    fn with<R>(&self, step: impl FnOnce(&mut Screen) -> R) -> R {
         step(CONSOLE.lock().surface_mut())
     }
+}
+
+/// Draws any screen output a flush deferred (see `Screen`): call before idling or halting.
+pub fn draw_deferred_output() {
+    CONSOLE.lock().surface_mut().draw_deferred();
 }
 
 /// Set once a fatal report has begun: from then on only the report writes.
@@ -91,8 +100,7 @@ pub fn log_arguments(arguments: fmt::Arguments) {
 /// interrupts holds either lock, and that code never runs again; with interrupts off on the
 /// only CPU, nothing else can take the locks between the forced unlock and the new guard.
 pub fn take_for_fatal_report()
--> Option<(SpinLockGuard<'static, TextConsole<VgaTextSurface>>, SpinLockGuard<'static, SerialPort>)>
-{
+-> Option<(SpinLockGuard<'static, ScreenConsole>, SpinLockGuard<'static, SerialPort>)> {
     if REPORTING_FATAL_ERROR.swap(true, Ordering::Relaxed) {
         return None;
     }

@@ -3,6 +3,11 @@
 
 use super::color::ScreenChar;
 
+/// VGA text mode 3 draws each character 9 pixels wide (720x400 for 80x25).
+pub const VGA_TEXT_CELL_WIDTH_PIXELS: usize = 9;
+/// Every screen the kernel drives draws characters 16 pixels high.
+pub const CELL_HEIGHT_PIXELS: usize = 16;
+
 /// A rectangular grid of character cells with a cursor, such as the VGA text buffer.
 ///
 /// The console's layout logic only talks to this trait, so it runs unchanged on an in-memory
@@ -12,6 +17,12 @@ pub trait TextSurface {
     fn width(&self) -> usize;
     /// Number of rows.
     fn height(&self) -> usize;
+    /// Width of a cell on screen in pixels, for drawings that must keep their proportions (a
+    /// cell is 16 pixels high on every screen the kernel drives): 9 in VGA text mode 3, which
+    /// surfaces standing in for it keep, and 8 with the framebuffer font.
+    fn cell_width_pixels(&self) -> usize {
+        VGA_TEXT_CELL_WIDTH_PIXELS
+    }
     /// The cell at `row`, `column` (both in range).
     fn read_cell(&self, row: usize, column: usize) -> ScreenChar;
     /// Replaces the cell at `row`, `column` (both in range).
@@ -48,16 +59,26 @@ pub trait TextSurface {
 }
 
 /// A text surface held in ordinary memory: an off-screen buffer, or a stand-in screen for tests.
+///
+/// It holds `WIDTH` x `HEIGHT` cells and shows them all, or the top-left part `resize` asks
+/// for (an off-screen picture the size of whatever screen the kernel has).
 #[derive(Clone)]
 pub struct MemorySurface<const WIDTH: usize, const HEIGHT: usize> {
     cells: [[ScreenChar; WIDTH]; HEIGHT],
     cursor: (usize, usize),
+    /// Columns and rows in use; `None` is all of them (and keeps a blank surface all zero).
+    size: Option<(usize, usize)>,
 }
 
 impl<const WIDTH: usize, const HEIGHT: usize> MemorySurface<WIDTH, HEIGHT> {
     /// A surface with every cell set to `cell` and the cursor at the top left.
     pub const fn filled(cell: ScreenChar) -> Self {
-        MemorySurface { cells: [[cell; WIDTH]; HEIGHT], cursor: (0, 0) }
+        MemorySurface { cells: [[cell; WIDTH]; HEIGHT], cursor: (0, 0), size: None }
+    }
+
+    /// Uses only the top-left `columns` x `rows` cells (at least one, at most all).
+    pub fn resize(&mut self, columns: usize, rows: usize) {
+        self.size = Some((columns.clamp(1, WIDTH), rows.clamp(1, HEIGHT)));
     }
 
     /// Where the cursor was last put, as (row, column).
@@ -74,11 +95,11 @@ impl<const WIDTH: usize, const HEIGHT: usize> MemorySurface<WIDTH, HEIGHT> {
 
 impl<const WIDTH: usize, const HEIGHT: usize> TextSurface for MemorySurface<WIDTH, HEIGHT> {
     fn width(&self) -> usize {
-        WIDTH
+        self.size.map_or(WIDTH, |(columns, _)| columns)
     }
 
     fn height(&self) -> usize {
-        HEIGHT
+        self.size.map_or(HEIGHT, |(_, rows)| rows)
     }
 
     fn read_cell(&self, row: usize, column: usize) -> ScreenChar {
@@ -94,7 +115,8 @@ impl<const WIDTH: usize, const HEIGHT: usize> TextSurface for MemorySurface<WIDT
     }
 
     fn scroll_up(&mut self, blank: ScreenChar) {
-        self.cells.copy_within(1.., 0);
-        self.cells[HEIGHT - 1] = [blank; WIDTH];
+        let (columns, rows) = (self.width(), self.height());
+        self.cells.copy_within(1..rows, 0);
+        self.cells[rows - 1][..columns].fill(blank);
     }
 }

@@ -11,7 +11,12 @@ const GLYPH_HEIGHT: usize = 5;
 /// Each glyph pixel is two cells wide so the letters look square on 9x16 cells.
 const CELLS_PER_PIXEL: usize = 2;
 const LETTER_GAP_CELLS: usize = 1;
+/// The layout below is for 25 rows; taller screens center it vertically.
+const LAYOUT_ROWS: usize = 25;
 const LOGO_TOP_ROW: usize = 5;
+const TAGLINE_ROW: usize = 13;
+const CHAIN_ROW: usize = 15;
+const NEXT_ROW: usize = 21;
 
 /// Glyphs of the letters in FERRITE, one row per byte, most significant of the low 5 bits left.
 const LETTER_F: [u8; GLYPH_HEIGHT] = [0b11111, 0b10000, 0b11110, 0b10000, 0b10000];
@@ -27,8 +32,8 @@ const ROW_COLORS: [Color; GLYPH_HEIGHT] =
     [Color::Yellow, Color::Yellow, Color::LightRed, Color::LightRed, Color::Red];
 
 /// Whether the logo's letter pixel covers cell (`row`, `column`); `None` outside the logo.
-fn letter_row_at(row: usize, column: usize, left: usize) -> Option<usize> {
-    let glyph_row = row.checked_sub(LOGO_TOP_ROW).filter(|&glyph_row| glyph_row < GLYPH_HEIGHT)?;
+fn letter_row_at(row: usize, column: usize, top: usize, left: usize) -> Option<usize> {
+    let glyph_row = row.checked_sub(top).filter(|&glyph_row| glyph_row < GLYPH_HEIGHT)?;
     let offset = column.checked_sub(left)?;
     let letter_width = GLYPH_WIDTH * CELLS_PER_PIXEL + LETTER_GAP_CELLS;
     let letter = WORD.get(offset / letter_width)?;
@@ -47,32 +52,37 @@ pub fn draw_logo<S: TextSurface>(surface: &mut S) {
     let logo_width =
         WORD.len() * (GLYPH_WIDTH * CELLS_PER_PIXEL + LETTER_GAP_CELLS) - LETTER_GAP_CELLS;
     let left = (surface.width().saturating_sub(logo_width)) / 2;
+    let shift = surface.height().saturating_sub(LAYOUT_ROWS) / 2;
+    let top = LOGO_TOP_ROW + shift;
     let shadow = ScreenChar::new(MEDIUM_SHADE, ColorCode::new(Color::DarkGray, Color::Black));
-    for row in LOGO_TOP_ROW..LOGO_TOP_ROW + GLYPH_HEIGHT + 1 {
+    for row in top..(top + GLYPH_HEIGHT + 1).min(surface.height()) {
         for column in 0..surface.width() {
-            if let Some(glyph_row) = letter_row_at(row, column, left) {
+            if let Some(glyph_row) = letter_row_at(row, column, top, left) {
                 let color = ColorCode::new(ROW_COLORS[glyph_row], Color::Black);
                 surface.write_cell(row, column, ScreenChar::new(FULL_BLOCK, color));
-            } else if row > 0 && column > 0 && letter_row_at(row - 1, column - 1, left).is_some() {
+            } else if row > 0
+                && column > 0
+                && letter_row_at(row - 1, column - 1, top, left).is_some()
+            {
                 surface.write_cell(row, column, shadow);
             }
         }
     }
     write_centered(
         surface,
-        13,
+        TAGLINE_ROW + shift,
         "a kernel for 32-bit x86, written in Rust",
         ColorCode::new(Color::White, Color::Black),
     );
     write_centered(
         surface,
-        15,
+        CHAIN_ROW + shift,
         "GRUB -> Multiboot -> rt0 -> Rust    no_std    SSE2 on",
         ColorCode::new(Color::LightGray, Color::Black),
     );
     write_centered(
         surface,
-        21,
+        NEXT_ROW + shift,
         "next: 12 signed-distance shapes, 2 lights, soft shadows, one ray per cell",
         ColorCode::new(Color::DarkGray, Color::Black),
     );
@@ -105,5 +115,20 @@ mod tests {
         // F 12 + E 16 + R 14 + R 14 + I 13 + T 9 + E 16 lit glyph pixels, two cells each.
         assert_eq!(blocks, 2 * (12 + 16 + 14 + 14 + 13 + 9 + 16));
         assert!(surface.row_text(13).contains("written in Rust"));
+    }
+
+    #[test]
+    fn on_a_framebuffer_screen_the_logo_is_centered_both_ways() {
+        let mut surface = crate::demo::BLANK_PICTURE;
+        surface.resize(128, 48);
+        draw_logo(&mut surface);
+        // 48 rows: everything 11 rows lower; 128 columns: the F starts at column 26.
+        let top = LOGO_TOP_ROW + 11;
+        assert_eq!(surface.read_cell(top, 26).character, FULL_BLOCK);
+        assert_eq!(surface.read_cell(top, 25).character, b' ');
+        assert_eq!(surface.read_cell(top - 1, 26).character, b' ');
+        let tagline = surface.read_cell(TAGLINE_ROW + 11, 44);
+        assert_eq!(tagline.character, b'a');
+        assert_eq!(surface.read_cell(NEXT_ROW + 11, 27).character, b'n');
     }
 }

@@ -8,33 +8,44 @@ pub mod vector;
 
 use core::fmt::Write;
 
+use crate::console::framebuffer::{MAX_COLUMNS, MAX_ROWS};
 use crate::console::{Color, ColorCode, MemorySurface, ScreenChar, TextSurface};
 use crate::time::Clock;
-use scene::{FrameStatistics, SCENE_COLUMNS, SCENE_ROWS, Scene};
+use scene::{FrameStatistics, Scene, Viewport};
 use text::RowWriter;
 
-/// An off-screen picture the size of the 80x25 screen (the logo, a step of the slide).
-pub type Picture = MemorySurface<SCENE_COLUMNS, SCENE_ROWS>;
+/// An off-screen picture (the logo, the first frame of the scene), as large as the largest
+/// screen the console drives; the demo uses the part the size of the real screen.
+pub type Picture = MemorySurface<MAX_COLUMNS, MAX_ROWS>;
 
 /// An all-zero picture (NUL characters draw as blanks), so static buffers cost no image space.
 pub const BLANK_PICTURE: Picture =
     Picture::filled(ScreenChar::new(0, ColorCode::new(Color::Black, Color::Black)));
 
-/// Where the demo draws. Each call hands over the surface for one short drawing step, so the
-/// kernel can lock its console per frame and other threads (the clock) draw in between; the
-/// expensive rendering happens off-screen, outside those steps.
-pub trait Screen {
-    type Surface: TextSurface;
+/// Something other threads use too, lent for one short step at a time: the kernel's console
+/// (locked per step, so no thread holds it for a whole demo and the clock can draw in between)
+/// or the demo's pictures. Rendering happens one row per step.
+pub trait Shared {
+    type Value;
 
-    fn draw<R>(&self, step: impl FnOnce(&mut Self::Surface) -> R) -> R;
+    fn with<R>(&self, step: impl FnOnce(&mut Self::Value) -> R) -> R;
 }
 
-/// A surface owned by one flow of control (tests, benchmarks) is a screen too.
-impl<S: TextSurface> Screen for core::cell::RefCell<S> {
-    type Surface = S;
+/// A value one flow of control owns (host tests) is shared with itself.
+impl<T> Shared for core::cell::RefCell<T> {
+    type Value = T;
 
-    fn draw<R>(&self, step: impl FnOnce(&mut S) -> R) -> R {
+    fn with<R>(&self, step: impl FnOnce(&mut T) -> R) -> R {
         step(&mut self.borrow_mut())
+    }
+}
+
+/// A value behind the kernel's spin lock, held for one step.
+impl<T> Shared for crate::sync::spin_lock::SpinLock<T> {
+    type Value = T;
+
+    fn with<R>(&self, step: impl FnOnce(&mut T) -> R) -> R {
+        step(&mut self.lock())
     }
 }
 
@@ -79,24 +90,35 @@ impl DemoSummary {
 
 /// Plays the whole demo on `screen`: pause on the greeting, logo, slide, animation, end screen.
 ///
-/// `pictures` are two off-screen buffers: the logo and the frame being rendered.
-pub fn play(
-    screen: &impl Screen,
+/// `pictures` are two off-screen buffers, the logo and the scene's first frame (the caller owns
+/// them so they need not live on a thread's stack).
+pub fn play<S: TextSurface>(
+    screen: &impl Shared<Value = S>,
     clock: &impl Clock,
-    pictures: &mut [Picture; 2],
+    pictures: &impl Shared<Value = [Picture; 2]>,
     timing: DemoTiming,
     mut report: impl FnMut(DemoEvent),
 ) -> DemoSummary {
     clock.sleep_milliseconds(timing.greeting_milliseconds);
 
-    let [logo, frame] = pictures;
-    logo::draw_logo(logo);
-    screen.draw(|surface| copy_frame(logo, surface));
+    let (width, height, viewport) =
+        screen.with(|surface| (surface.width(), surface.height(), Viewport::of(surface)));
+    pictures.with(|[logo, first_frame]| {
+        logo.resize(width, height);
+        first_frame.resize(width, height);
+        logo::draw_logo(logo);
+    });
+    screen.with(|surface| pictures.with(|[logo, _]| copy_frame(logo, surface)));
     report(DemoEvent::LogoShown);
     clock.sleep_milliseconds(timing.logo_milliseconds);
 
-    render_frame(&Scene::at(0.0), frame, &mut FrameStatistics::default());
-    slide(screen, clock, logo, frame, timing.slide_milliseconds);
+    let first = Scene::at(0.0);
+    for row in 0..height {
+        pictures.with(|[_, first_frame]| {
+            render_row(&first, &viewport, row, first_frame, &mut FrameStatistics::default())
+        });
+    }
+    slide(screen, clock, pictures, timing.slide_milliseconds);
 
     report(DemoEvent::AnimationStarted);
     let animation_start = clock.now_microseconds();
@@ -107,72 +129,107 @@ pub fn play(
             break;
         }
         // The slide showed the scene at time 0; the animation carries on from there.
-        let scene = Scene::at(elapsed as f32 / 1e6);
-        render_frame(&scene, frame, &mut FrameStatistics::default());
-        screen.draw(|surface| copy_frame(frame, surface));
+        draw_frame(screen, &Scene::at(elapsed as f32 / 1e6), &viewport, height);
         frames_drawn += 1;
     }
     let summary = DemoSummary {
         frames: frames_drawn,
         microseconds: clock.now_microseconds() - animation_start,
     };
-    screen.draw(|surface| draw_status_line(surface, &summary));
+    screen.with(|surface| {
+        draw_status_line(surface, &summary);
+        surface.flush();
+    });
     report(DemoEvent::Finished);
     summary
 }
 
 /// Animates the scene on `screen` until `stop` returns true (checked after every frame), then
-/// writes the speed on the bottom row. `frame` is the off-screen picture frames render into.
-pub fn animate_until(
-    screen: &impl Screen,
+/// writes the speed on the bottom row.
+pub fn animate_until<S: TextSurface>(
+    screen: &impl Shared<Value = S>,
     clock: &impl Clock,
-    frame: &mut Picture,
     mut stop: impl FnMut() -> bool,
 ) -> DemoSummary {
+    let (height, viewport) = screen.with(|surface| (surface.height(), Viewport::of(surface)));
     let start = clock.now_microseconds();
     let mut frames = 0;
     loop {
         let elapsed = clock.now_microseconds() - start;
-        render_frame(&Scene::at(elapsed as f32 / 1e6), frame, &mut FrameStatistics::default());
-        screen.draw(|surface| copy_frame(frame, surface));
+        draw_frame(screen, &Scene::at(elapsed as f32 / 1e6), &viewport, height);
         frames += 1;
         if stop() {
             break;
         }
     }
     let summary = DemoSummary { frames, microseconds: clock.now_microseconds() - start };
-    screen.draw(|surface| draw_status_line(surface, &summary));
+    screen.with(|surface| {
+        draw_status_line(surface, &summary);
+        surface.flush();
+    });
     summary
 }
 
-/// Renders one frame of `scene` onto `surface`, one ray per cell.
+/// Renders one frame of `scene` onto the shared screen, a row per step, then shows it.
+fn draw_frame<S: TextSurface>(
+    screen: &impl Shared<Value = S>,
+    scene: &Scene,
+    viewport: &Viewport,
+    height: usize,
+) {
+    for row in 0..height {
+        screen.with(|surface| {
+            render_row(scene, viewport, row, surface, &mut FrameStatistics::default())
+        });
+    }
+    screen.with(|surface| surface.flush());
+}
+
+/// Renders one frame of `scene` as `viewport` sees it onto `surface`, one ray per cell.
 pub fn render_frame<S: TextSurface>(
     scene: &Scene,
+    viewport: &Viewport,
     surface: &mut S,
     statistics: &mut FrameStatistics,
 ) {
-    for row in 0..SCENE_ROWS {
-        for column in 0..SCENE_COLUMNS {
-            let cell = scene.render_cell(column, row, statistics);
-            surface.write_cell(row, column, cell);
-        }
+    for row in 0..viewport.rows.min(surface.height()) {
+        render_row(scene, viewport, row, surface, statistics);
+    }
+}
+
+/// Renders row `row` of `scene` onto `surface`.
+pub fn render_row<S: TextSurface>(
+    scene: &Scene,
+    viewport: &Viewport,
+    row: usize,
+    surface: &mut S,
+    statistics: &mut FrameStatistics,
+) {
+    if row >= viewport.rows.min(surface.height()) {
+        return;
+    }
+    for column in 0..viewport.columns.min(surface.width()) {
+        let cell = scene.render_cell(column, row, viewport, statistics);
+        surface.write_cell(row, column, cell);
     }
 }
 
 /// Slides `from` out to the left while `to` comes in from the right, over `milliseconds`.
-fn slide(
-    screen: &impl Screen,
+fn slide<S: TextSurface>(
+    screen: &impl Shared<Value = S>,
     clock: &impl Clock,
-    from: &Picture,
-    to: &Picture,
+    pictures: &impl Shared<Value = [Picture; 2]>,
     milliseconds: u64,
 ) {
     let start = clock.now_microseconds();
     let duration = (milliseconds * 1000).max(1);
     loop {
         let elapsed = (clock.now_microseconds() - start).min(duration);
-        let offset = (elapsed * SCENE_COLUMNS as u64 / duration) as usize;
-        screen.draw(|surface| compose_slide(surface, from, to, offset));
+        screen.with(|surface| {
+            let offset = (elapsed * surface.width() as u64 / duration) as usize;
+            pictures.with(|[from, to]| compose_slide(surface, from, to, offset));
+            surface.flush();
+        });
         if elapsed == duration {
             break;
         }
@@ -181,14 +238,16 @@ fn slide(
 }
 
 /// One step of the slide: `from` shifted left by `offset` columns, `to` filling in behind it.
+/// The pictures are the size of `screen`.
 pub fn compose_slide<S: TextSurface>(screen: &mut S, from: &Picture, to: &Picture, offset: usize) {
-    for row in 0..SCENE_ROWS {
-        for column in 0..SCENE_COLUMNS {
+    let columns = screen.width();
+    for row in 0..screen.height() {
+        for column in 0..columns {
             let source = column + offset;
-            let cell = if source < SCENE_COLUMNS {
+            let cell = if source < columns {
                 from.read_cell(row, source)
             } else {
-                to.read_cell(row, source - SCENE_COLUMNS)
+                to.read_cell(row, source - columns)
             };
             screen.write_cell(row, column, cell);
         }
@@ -197,6 +256,7 @@ pub fn compose_slide<S: TextSurface>(screen: &mut S, from: &Picture, to: &Pictur
 
 fn copy_frame<S: TextSurface>(frame: &Picture, screen: &mut S) {
     compose_slide(screen, frame, frame, 0);
+    screen.flush();
 }
 
 /// Writes the measured speed across the bottom row of the final frame.
@@ -226,11 +286,13 @@ pub fn benchmark<S: TextSurface>(
     clock: &impl Clock,
     count: u32,
 ) -> (u64, u64, FrameStatistics) {
+    let viewport = Viewport::of(screen);
     let mut statistics = FrameStatistics::default();
     let start_ticks = clock.now_ticks();
     let start_microseconds = clock.now_microseconds();
     for frame in 0..count {
-        render_frame(&Scene::at(frame as f32 * 0.1), screen, &mut statistics);
+        render_frame(&Scene::at(frame as f32 * 0.1), &viewport, screen, &mut statistics);
+        screen.flush();
     }
     (clock.now_ticks() - start_ticks, clock.now_microseconds() - start_microseconds, statistics)
 }
@@ -264,8 +326,10 @@ mod tests {
     #[test]
     fn the_demo_runs_its_parts_in_order_for_the_time_asked_and_ends_on_a_status_line() {
         let clock = FakeClock { now: Cell::new(0), step_per_reading: 50_000, slept: Cell::new(0) };
-        let screen = core::cell::RefCell::new(BLANK_PICTURE);
-        let mut pictures = [BLANK_PICTURE; 2];
+        let mut screen = std::boxed::Box::new(BLANK_PICTURE);
+        screen.resize(80, 25);
+        let screen = core::cell::RefCell::new(*screen);
+        let pictures = core::cell::RefCell::new([BLANK_PICTURE; 2]);
         let mut events = std::vec::Vec::new();
         let timing = DemoTiming {
             greeting_milliseconds: 100,
@@ -273,7 +337,7 @@ mod tests {
             slide_milliseconds: 300,
             animation_milliseconds: 500,
         };
-        let summary = play(&screen, &clock, &mut pictures, timing, |event| events.push(event));
+        let summary = play(&screen, &clock, &pictures, timing, |event| events.push(event));
         let screen = screen.into_inner();
         assert_eq!(
             events,
@@ -296,6 +360,7 @@ mod tests {
         from.write_cell(3, 30, ScreenChar::new(b'X', ColorCode::new(Color::White, Color::Black)));
         let to = Picture::filled(green);
         let mut screen = BLANK_PICTURE;
+        screen.resize(80, 25);
         compose_slide(&mut screen, &from, &to, 20);
         assert_eq!(screen.read_cell(3, 10).character, b'X');
         assert_eq!(screen.read_cell(0, 59), red);
@@ -307,21 +372,18 @@ mod tests {
     #[test]
     fn animation_stops_when_asked_and_reports_its_frames() {
         let clock = FakeClock { now: Cell::new(0), step_per_reading: 10_000, slept: Cell::new(0) };
-        let screen = core::cell::RefCell::new(BLANK_PICTURE);
-        let mut frame = BLANK_PICTURE;
+        let mut screen = BLANK_PICTURE;
+        screen.resize(80, 25);
+        let screen = core::cell::RefCell::new(screen);
         let mut checks = 0;
-        let summary = animate_until(&screen, &clock, &mut frame, || {
+        let summary = animate_until(&screen, &clock, || {
             checks += 1;
             checks == 3
         });
         assert_eq!(summary.frames, 3);
         let screen = screen.into_inner();
         assert!(screen.row_text(24).contains(" frames/s "));
-        assert_eq!(
-            screen.read_cell(10, 40),
-            frame.read_cell(10, 40),
-            "the frame reached the screen"
-        );
+        assert_ne!(screen.read_cell(10, 40).character, 0, "the frames reached the screen");
     }
 
     #[test]

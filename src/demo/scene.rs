@@ -2,18 +2,38 @@
 //! once per text cell and shaded into the 16 VGA colors and ASCII shades.
 
 use super::vector::{Vector3, length_2d};
-use crate::console::{Color, ColorCode, ScreenChar};
+use crate::console::surface::CELL_HEIGHT_PIXELS;
+use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
 
 /// Number of signed-distance primitives in the scene.
 pub const PRIMITIVE_COUNT: usize = 12;
 /// The ground plane is always primitive 0.
 const GROUND_INDEX: usize = 0;
-/// Rays are cast from this many columns and rows, one per text cell.
-pub const SCENE_COLUMNS: usize = 80;
-pub const SCENE_ROWS: usize = 25;
+/// The grid rays are cast through, one per text cell, and the shape of the screen it covers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Viewport {
+    pub columns: usize,
+    pub rows: usize,
+    /// How much wider than tall the screen is, in pixels.
+    aspect: f32,
+}
 
-/// A text cell on screen is 9x16 pixels, the 80x25 screen 720x400: this much wider than tall.
-const SCREEN_ASPECT: f32 = 720.0 / 400.0;
+impl Viewport {
+    /// The 80x25 VGA text screen: 9x16-pixel cells, 720x400 pixels.
+    pub const VGA_TEXT: Viewport = Viewport { columns: 80, rows: 25, aspect: 720.0 / 400.0 };
+
+    /// `columns` by `rows` cells, each `cell_width_pixels` wide and 16 high.
+    pub fn new(columns: usize, rows: usize, cell_width_pixels: usize) -> Viewport {
+        let width = (columns * cell_width_pixels) as f32;
+        let height = (rows * CELL_HEIGHT_PIXELS).max(1) as f32;
+        Viewport { columns, rows, aspect: width / height }
+    }
+
+    /// The whole of `surface`.
+    pub fn of(surface: &impl TextSurface) -> Viewport {
+        Viewport::new(surface.width(), surface.height(), surface.cell_width_pixels())
+    }
+}
 const MAXIMUM_MARCH_STEPS: u32 = 64;
 const MAXIMUM_SHADOW_STEPS: u32 = 20;
 const MAXIMUM_RAY_DISTANCE: f32 = 24.0;
@@ -294,14 +314,15 @@ impl Scene {
         Scene { primitives, lights, camera_position, camera_forward, camera_right, camera_up }
     }
 
-    /// Renders the cell at `column`, `row` of the 80x25 screen.
+    /// Renders the cell at `column`, `row` of `viewport`.
     pub fn render_cell(
         &self,
         column: usize,
         row: usize,
+        viewport: &Viewport,
         statistics: &mut FrameStatistics,
     ) -> ScreenChar {
-        let direction = self.primary_ray(column, row);
+        let direction = self.primary_ray(column, row, viewport);
         statistics.rays += 1;
         // The ground is a plane: where the ray meets it is known without marching, and the
         // march of the other shapes can stop there. Grazing rays would otherwise need hundreds
@@ -323,9 +344,10 @@ impl Scene {
     }
 
     /// The direction of the camera ray through the center of cell `column`, `row`.
-    fn primary_ray(&self, column: usize, row: usize) -> Vector3 {
-        let horizontal = (2.0 * (column as f32 + 0.5) / SCENE_COLUMNS as f32 - 1.0) * SCREEN_ASPECT;
-        let vertical = 1.0 - 2.0 * (row as f32 + 0.5) / SCENE_ROWS as f32;
+    fn primary_ray(&self, column: usize, row: usize, viewport: &Viewport) -> Vector3 {
+        let horizontal =
+            (2.0 * (column as f32 + 0.5) / viewport.columns as f32 - 1.0) * viewport.aspect;
+        let vertical = 1.0 - 2.0 * (row as f32 + 0.5) / viewport.rows as f32;
         (self.camera_forward * FOCAL_LENGTH
             + self.camera_right * horizontal
             + self.camera_up * vertical)
@@ -539,9 +561,10 @@ mod tests {
         let scene = Scene::at(seconds);
         let mut statistics = FrameStatistics::default();
         let mut cells = std::vec::Vec::new();
-        for row in 0..SCENE_ROWS {
-            for column in 0..SCENE_COLUMNS {
-                cells.push(scene.render_cell(column, row, &mut statistics));
+        let viewport = Viewport::VGA_TEXT;
+        for row in 0..viewport.rows {
+            for column in 0..viewport.columns {
+                cells.push(scene.render_cell(column, row, &viewport, &mut statistics));
             }
         }
         (cells, statistics)
@@ -571,6 +594,23 @@ mod tests {
     }
 
     #[test]
+    fn the_viewport_of_a_surface_has_its_cells_and_proportions() {
+        let text = crate::console::MemorySurface::<80, 25>::filled(ScreenChar::new(
+            0,
+            ColorCode::from_attribute(0),
+        ));
+        assert_eq!(Viewport::of(&text), Viewport::VGA_TEXT);
+        let framebuffer = Viewport::new(128, 48, 8);
+        assert_eq!((framebuffer.columns, framebuffer.rows), (128, 48));
+        assert_eq!(framebuffer.aspect, 1024.0 / 768.0);
+        // A wider screen sees more of the scene: its outermost rays point further out.
+        let scene = Scene::at(1.0);
+        let narrow = scene.primary_ray(0, 12, &Viewport::new(80, 25, 8));
+        let wide = scene.primary_ray(0, 12, &Viewport::VGA_TEXT);
+        assert!(wide.dot(scene.camera_forward) < narrow.dot(scene.camera_forward));
+    }
+
+    #[test]
     fn the_scene_moves_over_time() {
         let (first, _) = render(0.0);
         let (later, _) = render(2.0);
@@ -588,9 +628,10 @@ mod tests {
         };
         let mut statistics = FrameStatistics::default();
         let mut differences = 0;
-        for row in 0..SCENE_ROWS {
-            for column in 0..SCENE_COLUMNS {
-                let direction = scene.primary_ray(column, row);
+        let viewport = Viewport::VGA_TEXT;
+        for row in 0..viewport.rows {
+            for column in 0..viewport.columns {
+                let direction = scene.primary_ray(column, row, &viewport);
                 let culled = scene.candidates_along(scene.camera_position, direction, 0.0);
                 let with_culling = scene
                     .march(

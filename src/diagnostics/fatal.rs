@@ -19,9 +19,10 @@ use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
 use crate::arch::x86::serial::SerialPort;
 use crate::arch::x86::stacks::{boot_stack_bounds, double_fault_stack_bounds, read_stack_word};
 use crate::arch::x86::vectors::BREAKPOINT_VECTOR;
-use crate::console::output::{COM1, CONSOLE, serial_for_nested_fault, take_for_fatal_report};
-use crate::console::vga::VgaTextSurface;
-use crate::console::{Color, ColorCode, TextConsole};
+use crate::console::output::{
+    COM1, CONSOLE, ScreenConsole, serial_for_nested_fault, take_for_fatal_report,
+};
+use crate::console::{Color, ColorCode};
 use crate::sync::spin_lock::SpinLockGuard;
 use crate::thread::scheduler::current_thread;
 
@@ -75,7 +76,7 @@ pub const PANIC_PALETTE: Palette = Palette {
 
 /// Screen and serial together, for one fatal report.
 pub struct FatalOutput {
-    console: SpinLockGuard<'static, TextConsole<VgaTextSurface>>,
+    console: SpinLockGuard<'static, ScreenConsole>,
     serial: SpinLockGuard<'static, SerialPort>,
     palette: Palette,
 }
@@ -103,6 +104,7 @@ impl FatalOutput {
         let _ = write!(self, " System halted. ");
         self.set_style(Style::Normal);
         let _ = writeln!(self);
+        self.console.surface_mut().draw_deferred();
         drop(self);
         stop()
     }

@@ -6,10 +6,17 @@ use alloc::vec::Vec;
 
 use crate::console::keyboard::Key;
 
-/// Longest line accepted; with the prompt it fits on one 80-column row.
+/// Longest line accepted on the 80-column text screen: with the prompt it fits on one row.
+/// Wider screens take longer lines (`LineEditor::with_capacity`).
 pub const LINE_CAPACITY: usize = 70;
 /// Lines kept in the history.
 pub const HISTORY_ENTRIES: usize = 16;
+
+/// The longest line that fits on one row of `columns` after a prompt of `prompt_length`
+/// characters, with the last column left for the cursor: 70 on the 80-column text screen.
+pub fn capacity_for_row(columns: usize, prompt_length: usize) -> usize {
+    columns.saturating_sub(prompt_length + 1).max(1)
+}
 
 /// What the caller should do after a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +38,8 @@ pub enum EditAction {
 /// An editable line of printable ASCII with a cursor and a history, kept on the heap.
 pub struct LineEditor {
     line: String,
+    /// Longest line accepted, in characters.
+    capacity: usize,
     /// Position in `line` (every character is one byte).
     cursor: usize,
     /// Earlier lines, oldest first, at most `HISTORY_ENTRIES`.
@@ -43,12 +52,18 @@ pub struct LineEditor {
 
 impl LineEditor {
     pub fn new() -> LineEditor {
+        LineEditor::with_capacity(LINE_CAPACITY)
+    }
+
+    /// An editor for lines of at most `capacity` characters.
+    pub fn with_capacity(capacity: usize) -> LineEditor {
         LineEditor {
-            line: String::with_capacity(LINE_CAPACITY),
+            line: String::with_capacity(capacity),
+            capacity,
             cursor: 0,
             history: Vec::with_capacity(HISTORY_ENTRIES),
             browse_depth: 0,
-            draft: String::with_capacity(LINE_CAPACITY),
+            draft: String::with_capacity(capacity),
         }
     }
 
@@ -116,7 +131,7 @@ impl LineEditor {
         if !(' '..='~').contains(&character) {
             return EditAction::None;
         }
-        if self.line.len() == LINE_CAPACITY {
+        if self.line.len() >= self.capacity {
             return EditAction::LineFull;
         }
         self.line.insert(self.cursor, character);
@@ -230,6 +245,16 @@ mod tests {
         assert_eq!(editor.handle(Key::Interrupt), EditAction::Abandon);
         assert_eq!(editor.line(), "");
         assert_eq!(editor.cursor(), 0);
+    }
+
+    #[test]
+    fn the_capacity_follows_the_width_of_the_screen() {
+        assert_eq!(capacity_for_row(80, 9), LINE_CAPACITY);
+        assert_eq!(capacity_for_row(128, 9), 118);
+        assert_eq!(capacity_for_row(5, 9), 1);
+        let mut editor = LineEditor::with_capacity(118);
+        type_text(&mut editor, &"x".repeat(120));
+        assert_eq!(editor.line().len(), 118);
     }
 
     #[test]

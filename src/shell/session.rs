@@ -1,12 +1,11 @@
 //! The shell as it runs in the kernel: reads keys from the keyboard queue, draws the line being
 //! edited, and runs commands.
 
-use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
 use super::command::{BackgroundKind, CommandTable, HEADING_COLOR, KillOutcome, ShellEnvironment};
-use super::line_editor::{EditAction, LineEditor};
+use super::line_editor::{EditAction, LineEditor, capacity_for_row};
 use super::status_clock;
 use crate::arch::x86::cmos_clock::DateTime;
 use crate::arch::x86::cpu::{cpuid, halt_forever};
@@ -18,7 +17,6 @@ use crate::boot::memory_map::{memory_map_entries, usable_bytes_below_4_gib};
 use crate::console::input::{read_key, take_key_press, wait_for_key_press};
 use crate::console::output::{COM1, CONSOLE, ConsoleScreen};
 use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
-use crate::demo::{BLANK_PICTURE, Picture};
 use crate::diagnostics::fault_scenarios;
 use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures};
 use crate::memory::setup::FRAME_ALLOCATOR;
@@ -30,7 +28,6 @@ use crate::{demo, log, print, print_colored, println};
 const PROMPT: &str = "ferrite> ";
 const PROMPT_FOREGROUND: Color = Color::LightGreen;
 const ERROR_COLOR: ColorCode = ColorCode::new(Color::LightRed, Color::Black);
-const WRAP_COLUMN: usize = 78;
 
 /// Where the current prompt is on screen and how much of the line was last drawn.
 struct PromptPosition {
@@ -41,7 +38,8 @@ struct PromptPosition {
 /// Runs the shell forever, from where the console's cursor is. The CPU halts between key
 /// presses.
 pub fn run_shell(boot_information: &BootInformation) -> ! {
-    let mut editor = LineEditor::new();
+    let columns = CONSOLE.lock().surface().width();
+    let mut editor = LineEditor::with_capacity(capacity_for_row(columns, PROMPT.len()));
     let commands = CommandTable::new();
     let mut machine = Machine { boot_information, spawned: Vec::new() };
     status_clock::start();
@@ -217,6 +215,7 @@ impl ShellEnvironment for Machine<'_> {
 
     fn halt(&mut self) -> ! {
         print_colored!(HEADING_COLOR, "System halted.\n");
+        crate::console::output::draw_deferred_output();
         halt_forever()
     }
 }
@@ -322,10 +321,12 @@ fn cpu() {
         );
     }
     print!("features");
+    // Wrapped two columns short of the screen's width (78 on the 80-column text screen).
+    let wrap_column = CONSOLE.lock().surface().width() - 2;
     let mut column = 8;
     let names = set_features(leaf_1.edx, &LEAF_1_EDX).chain(set_features(leaf_1.ecx, &LEAF_1_ECX));
     for name in names {
-        if column + 1 + name.len() > WRAP_COLUMN {
+        if column + 1 + name.len() > wrap_column {
             print!("\n        ");
             column = 8;
         }
@@ -382,8 +383,7 @@ fn interactive_demo() {
     take_key_press();
     status_clock::set_paused(true);
     let demo = thread::spawn("demo", || {
-        let mut frame: Box<Picture> = Box::new(BLANK_PICTURE);
-        demo::animate_until(&ConsoleScreen, &SystemClock, &mut frame, thread::stop_requested)
+        demo::animate_until(&ConsoleScreen, &SystemClock, thread::stop_requested)
     });
     let demo = match demo {
         Ok(demo) => demo,

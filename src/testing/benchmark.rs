@@ -5,10 +5,12 @@
 
 use super::allocator_benchmark;
 use crate::arch::x86::cpu::{FxsaveArea, breakpoint, save_and_restore_sse_state};
+use crate::arch::x86::page_table::Caching;
 use crate::arch::x86::pic;
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
 use crate::arch::x86::vectors::TIMER_IRQ;
 use crate::console::output::CONSOLE;
+use crate::console::screen::ScreenDevice;
 use crate::diagnostics::fatal::{BreakpointNotes, set_breakpoint_notes};
 use crate::time::{Instant, SystemClock};
 use crate::{demo, log, thread, time};
@@ -120,6 +122,66 @@ fn measure_sse_state_save() {
     );
 }
 
+/// Lines printed by the console benchmark, one `writeln!` each, as `println!` prints them.
+const BENCH_CONSOLE_LINES: u32 = 2_000;
+
+/// Prints lines to the screen alone (COM1's line speed would be measured instead) and times
+/// them: in text mode once; on a framebuffer with each memory type and scroll strategy.
+fn measure_console_throughput() {
+    use crate::console::framebuffer::ScrollStrategy;
+    use core::fmt::Write;
+    let mut console = CONSOLE.lock();
+    let framebuffer = console.surface().device() == ScreenDevice::Framebuffer;
+    let settings: &[Option<(Caching, ScrollStrategy)>] = if framebuffer {
+        &[
+            Some((Caching::WriteCombining, ScrollStrategy::Redraw)),
+            Some((Caching::Uncached, ScrollStrategy::Redraw)),
+            Some((Caching::WriteCombining, ScrollStrategy::MovePixels)),
+        ]
+    } else {
+        &[None]
+    };
+    let default_strategy =
+        console.surface_mut().framebuffer().map(|surface| surface.scroll_strategy());
+    for &setting in settings {
+        if let (Some((caching, strategy)), Some(surface)) =
+            (setting, console.surface_mut().framebuffer())
+        {
+            surface.memory_mut().set_caching(caching);
+            surface.set_scroll_strategy(strategy);
+        }
+        let start = Instant::now();
+        for line in 0..BENCH_CONSOLE_LINES {
+            let _ = writeln!(console, "bench line {line}: the quick brown fox jumps over 13 dogs");
+        }
+        console.surface_mut().draw_deferred();
+        let (ticks, microseconds) = (start.elapsed_ticks(), start.elapsed_microseconds());
+        let (caching, strategy) = match setting {
+            None => ("none", "none"),
+            Some((caching, strategy)) => (
+                match caching {
+                    Caching::WriteCombining => "write-combining",
+                    Caching::Uncached => "uncached",
+                },
+                match strategy {
+                    ScrollStrategy::MovePixels => "move-pixels",
+                    ScrollStrategy::Redraw => "redraw",
+                },
+            ),
+        };
+        log!(
+            "bench: console screen={} caching={caching} scroll={strategy} lines={BENCH_CONSOLE_LINES} ticks={ticks} microseconds={microseconds}",
+            if framebuffer { "framebuffer" } else { "text" }
+        );
+    }
+    if let (Some(surface), Some(strategy)) = (console.surface_mut().framebuffer(), default_strategy)
+    {
+        surface.memory_mut().set_caching(crate::arch::x86::paging::framebuffer_caching());
+        surface.set_scroll_strategy(strategy);
+    }
+    console.clear();
+}
+
 /// Breakpoint round trips timed by `bench`.
 const BENCH_BREAKPOINTS: u32 = 10_000;
 
@@ -139,6 +201,7 @@ pub fn run_benchmark() -> ! {
     measure_spawn_and_join();
     measure_channel_round_trip();
     measure_sse_state_save();
+    measure_console_throughput();
     allocator_benchmark::run();
     let (ticks, microseconds, statistics) = {
         let mut console = CONSOLE.lock();

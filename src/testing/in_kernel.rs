@@ -31,7 +31,7 @@ use crate::arch::x86::stacks::boot_stack_guard_page;
 use crate::console::output::COM1;
 use crate::console::output::CONSOLE;
 use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
-use crate::demo::scene::{FrameStatistics, Scene};
+use crate::demo::scene::{FrameStatistics, Scene, Viewport};
 use crate::diagnostics::fatal::{BreakpointNotes, breakpoint_count, set_breakpoint_notes};
 use crate::diagnostics::symbol_table::SymbolTable;
 use crate::log;
@@ -159,14 +159,16 @@ fn vga_buffer_holds_written_cells() -> TestResult {
 fn console_scrolls_the_vga_buffer() -> TestResult {
     let mut console = CONSOLE.lock();
     let marker = ColorCode::new(Color::LightCyan, Color::Blue);
-    console.set_position(24, 0);
+    let bottom = console.surface().height() - 1;
+    console.set_position(bottom, 0);
     let previous = console.color();
     console.set_color(marker);
     console.write_str("scroll-marker\n");
     console.set_color(previous);
     let surface = console.surface();
-    check(surface.read_cell(23, 0) == ScreenChar::new(b's', marker), "text did not move up a row")?;
-    check(surface.read_cell(24, 0).character == b' ', "bottom row was not blanked")
+    let moved = surface.read_cell(bottom - 1, 0) == ScreenChar::new(b's', marker);
+    check(moved, "text did not move up a row")?;
+    check(surface.read_cell(bottom, 0).character == b' ', "bottom row was not blanked")
 }
 
 fn serial_port_answered() -> TestResult {
@@ -195,11 +197,12 @@ fn sleep_waits_as_long_as_asked() -> TestResult {
 
 fn scene_renders_on_the_machine() -> TestResult {
     let scene = Scene::at(1.0);
+    let viewport = Viewport::VGA_TEXT;
     let mut statistics = FrameStatistics::default();
     let mut colors_seen = 0u16;
-    for row in 0..25 {
-        for column in 0..80 {
-            let cell = scene.render_cell(column, row, &mut statistics);
+    for row in 0..viewport.rows {
+        for column in 0..viewport.columns {
+            let cell = scene.render_cell(column, row, &viewport, &mut statistics);
             colors_seen |= 1 << (cell.color.foreground() as u8);
         }
     }

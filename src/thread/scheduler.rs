@@ -600,9 +600,11 @@ pub fn threads() -> alloc::vec::Vec<ThreadSummary> {
     summaries
 }
 
-/// The idle thread's loop: whenever no thread is ready, halt until an interrupt makes one so.
-pub fn run_idle() -> ! {
+/// The idle thread's loop: whenever no thread is ready, run `before_halting` (the console draws
+/// what it deferred) and halt until an interrupt makes one ready.
+pub fn run_idle(before_halting: fn()) -> ! {
     loop {
+        before_halting();
         crate::arch::x86::cpu::halt_until(|| !SCHEDULER.lock().queues.is_empty());
         yield_now();
     }

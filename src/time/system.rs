@@ -80,6 +80,11 @@ pub fn calibration() -> (u64, Calibration) {
     })
 }
 
+/// The time-stamp counter's rate in Hz if it has been calibrated yet (without calibrating it).
+pub fn calibrated_time_stamp_counter_hz() -> Option<u64> {
+    TIME_STAMP_COUNTER.get().map(|(hz, _)| *hz)
+}
+
 /// The time-stamp counter's rate in Hz.
 pub fn time_stamp_counter_hz() -> u64 {
     calibration().0.max(1)

@@ -3,5 +3,5 @@
 pub mod qemu;
 pub mod screen;
 
-pub use qemu::{Boot, Qemu, QemuExit};
-pub use screen::{Cell, Color, Screen};
+pub use qemu::{Boot, Firmware, Medium, Qemu, QemuExit, ScreenMode};
+pub use screen::{Cell, Color, Image, Screen};

@@ -8,7 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use crate::screen::Screen;
+use ferrite::console::framebuffer::{
+    ChannelField, ColorModel, FramebufferDescription, FramebufferLayout,
+};
+
+use crate::screen::{Image, Screen};
 
 /// How the kernel is loaded.
 #[derive(Debug, Clone)]
@@ -18,8 +22,90 @@ pub enum Boot {
     /// `-kernel build/kernel-bench.elf -append WORDS`: the bench image (`make bench-kernel`),
     /// the kernel with its benchmarks and in-kernel tests compiled in.
     BenchKernel(String),
-    /// `-cdrom build/ferrite.iso`: the BIOS boots GRUB, which loads the kernel.
-    Iso,
+    /// `build/ferrite.iso` through GRUB: the firmware boots GRUB from `medium`, which boots the
+    /// menu entry with id `entry` (empty: the default) with `words` added to the command line
+    /// (passed as the SMBIOS OEM string grub/grub.cfg reads).
+    Iso { firmware: Firmware, medium: Medium, entry: &'static str, words: String },
+    /// `build/ferrite-bench.iso` (the bench image on the same GRUB) under the BIOS, menu entry
+    /// `entry`, with `words`.
+    BenchIso { entry: &'static str, words: String },
+}
+
+impl Boot {
+    /// The ISO from CD under the BIOS, default entry: what `make run` does.
+    pub fn iso() -> Boot {
+        Boot::Iso { firmware: Firmware::Bios, medium: Medium::Cdrom, entry: "", words: "".into() }
+    }
+
+    /// The ISO under `firmware` from `medium`, default entry, with `words`.
+    pub fn iso_on(firmware: Firmware, medium: Medium, words: &str) -> Boot {
+        Boot::Iso { firmware, medium, entry: "", words: words.into() }
+    }
+
+    /// What this boot becomes in `mode`: in framebuffer mode, a boot that would use VGA text
+    /// (QEMU's loader, the BIOS's default entry) goes through GRUB's VBE entry instead.
+    fn in_mode(self, mode: ScreenMode) -> Boot {
+        match (mode, self) {
+            (ScreenMode::Framebuffer, Boot::BenchKernel(words)) => {
+                Boot::BenchIso { entry: "vbe", words }
+            }
+            (ScreenMode::Framebuffer, Boot::Kernel(words)) => {
+                Boot::Iso { firmware: Firmware::Bios, medium: Medium::Cdrom, entry: "vbe", words }
+            }
+            (
+                ScreenMode::Framebuffer,
+                Boot::Iso { firmware: Firmware::Bios, medium, entry, words },
+            ) if entry.is_empty() || entry == "text" => {
+                Boot::Iso { firmware: Firmware::Bios, medium, entry: "vbe", words }
+            }
+            (_, boot) => boot,
+        }
+    }
+}
+
+/// The firmware QEMU starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firmware {
+    /// SeaBIOS, QEMU's default, on `qemu-system-i386`.
+    Bios,
+    /// OVMF for x86_64 (64-bit UEFI), on `qemu-system-x86_64`.
+    Uefi64,
+    /// OVMF for ia32 (32-bit UEFI), on `qemu-system-i386 -machine q35`.
+    Uefi32,
+}
+
+/// Where the ISO is attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Medium {
+    Cdrom,
+    /// A USB stick on an xHCI controller, the ISO written to it as `dd` would.
+    UsbStick,
+}
+
+/// Which console the screen tests drive, from `FERRITE_SCREEN` (`text`, the default, or
+/// `framebuffer`): `make test` runs the screen tests in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenMode {
+    Text,
+    Framebuffer,
+}
+
+impl ScreenMode {
+    pub fn from_environment() -> ScreenMode {
+        match std::env::var("FERRITE_SCREEN").as_deref() {
+            Ok("framebuffer") => ScreenMode::Framebuffer,
+            Ok("text") | Err(_) => ScreenMode::Text,
+            Ok(other) => panic!("FERRITE_SCREEN={other}: use text or framebuffer"),
+        }
+    }
+}
+
+/// OVMF's firmware code and its variable store template, for each UEFI platform.
+fn ovmf_files(firmware: Firmware) -> (&'static str, &'static str) {
+    match firmware {
+        Firmware::Uefi64 => ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"),
+        _ => ("/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd", "/usr/share/OVMF/OVMF32_VARS_4M.fd"),
+    }
 }
 
 /// How QEMU ended.
@@ -58,6 +144,10 @@ pub fn bench_kernel_path() -> PathBuf {
 
 pub fn iso_path() -> PathBuf {
     repository_root().join("build/ferrite.iso")
+}
+
+pub fn bench_iso_path() -> PathBuf {
+    repository_root().join("build/ferrite-bench.iso")
 }
 
 /// A running QEMU. Dropping it kills the process and removes its scratch directory.
@@ -114,14 +204,24 @@ pub fn key_name(character: char) -> String {
 impl Qemu {
     /// Starts QEMU headless with serial to a file, a monitor socket, the debug-exit device and
     /// `-no-reboot` (a triple fault ends QEMU instead of rebooting). `extra` adds arguments.
+    /// Under `FERRITE_SCREEN=framebuffer`, boots that would show VGA text use GRUB's VBE entry.
     pub fn start(boot: Boot, extra: &[&str]) -> Qemu {
+        Qemu::start_in_mode(boot.in_mode(ScreenMode::from_environment()), extra)
+    }
+
+    /// As `start`, whatever `FERRITE_SCREEN` says.
+    pub fn start_in_mode(boot: Boot, extra: &[&str]) -> Qemu {
         let instance = NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed);
         let directory =
             std::env::temp_dir().join(format!("ferrite-test-{}-{instance}", std::process::id()));
         let _ = std::fs::remove_dir_all(&directory);
         std::fs::create_dir_all(&directory).unwrap();
         let monitor_path = directory.join("monitor.sock");
-        let mut command = Command::new(std::env::var("QEMU").unwrap_or("qemu-system-i386".into()));
+        let program = match &boot {
+            Boot::Iso { firmware: Firmware::Uefi64, .. } => "qemu-system-x86_64".to_string(),
+            _ => std::env::var("QEMU").unwrap_or("qemu-system-i386".into()),
+        };
+        let mut command = Command::new(program);
         command
             .args(["-display", "none", "-no-reboot", "-m", "128M"])
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
@@ -140,8 +240,45 @@ impl Qemu {
             Boot::BenchKernel(words) => {
                 command.arg("-kernel").arg(bench_kernel_path()).arg("-append").arg(words);
             }
-            Boot::Iso => {
-                command.arg("-cdrom").arg(iso_path());
+            Boot::Iso { firmware, medium, entry, words } => {
+                if *firmware != Firmware::Bios {
+                    let (code, variables) = ovmf_files(*firmware);
+                    let variables_copy = directory.join("ovmf-variables.fd");
+                    std::fs::copy(variables, &variables_copy).expect("OVMF is not installed");
+                    if *firmware == Firmware::Uefi32 {
+                        command.args(["-machine", "q35,smm=on"]);
+                        command.args(["-global", "driver=cfi.pflash01,property=secure,value=on"]);
+                    }
+                    // Without -nic none, OVMF tries network boot first.
+                    command.args(["-nic", "none"]);
+                    command
+                        .arg("-drive")
+                        .arg(format!("if=pflash,format=raw,unit=0,readonly=on,file={code}"));
+                    command.arg("-drive").arg(format!(
+                        "if=pflash,format=raw,unit=1,file={}",
+                        variables_copy.display()
+                    ));
+                }
+                match medium {
+                    Medium::Cdrom => {
+                        command.arg("-cdrom").arg(iso_path());
+                    }
+                    Medium::UsbStick => {
+                        // A copy, so the stick is written to as a real one could be.
+                        let stick = directory.join("stick.img");
+                        std::fs::copy(iso_path(), &stick).unwrap();
+                        command
+                            .arg("-drive")
+                            .arg(format!("if=none,id=stick,format=raw,file={}", stick.display()));
+                        command.args(["-device", "qemu-xhci,id=xhci"]);
+                        command.args(["-device", "usb-storage,bus=xhci.0,drive=stick,bootindex=0"]);
+                    }
+                }
+                command.arg("-smbios").arg(format!("type=11,value=ferrite:{entry}:{words}"));
+            }
+            Boot::BenchIso { entry, words } => {
+                command.arg("-cdrom").arg(bench_iso_path());
+                command.arg("-smbios").arg(format!("type=11,value=ferrite:{entry}:{words}"));
             }
         }
         let child = command.spawn().expect("qemu-system-i386 could not be started");
@@ -236,19 +373,86 @@ impl Qemu {
         !self.has_exited()
     }
 
-    /// The text screen as the emulated VGA holds it now.
+    /// The screen as a person sees it now, in cells: the VGA text buffer, or the framebuffer
+    /// decoded with the kernel's font once the kernel has said on serial where it draws.
     pub fn screen(&mut self) -> Screen {
-        let path = self.directory.join("vga.bin");
+        match framebuffer_on_serial(&self.serial()) {
+            Some(framebuffer) => self.framebuffer_screen(&framebuffer),
+            None => Screen::from_bytes(&self.read_physical(0xb8000, 4000)),
+        }
+    }
+
+    /// The characters of one row of the screen, read cheaply (one row's bytes, not the whole
+    /// screen): for polling, as the benchmarks do. Rows not drawn yet read as spaces or `?`.
+    pub fn row_text(&mut self, row: usize) -> String {
+        match framebuffer_on_serial(&self.serial()) {
+            Some(framebuffer) => {
+                let layout = framebuffer.layout;
+                let row_bytes = layout.pitch_bytes() * 16;
+                let description = FramebufferDescription {
+                    width_pixels: layout.width_pixels() as u32,
+                    height_pixels: 16,
+                    pitch_bytes: layout.pitch_bytes() as u32,
+                    bits_per_pixel: (layout.format().bytes_per_pixel() * 8) as u8,
+                    color_model: {
+                        let (red, green, blue) = layout.format().channels();
+                        ColorModel::DirectRgb { red, green, blue }
+                    },
+                };
+                let row_layout = FramebufferLayout::new(description).unwrap();
+                let address = framebuffer.address + (row * row_bytes) as u64;
+                let bytes = self.read_physical(address, row_bytes);
+                match Screen::from_framebuffer(&bytes, &row_layout) {
+                    Ok(screen) => screen.row_text(0),
+                    Err(_) => String::new(),
+                }
+            }
+            None => {
+                let bytes = self.read_physical(0xb8000 + row as u64 * 160, 160);
+                let mut screen_bytes = vec![0; 4000];
+                screen_bytes[..160].copy_from_slice(&bytes);
+                Screen::from_bytes(&screen_bytes).row_text(0)
+            }
+        }
+    }
+
+    /// `length` bytes of guest physical memory from `address`, read through the monitor.
+    pub fn read_physical(&mut self, address: u64, length: usize) -> Vec<u8> {
+        let path = self.directory.join("memory.bin");
         let _ = std::fs::remove_file(&path);
-        let reply = self.monitor(&format!("pmemsave 0xb8000 4000 \"{}\"", path.display()));
-        let bytes = std::fs::read(&path)
-            .unwrap_or_else(|error| panic!("pmemsave failed ({error}): {reply}"));
-        Screen::from_bytes(&bytes)
+        let reply = self.monitor(&format!("pmemsave {address:#x} {length} \"{}\"", path.display()));
+        std::fs::read(&path).unwrap_or_else(|error| panic!("pmemsave failed ({error}): {reply}"))
+    }
+
+    /// The framebuffer's cells. The guest is paused for the dump, so no glyph is caught half
+    /// drawn by the dump itself; a frame the kernel was still drawing when paused can leave a
+    /// cell that decodes to nothing, and then the screen is read again.
+    fn framebuffer_screen(&mut self, framebuffer: &LoggedFramebuffer) -> Screen {
+        let mut last_error = String::new();
+        for _ in 0..FRAMEBUFFER_READ_ATTEMPTS {
+            self.monitor("stop");
+            let bytes = self.read_physical(framebuffer.address, framebuffer.layout.size_bytes());
+            self.monitor("cont");
+            match Screen::from_framebuffer(&bytes, &framebuffer.layout) {
+                Ok(screen) => return screen,
+                Err(error) => last_error = error,
+            }
+            sleep(Duration::from_millis(50));
+        }
+        panic!("the framebuffer does not decode into cells: {last_error}");
     }
 
     /// Writes a PPM screenshot of the display to `path`.
     pub fn screenshot(&mut self, path: &Path) {
         self.monitor(&format!("screendump \"{}\"", path.display()));
+    }
+
+    /// A screenshot of the display, as pixels.
+    pub fn screenshot_image(&mut self) -> Image {
+        let path = self.directory.join("screen.ppm");
+        let _ = std::fs::remove_file(&path);
+        self.screenshot(&path);
+        Image::from_ppm(&std::fs::read(&path).expect("screendump wrote nothing"))
     }
 
     /// Seconds of host CPU time QEMU has used so far (user + system), from /proc.
@@ -303,6 +507,49 @@ impl Qemu {
     pub fn process_id(&self) -> u32 {
         self.child.id()
     }
+}
+
+/// How often a framebuffer is dumped before a screen that does not decode fails the test.
+const FRAMEBUFFER_READ_ATTEMPTS: usize = 20;
+
+/// The framebuffer the kernel said on serial it draws on.
+#[derive(Debug, Clone, Copy)]
+pub struct LoggedFramebuffer {
+    pub address: u64,
+    pub layout: FramebufferLayout,
+}
+
+/// Reads the kernel's `console: framebuffer address=... width=...` line.
+pub fn framebuffer_on_serial(serial: &str) -> Option<LoggedFramebuffer> {
+    // Only a whole line: the kernel may be writing it while serial is read.
+    let line = serial
+        .split_inclusive('\n')
+        .find(|line| line.starts_with("console: framebuffer address=") && line.ends_with('\n'))?
+        .trim_end();
+    let field = |name: &str| -> &str {
+        line.split(' ')
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+    };
+    let number = |name: &str| -> u32 { field(name).parse().unwrap() };
+    let channel = |name: &str| -> ChannelField {
+        let (position, size) = field(name).split_once(':').unwrap();
+        ChannelField::new(position.parse().unwrap(), size.parse().unwrap())
+    };
+    let address = u64::from_str_radix(field("address").trim_start_matches("0x"), 16).unwrap();
+    let description = FramebufferDescription {
+        width_pixels: number("width"),
+        height_pixels: number("height"),
+        pitch_bytes: number("pitch"),
+        bits_per_pixel: (number("bytes_per_pixel") * 8) as u8,
+        color_model: ColorModel::DirectRgb {
+            red: channel("red"),
+            green: channel("green"),
+            blue: channel("blue"),
+        },
+    };
+    let layout = FramebufferLayout::new(description).expect("the logged framebuffer is invalid");
+    Some(LoggedFramebuffer { address, layout })
 }
 
 fn clock_ticks_per_second() -> f64 {

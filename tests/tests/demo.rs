@@ -6,7 +6,7 @@ use ferrite_tests::{Boot, Color::*, Qemu};
 
 #[test]
 fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {
-    let mut qemu = Qemu::start(Boot::Iso, &[]);
+    let mut qemu = Qemu::start(Boot::iso(), &[]);
     let started = Instant::now();
     let serial = qemu.wait_for_serial("clock:", Duration::from_secs(30));
     let screen = qemu.screen();
@@ -28,8 +28,9 @@ fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {
     std::thread::sleep(Duration::from_millis(700));
     let second = qemu.screen();
     assert!(first.distinct_colors() >= 8, "scene has few colors:\n{first}");
-    let changed = (0..25)
-        .flat_map(|row| (0..80).map(move |column| (row, column)))
+    let (rows, columns) = (first.rows(), first.columns());
+    let changed = (0..rows)
+        .flat_map(|row| (0..columns).map(move |column| (row, column)))
         .filter(|&(row, column)| first.cell(row, column) != second.cell(row, column))
         .count();
     assert!(changed >= 100, "only {changed} cells changed: the scene is not animating");
@@ -37,9 +38,10 @@ fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {
     let serial = qemu.wait_for_serial("idle: waiting for a key", Duration::from_secs(40));
     let elapsed = started.elapsed();
     let end = qemu.screen();
-    let status = end.row_text(24);
+    let bottom = end.rows() - 1;
+    let status = end.row_text(bottom);
     assert!(status.contains(" frames/s "), "no speed on the end screen: {status:?}");
-    assert_eq!(end.cell(24, 40).background, LightGray);
+    assert_eq!(end.cell(bottom, 40).background, LightGray);
     // The figure on screen is the one logged on serial.
     let logged = serial
         .lines()
@@ -57,7 +59,7 @@ fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {
     let used = qemu.cpu_seconds() - before;
     assert!(used < 0.5, "QEMU used {used:.2} s of CPU in 2 s of idle: busy loop?");
     let hint = " Press any key for the shell ";
-    qemu.screen().assert_text_at(0, (80 - hint.len()) / 2, hint, Black, LightGray);
+    qemu.screen().assert_text_at(0, (columns - hint.len()) / 2, hint, Black, LightGray);
 
     // A key opens the shell on a cleared screen.
     qemu.press("spc");

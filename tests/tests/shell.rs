@@ -55,6 +55,9 @@ fn echo_clear_and_color_change_what_is_on_screen() {
     qemu.run_command("clear");
     let screen = qemu.screen();
     screen.assert_text_at(0, 0, SHELL_PROMPT, LightGreen, Blue);
+    if let Some(cursor) = screen.cursor() {
+        assert_eq!(cursor, (0, SHELL_PROMPT.len()), "{screen}");
+    }
     assert!(screen.find("in color").is_none(), "clear left text:\n{screen}");
     assert_eq!(screen.cell(10, 40).background, Blue, "cleared in the current colors");
 }
@@ -188,9 +191,11 @@ fn history_recalls_earlier_lines_with_up_and_down() {
 #[test]
 fn input_longer_than_the_line_is_refused_without_harm() {
     let mut qemu = shell();
-    qemu.type_text(&format!("echo {}\n", "x".repeat(100)));
-    // The editor holds 70 characters: "echo " and 65 x's; the rest were refused.
-    let kept = "x".repeat(65);
+    // The editor holds a row less the prompt and a column for the cursor: 70 characters on
+    // the 80-column text screen, "echo " and 65 x's; the rest are refused.
+    let capacity = qemu.screen().columns() - SHELL_PROMPT.len() - 1;
+    qemu.type_text(&format!("echo {}\n", "x".repeat(capacity + 25)));
+    let kept = "x".repeat(capacity - "echo ".len());
     qemu.wait_for_serial(
         &format!("ferrite> echo {kept}\n{kept}\nferrite> "),
         Duration::from_secs(30),

@@ -41,6 +41,28 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> CpuidResult {
     CpuidResult { eax: result.eax, ebx: result.ebx, ecx: result.ecx, edx: result.edx }
 }
 
+/// Reads the model-specific register `register` (RDMSR; the CPU must have MSRs, CPUID.01H:EDX.MSR).
+pub fn read_msr(register: u32) -> u64 {
+    let (low, high): (u32, u32);
+    // SAFETY: reading an architectural MSR the caller checked the CPU has changes nothing.
+    unsafe {
+        asm!("rdmsr", in("ecx") register, out("eax") low, out("edx") high, options(nomem, nostack, preserves_flags))
+    };
+    (u64::from(high) << 32) | u64::from(low)
+}
+
+/// Writes `value` to the model-specific register `register` (WRMSR).
+///
+/// # Safety
+/// The register must exist and `value` must be valid for it, and the change must not alter
+/// the meaning of memory or state anything in use relies on.
+pub unsafe fn write_msr(register: u32, value: u64) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        asm!("wrmsr", in("ecx") register, in("eax") value as u32, in("edx") (value >> 32) as u32, options(nostack, preserves_flags))
+    };
+}
+
 /// Reads control register CR0.
 pub fn read_cr0() -> u32 {
     let value: u32;

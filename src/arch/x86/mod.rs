@@ -7,6 +7,7 @@ pub mod cpu_features;
 pub mod descriptors;
 pub mod exception;
 pub mod page_table;
+pub mod ps2_controller;
 pub mod registers;
 pub mod vectors;
 
@@ -24,6 +25,8 @@ pub mod idt;
 pub mod interrupt_nesting;
 #[cfg(target_os = "none")]
 pub mod interrupts;
+#[cfg(target_os = "none")]
+pub mod linear_framebuffer;
 #[cfg(target_os = "none")]
 pub mod linker_symbols;
 #[cfg(target_os = "none")]

@@ -6,6 +6,10 @@
 pub const PRESENT: u32 = 1 << 0;
 pub const WRITABLE: u32 = 1 << 1;
 pub const USER: u32 = 1 << 2;
+/// Page-level write-through (PWT) and cache disable (PCD): with the PAT bit they pick one of
+/// the eight memory types in the IA32_PAT register (SDM Vol. 3A §11.12.3).
+pub const WRITE_THROUGH: u32 = 1 << 3;
+pub const CACHE_DISABLE: u32 = 1 << 4;
 pub const ACCESSED: u32 = 1 << 5;
 pub const DIRTY: u32 = 1 << 6;
 /// In a page directory entry: maps a 4 MiB page directly (needs CR4.PSE).
@@ -53,6 +57,39 @@ impl PageTableEntry {
     }
 }
 
+/// How the CPU may cache a mapping of device memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// Uncached (UC): every write goes to the device at once, in order.
+    Uncached,
+    /// Write-combining (WC): writes gather in buffers and reach the device in bursts; reads
+    /// are uncached. Needs the PAT entry that `pat_with_write_combining` sets up.
+    WriteCombining,
+}
+
+impl Caching {
+    /// The PWT/PCD bits of an entry with this memory type: PAT entry 3 (UC in the power-on
+    /// PAT) or PAT entry 1 (WC once reprogrammed; write-through at power-on).
+    pub const fn entry_bits(self) -> u32 {
+        match self {
+            Caching::Uncached => CACHE_DISABLE | WRITE_THROUGH,
+            Caching::WriteCombining => WRITE_THROUGH,
+        }
+    }
+}
+
+/// IA32_PAT memory-type encodings (SDM Vol. 3A table 11-10).
+pub const PAT_WRITE_COMBINING: u64 = 0x01;
+/// The PAT entry a page with PWT set and PCD clear selects.
+const PAT_ENTRY_WRITE_THROUGH_BIT: u32 = 1;
+
+/// The IA32_PAT value `current` with entry 1 (PWT set, PCD and PAT clear) made write-combining,
+/// as Linux does; entries 0, 2 and 3 (what PCD/PWT meant before the PAT) keep their types.
+pub const fn pat_with_write_combining(current: u64) -> u64 {
+    let shift = PAT_ENTRY_WRITE_THROUGH_BIT * 8;
+    (current & !(0xff << shift)) | (PAT_WRITE_COMBINING << shift)
+}
+
 /// Which page directory entry covers `virtual_address` (bits 22-31).
 pub const fn directory_index(virtual_address: u32) -> usize {
     (virtual_address >> 22) as usize
@@ -84,6 +121,20 @@ mod tests {
         assert_eq!(entry.0, 0x0840_0083);
         assert_eq!(entry.address(), 0x0840_0000);
         assert!(entry.is_large());
+    }
+
+    #[test]
+    fn write_combining_takes_pat_entry_one_and_leaves_the_others() {
+        // The power-on PAT: WB, WT, UC-, UC, then the same again.
+        const POWER_ON: u64 = 0x0007_0406_0007_0406;
+        assert_eq!(pat_with_write_combining(POWER_ON), 0x0007_0406_0007_0106);
+        let entry = |bits: u32| {
+            ((bits & WRITE_THROUGH != 0) as u32) | ((bits & CACHE_DISABLE != 0) as u32) << 1
+        };
+        let pat = pat_with_write_combining(POWER_ON);
+        let memory_type = |caching: Caching| (pat >> (entry(caching.entry_bits()) * 8)) & 0xff;
+        assert_eq!(memory_type(Caching::WriteCombining), PAT_WRITE_COMBINING);
+        assert_eq!(memory_type(Caching::Uncached), 0x00);
     }
 
     #[test]

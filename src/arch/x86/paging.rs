@@ -1,16 +1,19 @@
 //! 32-bit paging (Intel SDM Vol. 3A §4.3): one page directory, 4 KiB pages with per-section
 //! permissions for the first 4 MiB (where the kernel lives), 4 MiB pages identity-mapping the
-//! rest of RAM, and 4 KiB pages mapped on demand for the heap.
+//! rest of RAM, 4 KiB pages mapped on demand for the heap, and 4 MiB pages for device memory
+//! (the framebuffer) in a range of its own, write-combining through the PAT where the CPU has it.
 
 use core::arch::asm;
 use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use super::cpu::{cpuid, read_cr0, read_cr4};
+use super::cpu::{cpuid, read_cr0, read_cr3, read_cr4, read_msr, write_msr};
 use super::gdt::set_double_fault_page_directory;
 use super::linker_symbols::kernel_image;
 use super::page_table::{
-    ENTRIES_PER_TABLE, LARGE_PAGE_BYTES, PAGE_BYTES, PRESENT, PageTableEntry, WRITABLE,
-    directory_index, table_index,
+    CACHE_DISABLE, Caching, ENTRIES_PER_TABLE, LARGE_PAGE_BYTES, PAGE_BYTES, PRESENT,
+    PageTableEntry, WRITABLE, WRITE_THROUGH, directory_index, pat_with_write_combining,
+    table_index,
 };
 use super::stacks::{boot_stack_guard_page, double_fault_stack_guard_page};
 
@@ -18,6 +21,17 @@ const CR0_WRITE_PROTECT: u32 = 1 << 16; // the kernel, too, faults on writes to 
 const CR0_PAGING: u32 = 1 << 31;
 const CR4_PAGE_SIZE_EXTENSIONS: u32 = 1 << 4; // 4 MiB pages
 const CPUID_EDX_PSE: u32 = 1 << 3;
+const CPUID_EDX_PAT: u32 = 1 << 16; // page attribute table (SDM Vol. 3A §11.12)
+const IA32_PAT: u32 = 0x277;
+
+/// Device memory is mapped from here up, apart from RAM's identity map (below 3 GiB) and the
+/// heap (0xD000_0000 to 0xD400_0000): 256 MiB, 64 page-directory entries of 4 MiB pages.
+pub const DEVICE_MEMORY_START: u32 = 0xe000_0000;
+pub const DEVICE_MEMORY_END: u32 = 0xf000_0000;
+/// Bytes of the device range handed out so far (an offset, so the static is zero).
+static DEVICE_MEMORY_USED: AtomicU32 = AtomicU32::new(0);
+/// Whether PAT entry 1 has been made write-combining.
+static WRITE_COMBINING_READY: AtomicBool = AtomicBool::new(false);
 
 /// A page directory or page table: 1024 entries in one 4 KiB page.
 #[repr(C, align(4096))]
@@ -81,6 +95,12 @@ pub fn enable_paging(identity_end: u32) -> Result<(), PagingError> {
         *entry = PageTableEntry::large(index as u32 * LARGE_PAGE_BYTES, PRESENT | WRITABLE);
     }
     set_double_fault_page_directory(directory as u32);
+    if cpuid(1, 0).edx & CPUID_EDX_PAT != 0 {
+        // SAFETY: the CPU has the PAT, and no mapping uses entry 1 (PWT without PCD) yet, so
+        // giving it a new memory type changes nothing already mapped.
+        unsafe { write_msr(IA32_PAT, pat_with_write_combining(read_msr(IA32_PAT))) };
+        WRITE_COMBINING_READY.store(true, Ordering::Relaxed);
+    }
     // SAFETY: 4 MiB pages are what the directory's large entries need (PSE checked above).
     unsafe {
         asm!("mov cr4, {:e}", in(reg) read_cr4() | CR4_PAGE_SIZE_EXTENSIONS, options(nostack))
@@ -188,6 +208,84 @@ pub fn translate(virtual_address: u32) -> PageTableEntry {
     let table = directory_entry.address() as usize as *const PageTable;
     // SAFETY: present page tables are identity-mapped frames that are never freed.
     unsafe { (*table).0[table_index(virtual_address)] }
+}
+
+/// Why device memory could not be mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceMapError {
+    /// The memory reaches above 4 GiB, which 32-bit paging cannot map.
+    AboveFourGib,
+    /// The device range (256 MiB) has no room left.
+    NoVirtualSpace,
+    /// Paging is not on yet.
+    PagingOff,
+}
+
+/// The best memory type this CPU offers for a framebuffer: write-combining with the PAT,
+/// else uncached.
+pub fn framebuffer_caching() -> Caching {
+    if WRITE_COMBINING_READY.load(Ordering::Relaxed) {
+        Caching::WriteCombining
+    } else {
+        Caching::Uncached
+    }
+}
+
+/// Maps `length` bytes of device memory at physical `address` into the device range with 4 MiB
+/// pages, readable and writable, cached as `caching`; returns the virtual address of `address`.
+/// The pages before and after it in the same 4 MiB are mapped too, and are never touched.
+pub fn map_device_memory(
+    address: u64,
+    length: usize,
+    caching: Caching,
+) -> Result<u32, DeviceMapError> {
+    if !paging_enabled() {
+        return Err(DeviceMapError::PagingOff);
+    }
+    let end = address.checked_add(length as u64).filter(|&end| end <= 1 << 32);
+    let end = end.ok_or(DeviceMapError::AboveFourGib)?;
+    let first_page = address & !u64::from(LARGE_PAGE_BYTES - 1);
+    let pages = (end - first_page).div_ceil(u64::from(LARGE_PAGE_BYTES)) as u32;
+    let size = pages * LARGE_PAGE_BYTES;
+    let range_bytes = DEVICE_MEMORY_END - DEVICE_MEMORY_START;
+    let start = DEVICE_MEMORY_START
+        + DEVICE_MEMORY_USED
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                used.checked_add(size).filter(|&new_used| new_used <= range_bytes)
+            })
+            .map_err(|_| DeviceMapError::NoVirtualSpace)?;
+    // SAFETY: the directory entries of [start, start + size) were never used (the range is
+    // handed out once); filling them changes no existing translation.
+    let directory = unsafe { &mut (*PAGE_DIRECTORY.0.get()).0 };
+    for page in 0..pages {
+        let virtual_address = start + page * LARGE_PAGE_BYTES;
+        let physical = first_page as u32 + page * LARGE_PAGE_BYTES;
+        directory[directory_index(virtual_address)] =
+            PageTableEntry::large(physical, PRESENT | WRITABLE | caching.entry_bits());
+    }
+    Ok(start + (address - first_page) as u32)
+}
+
+/// Changes the memory type of device memory mapped by `map_device_memory` at `virtual_address`
+/// (the benchmarks compare write-combining with uncached).
+pub fn set_device_caching(virtual_address: u32, length: usize, caching: Caching) {
+    let first = virtual_address & !(LARGE_PAGE_BYTES - 1);
+    let end = virtual_address as u64 + length as u64;
+    let used_end = DEVICE_MEMORY_START + DEVICE_MEMORY_USED.load(Ordering::Relaxed);
+    if first < DEVICE_MEMORY_START || end > u64::from(used_end) {
+        return;
+    }
+    // SAFETY: the entries belong to device mappings; only their memory type changes.
+    let directory = unsafe { &mut (*PAGE_DIRECTORY.0.get()).0 };
+    let mut page = u64::from(first);
+    while page < end {
+        let entry = &mut directory[directory_index(page as u32)];
+        entry.0 = (entry.0 & !(WRITE_THROUGH | CACHE_DISABLE)) | caching.entry_bits();
+        page += u64::from(LARGE_PAGE_BYTES);
+    }
+    // SAFETY: reloading CR3 with the same directory only drops cached translations, so the
+    // new memory type applies from the next access.
+    unsafe { asm!("mov cr3, {:e}", in(reg) read_cr3(), options(nostack)) };
 }
 
 /// Whether paging is on (CR0.PG).
