@@ -5,7 +5,7 @@
 use core::fmt;
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 
 use crate::arch::x86::cmos_clock::DateTime;
 use crate::boot::command_line::FaultScenario;
@@ -324,14 +324,25 @@ impl ShellCommand for Fault {
     }
 }
 
+/// Puts `command` into `commands` at its place in name order.
+fn add(
+    commands: &mut Vec<(&'static str, Box<dyn ShellCommand>)>,
+    name: &'static str,
+    command: Box<dyn ShellCommand>,
+) {
+    let index = commands.partition_point(|(known, _)| *known < name);
+    commands.insert(index, (name, command));
+}
+
 /// Every command by name; `help` lists them in the map's (alphabetical) order.
 pub struct CommandTable {
-    commands: BTreeMap<&'static str, Box<dyn ShellCommand>>,
+    /// Sorted by name, for `help` and binary search (a `BTreeMap` measured 3 KB more code).
+    commands: Vec<(&'static str, Box<dyn ShellCommand>)>,
 }
 
 impl CommandTable {
     pub fn new() -> CommandTable {
-        let mut commands: BTreeMap<&'static str, Box<dyn ShellCommand>> = BTreeMap::new();
+        let mut commands: Vec<(&'static str, Box<dyn ShellCommand>)> = Vec::with_capacity(17);
         let simple: [(&'static str, &'static str, Action); 11] = [
             ("help", "list the commands", help),
             ("clear", "clear the screen", |invocation| invocation.shell.clear_screen()),
@@ -350,14 +361,14 @@ impl CommandTable {
             ("halt", "stop the CPU", |invocation| invocation.shell.halt()),
         ];
         for (name, summary, action) in simple {
-            commands.insert(name, Box::new(Simple { summary, action }));
+            add(&mut commands, name, Box::new(Simple { summary, action }));
         }
-        commands.insert("echo", Box::new(Echo));
-        commands.insert("color", Box::new(SetColor));
-        commands.insert("fault", Box::new(Fault));
-        commands.insert("spawn", Box::new(Spawn));
-        commands.insert("kill", Box::new(Kill));
-        commands.insert("sleep", Box::new(Sleep));
+        add(&mut commands, "echo", Box::new(Echo));
+        add(&mut commands, "color", Box::new(SetColor));
+        add(&mut commands, "fault", Box::new(Fault));
+        add(&mut commands, "spawn", Box::new(Spawn));
+        add(&mut commands, "kill", Box::new(Kill));
+        add(&mut commands, "sleep", Box::new(Sleep));
         CommandTable { commands }
     }
 
@@ -380,7 +391,11 @@ impl CommandTable {
         if name.is_empty() {
             return Ok(());
         }
-        let command = self.commands.get(name).ok_or(ShellError::UnknownCommand(name))?;
+        let index = self
+            .commands
+            .binary_search_by_key(&name, |(known, _)| *known)
+            .map_err(|_| ShellError::UnknownCommand(name))?;
+        let command = &self.commands[index].1;
         command.run(Invocation { name, arguments, shell, commands: self })
     }
 }
