@@ -95,11 +95,18 @@ fn ps_lists_the_kernels_threads_and_spinners_leave_the_shell_quick_until_killed(
 fn the_clock_in_the_corner_advances_while_a_line_is_typed() {
     let mut qemu = shell();
     let corner = |qemu: &mut Qemu| {
-        let screen = qemu.screen();
+        // The clock thread draws within a second of the shell starting.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut screen = qemu.screen();
+        let last = screen.columns() - 1;
+        while screen.cell(0, last).foreground != Yellow && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            screen = qemu.screen();
+        }
         let text = screen.row_text(0);
-        assert_eq!(screen.cell(0, 79).foreground, Yellow, "{screen}");
-        assert_eq!(screen.cell(0, 79).background, Blue);
-        text[63..].to_string()
+        assert_eq!(screen.cell(0, last).foreground, Yellow, "{screen}");
+        assert_eq!(screen.cell(0, last).background, Blue);
+        text[last + 1 - 17..].to_string()
     };
     let first = corner(&mut qemu);
     assert!(first.starts_with(' ') && first.ends_with(" up 0:00"), "{first:?}");
