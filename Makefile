@@ -218,7 +218,7 @@ SCREEN_TESTS := --test boot --test demo --test faults --test panic --test shell
 
 # Every end-to-end test in VGA text mode (and the UEFI and USB boots), then the screen tests
 # on a framebuffer.
-test-e2e: $(KERNEL_ELF) $(BENCH_ELF) $(ISO)
+test-e2e: $(KERNEL_ELF) $(BENCH_ELF) $(ISO) $(BENCH_ISO)
 	$(CARGO_RUN) test --release --manifest-path tests/Cargo.toml -- --test-threads=2
 	FERRITE_SCREEN=framebuffer $(CARGO_RUN) test --release --manifest-path tests/Cargo.toml \
 	    $(SCREEN_TESTS) -- --test-threads=2
