@@ -317,6 +317,37 @@ fn compress_name(name: &str, dictionary: &[std::string::String]) -> std::vec::Ve
     stored
 }
 
+/// `name` without the generic arguments of its paths, which can be longer than the rest of the
+/// name and tell little in a backtrace: `<Surface<Memory> as Trait>::draw` becomes
+/// `<Surface as Trait>::draw`, `spawn<Summary, {closure#0}>::{closure#0}` becomes
+/// `spawn::{closure#0}`. A `<` that opens a qualified path (at the start, or after another `<`)
+/// stays, as do the names inside it.
+#[cfg(not(target_os = "none"))]
+pub fn shorten_name(name: &str) -> std::string::String {
+    let mut shortened = std::string::String::with_capacity(name.len());
+    let mut skipped_depth = 0usize;
+    for character in name.chars() {
+        if skipped_depth > 0 {
+            match character {
+                '<' => skipped_depth += 1,
+                '>' => skipped_depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        let after_identifier = shortened
+            .chars()
+            .next_back()
+            .is_some_and(|previous| previous.is_alphanumeric() || previous == '_');
+        if character == '<' && after_identifier {
+            skipped_depth = 1;
+        } else {
+            shortened.push(character);
+        }
+    }
+    shortened
+}
+
 /// Builds a table from (address, size, name) triples, for the build tool and tests.
 #[cfg(not(target_os = "none"))]
 pub fn encode(symbols: &[(u32, u32, &str)]) -> std::vec::Vec<u8> {
@@ -403,6 +434,32 @@ mod tests {
         let table = SymbolTable::parse(&bytes).unwrap();
         assert_eq!(table.lookup(0x3_ffff).unwrap().name.to_string(), "huge");
         assert_eq!(table.lookup(0x4_0002).unwrap().name.to_string(), "after");
+    }
+
+    #[test]
+    fn names_lose_generic_arguments_but_keep_qualified_paths() {
+        assert_eq!(
+            shorten_name(
+                "<ferrite::console::framebuffer::FramebufferSurface<ferrite::arch::x86::linear_framebuffer::MappedFramebuffer> as ferrite::console::surface::TextSurface>::write_cell"
+            ),
+            "<ferrite::console::framebuffer::FramebufferSurface as ferrite::console::surface::TextSurface>::write_cell"
+        );
+        assert_eq!(
+            shorten_name(
+                "<ferrite::thread::kernel::spawn_with_priority<ferrite::demo::DemoSummary, ferrite::boot::sequence::run_demo::{closure#0}>::{closure#0} as core::ops::function::FnOnce<()>>::call_once"
+            ),
+            "<ferrite::thread::kernel::spawn_with_priority::{closure#0} as core::ops::function::FnOnce>::call_once"
+        );
+        assert_eq!(
+            shorten_name("<&str as core::fmt::Display>::fmt"),
+            "<&str as core::fmt::Display>::fmt"
+        );
+        assert_eq!(shorten_name("kernel_main"), "kernel_main");
+        assert_eq!(
+            shorten_name("<[u8]>::copy_from_slice"),
+            "<[u8]>::copy_from_slice",
+            "a qualified path of a slice type is not a generic argument"
+        );
     }
 
     #[test]

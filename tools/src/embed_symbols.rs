@@ -175,7 +175,7 @@ fn function_table(elf: &[u8]) -> Result<(Vec<u8>, usize), String> {
         {
             continue;
         }
-        let name = format!("{:#}", rustc_demangle::demangle(raw_name));
+        let name = symbol_table::shorten_name(&format!("{:#}", rustc_demangle::demangle(raw_name)));
         functions.push((read_u32(elf, offset + 4)?, read_u32(elf, offset + 8)?, name));
     }
     functions.sort();
