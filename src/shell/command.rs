@@ -229,11 +229,11 @@ struct Spawn;
 
 impl ShellCommand for Spawn {
     fn arguments(&self) -> &'static str {
-        "spin|traffic"
+        "<kind>"
     }
 
     fn summary(&self) -> &'static str {
-        "start a busy or a channel-checking thread"
+        "start a thread: spin (busy) or traffic (channels)"
     }
 
     fn run<'line>(&self, invocation: Invocation<'line, '_>) -> Result<(), ShellError<'line>> {
@@ -641,7 +641,7 @@ mod tests {
         assert_eq!(recorder.calls, ["spawn spin"]);
         assert_eq!(run("spawn traffic").1.calls, ["spawn traffic"]);
         let message = |line| run(line).0.unwrap_err();
-        assert_eq!(message("spawn"), "spawn: missing argument; usage: spawn spin|traffic");
+        assert_eq!(message("spawn"), "spawn: missing argument; usage: spawn <kind>");
         assert_eq!(message("spawn fork"), "spawn: unknown kind 'fork'; known: spin traffic");
         let (result, recorder) = run("kill 7");
         assert!(result.is_ok());

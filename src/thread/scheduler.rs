@@ -312,6 +312,7 @@ pub fn unpark(thread: ThreadId) {
         let mut scheduler = SCHEDULER.lock();
         let Some(control) = scheduler.find(thread) else { return };
         match control.state {
+            // A slot `spawn_boxed` has reserved but not yet given a stack is not parked.
             ThreadState::Blocked if control.saved_stack_pointer != 0 => {
                 scheduler.make_ready(usize::from(thread.slot))
             }
