@@ -81,6 +81,9 @@ pub fn write_thread_line(out: &mut impl ReportWriter, thread: Option<(u32, &str)
     }
 }
 
+// Each argument is one part of the report the fatal path gathered; a struct for them would
+// only be built to be taken apart here.
+#[allow(clippy::too_many_arguments)]
 pub fn write_exception_report(
     out: &mut impl ReportWriter,
     exception: &ExceptionInfo,

@@ -47,8 +47,7 @@ fn greeting_is_drawn_in_its_colors_and_mirrored_to_serial() {
     let columns = screen.columns();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
     let mut screen = screen;
-    while screen.cell(0, columns - 1).foreground != Yellow && std::time::Instant::now() < deadline
-    {
+    while screen.cell(0, columns - 1).foreground != Yellow && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
         screen = qemu.screen();
     }
@@ -84,7 +83,10 @@ fn unknown_command_line_words_get_a_one_line_warning_and_boot_goes_on() {
     assert!(wrapped.starts_with(fault_warning), "{wrapped:?}");
     let rest = &wrapped[fault_warning.len()..];
     let padding = rest.len() - rest.trim_start_matches(' ').len();
-    assert!((fault_warning.len() + padding) % screen.columns() == 0, "not alone on its rows");
+    assert!(
+        (fault_warning.len() + padding).is_multiple_of(screen.columns()),
+        "not alone on its rows"
+    );
     assert!(serial.contains(warning) && serial.contains(fault_warning));
     assert!(screen.find("Ferrite shell").is_some(), "boot did not go on:\n{screen}");
 }

@@ -48,6 +48,12 @@ pub struct SerialPort {
     presence: SerialPresence,
 }
 
+impl Default for SerialPort {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl SerialPort {
     pub const fn new() -> Self {
         SerialPort { presence: SerialPresence::Unknown }

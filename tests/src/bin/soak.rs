@@ -11,8 +11,30 @@ use ferrite_tests::Qemu;
 
 /// Keys mashed between commands: no Enter, so nothing random runs.
 const KEYS: [&str; 24] = [
-    "a", "b", "e", "h", "x", "1", "9", "spc", "minus", "shift-a", "ctrl-a", "alt-b", "ctrl-u",
-    "caps_lock", "left", "right", "up", "down", "home", "end", "delete", "backspace", "esc", "f5",
+    "a",
+    "b",
+    "e",
+    "h",
+    "x",
+    "1",
+    "9",
+    "spc",
+    "minus",
+    "shift-a",
+    "ctrl-a",
+    "alt-b",
+    "ctrl-u",
+    "caps_lock",
+    "left",
+    "right",
+    "up",
+    "down",
+    "home",
+    "end",
+    "delete",
+    "backspace",
+    "esc",
+    "f5",
 ];
 const KEYS_PER_ROUND: usize = 40;
 const MOST_LIVE_THREADS: usize = 4;
@@ -133,9 +155,7 @@ fn main() {
     println!("soak: {spawned} threads started, {killed} killed");
     println!("soak: {messages} channel messages checked in traffic threads, none lost");
     println!("soak: {spin_rounds} spin rounds");
-    println!(
-        "soak: heap bytes, heap blocks, frames used: before {baseline:?}, after {after:?}"
-    );
+    println!("soak: heap bytes, heap blocks, frames used: before {baseline:?}, after {after:?}");
     assert!(!faulted, "the kernel faulted:\n{serial}");
     assert!(qemu.is_running(), "QEMU stopped");
     assert_eq!(after, baseline, "memory did not return to its baseline");
