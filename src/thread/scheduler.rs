@@ -78,6 +78,25 @@ struct ThreadControl {
     joiner: Option<ThreadId>,
 }
 
+impl ThreadControl {
+    /// A control block with no stack yet, nothing pending and no CPU time.
+    fn new(id: u32, name: &'static str, priority: Priority, state: ThreadState) -> Box<Self> {
+        Box::new(ThreadControl {
+            id,
+            name,
+            priority,
+            state,
+            stack: None,
+            saved_stack_pointer: 0,
+            permit: false,
+            wake_at: None,
+            cpu_ticks: 0,
+            stop_requested: false,
+            joiner: None,
+        })
+    }
+}
+
 struct Scheduler {
     /// Control blocks live on the heap, so the table is all zeroes at boot and costs no space
     /// in the kernel file.
@@ -175,19 +194,8 @@ impl Scheduler {
 /// Makes the running boot flow the idle thread and lets the other functions work.
 pub fn start() {
     let mut scheduler = SCHEDULER.lock();
-    scheduler.threads[IDLE_SLOT] = Some(Box::new(ThreadControl {
-        id: 0,
-        name: "idle",
-        priority: Priority::Normal,
-        state: ThreadState::Running,
-        stack: None,
-        saved_stack_pointer: 0,
-        permit: false,
-        wake_at: None,
-        cpu_ticks: 0,
-        stop_requested: false,
-        joiner: None,
-    }));
+    scheduler.threads[IDLE_SLOT] =
+        Some(ThreadControl::new(0, "idle", Priority::Normal, ThreadState::Running));
     scheduler.next_id = 1;
     scheduler.quantum_left = QUANTUM_TICKS;
     scheduler.switched_in_at = read_time_stamp_counter();
@@ -238,19 +246,8 @@ pub fn spawn_boxed(
         let id = scheduler.next_id;
         scheduler.next_id += 1;
         // Reserved, not yet queued: the slot's stack window is now this spawn's alone.
-        scheduler.threads[slot] = Some(Box::new(ThreadControl {
-            id,
-            name,
-            priority,
-            state: ThreadState::Blocked,
-            stack: None,
-            saved_stack_pointer: 0,
-            permit: false,
-            wake_at: None,
-            cpu_ticks: 0,
-            stop_requested: false,
-            joiner: None,
-        }));
+        scheduler.threads[slot] =
+            Some(ThreadControl::new(id, name, priority, ThreadState::Blocked));
         (slot, id)
     };
     let stack = match stack::allocate(slot) {

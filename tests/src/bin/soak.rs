@@ -65,6 +65,30 @@ fn settle_history(qemu: &mut Qemu) {
     }
 }
 
+/// What the killed threads did.
+#[derive(Default)]
+struct Counts {
+    killed: usize,
+    spin_rounds: u64,
+    messages: u64,
+}
+
+/// Kills thread `id` (a `spin` or `traffic` thread) and adds what it reports to `counts`.
+fn stop(qemu: &mut Qemu, id: u32, kind: &str, counts: &mut Counts) {
+    let answer = qemu.run_command(&format!("kill {id}"));
+    let rounds: u64 = answer
+        .strip_prefix(&format!("thread {id} stopped after "))
+        .and_then(|rest| rest.strip_suffix(" rounds\n"))
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("kill {id} answered {answer:?}"));
+    if kind == "traffic" {
+        counts.messages += rounds;
+    } else {
+        counts.spin_rounds += rounds;
+    }
+    counts.killed += 1;
+}
+
 fn main() {
     let seconds: u64 =
         std::env::var("SOAK_SECONDS").ok().and_then(|value| value.parse().ok()).unwrap_or(600);
@@ -74,16 +98,9 @@ fn main() {
     let baseline = memory_figures(&mut qemu);
     let mut random = Xorshift64::new(0x5eed_50a4);
     let mut live: Vec<(u32, &str)> = Vec::new();
-    let (mut keys, mut spawned, mut killed, mut spin_rounds, mut messages) = (0, 0, 0, 0u64, 0u64);
+    let (mut keys, mut spawned) = (0, 0);
+    let mut counts = Counts::default();
     let start = Instant::now();
-    let stop = |qemu: &mut Qemu, id: u32| -> u64 {
-        let answer = qemu.run_command(&format!("kill {id}"));
-        answer
-            .strip_prefix(&format!("thread {id} stopped after "))
-            .and_then(|rest| rest.strip_suffix(" rounds\n"))
-            .and_then(|count| count.parse().ok())
-            .unwrap_or_else(|| panic!("kill {id} answered {answer:?}"))
-    };
     let mut soak = || {
         while start.elapsed() < Duration::from_secs(seconds) {
             let mut caps_lock_presses = 0;
@@ -116,13 +133,7 @@ fn main() {
                 spawned += 1;
             } else {
                 let (id, kind) = live.swap_remove(random.below(live.len()));
-                let rounds = stop(&mut qemu, id);
-                if kind == "traffic" {
-                    messages += rounds;
-                } else {
-                    spin_rounds += rounds;
-                }
-                killed += 1;
+                stop(&mut qemu, id, kind, &mut counts);
             }
             if random.below(8) == 0 {
                 qemu.run_command("ps");
@@ -139,14 +150,9 @@ fn main() {
         std::process::exit(1);
     }
     for (id, kind) in live.drain(..) {
-        let rounds = stop(&mut qemu, id);
-        if kind == "traffic" {
-            messages += rounds;
-        } else {
-            spin_rounds += rounds;
-        }
-        killed += 1;
+        stop(&mut qemu, id, kind, &mut counts);
     }
+    let Counts { killed, spin_rounds, messages } = counts;
     settle_history(&mut qemu);
     let after = memory_figures(&mut qemu);
     let serial = qemu.serial();
