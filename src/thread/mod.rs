@@ -48,11 +48,6 @@ mod kernel {
             }
             self.result.lock().take().expect("a thread that is gone left its result")
         }
-
-        /// Whether the thread is gone.
-        pub fn is_finished(&self) -> bool {
-            !scheduler::exists(self.thread)
-        }
     }
 
     /// Starts a thread named `name` at normal priority that runs `body`; its value comes back

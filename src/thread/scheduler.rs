@@ -110,8 +110,6 @@ struct Scheduler {
     /// The earliest deadline of a parked thread (`u64::MAX` if none), so the timer scans the
     /// table only when one is due.
     next_wake_at: u64,
-    /// Set when a ready thread should preempt the running one at the next chance.
-    reschedule: bool,
     /// A thread that has exited and whose stack the next thread to run frees.
     exited: Option<usize>,
 }
@@ -151,7 +149,6 @@ impl Scheduler {
             quantum_left: 0,
             switched_in_at: 0,
             next_wake_at: 0,
-            reschedule: false,
             exited: None,
         }
     }
@@ -175,19 +172,17 @@ impl Scheduler {
     }
 
     fn preemption_wanted(&self) -> bool {
-        self.reschedule || should_preempt(self.running(), self.queues.highest_ready())
+        should_preempt(self.running(), self.queues.highest_ready())
     }
 
-    /// Makes a parked thread ready; asks for a reschedule if it outranks the running one.
+    /// Makes a parked thread ready. If it outranks the running one, `preemption_wanted` now
+    /// says so, and the interrupt's exit (or the caller) switches.
     fn make_ready(&mut self, slot: usize) {
         let thread = self.thread(slot);
         thread.state = ThreadState::Ready;
         thread.wake_at = None;
         let priority = thread.priority;
         self.queues.push(slot as u8, priority);
-        if should_preempt(self.running(), Some(priority)) {
-            self.reschedule = true;
-        }
     }
 }
 
@@ -366,9 +361,6 @@ pub fn timer_tick() {
         scheduler.next_wake_at = next_wake_at;
     }
     scheduler.quantum_left = scheduler.quantum_left.saturating_sub(1);
-    if scheduler.preemption_wanted() {
-        scheduler.reschedule = true;
-    }
 }
 
 /// The heart of the scheduler: records what the running thread does, picks the next one and
@@ -418,7 +410,6 @@ fn switch_away(transition: Transition) {
         }
     }
     let next = scheduler.queues.pop().map(usize::from).unwrap_or(IDLE_SLOT);
-    scheduler.reschedule = false;
     scheduler.quantum_left = QUANTUM_TICKS;
     if next == current {
         scheduler.thread(current).state = ThreadState::Running;
@@ -478,11 +469,6 @@ pub fn watch_exit(thread: ThreadId, watcher: ThreadId) -> bool {
         }
         None => false,
     }
-}
-
-/// Whether `thread` still exists (it has not exited, or its stack is not yet freed).
-pub fn exists(thread: ThreadId) -> bool {
-    SCHEDULER.lock().find(thread).is_some()
 }
 
 fn publish_current(thread: &ThreadControl) {
@@ -571,13 +557,13 @@ pub struct ThreadSummary {
 
 /// Every thread, in slot order. The running thread's CPU time includes its current turn.
 pub fn threads() -> alloc::vec::Vec<ThreadSummary> {
+    // Reserved before the lock is taken, so nothing is allocated while it is held.
     let mut summaries = alloc::vec::Vec::with_capacity(MAX_THREADS);
-    let mut snapshot = [None; MAX_THREADS];
     {
         let scheduler = SCHEDULER.lock();
         let now = read_time_stamp_counter();
         for (slot, entry) in scheduler.threads.iter().enumerate() {
-            snapshot[slot] = entry.as_ref().map(|thread| ThreadSummary {
+            summaries.extend(entry.as_ref().map(|thread| ThreadSummary {
                 id: thread.id,
                 name: thread.name,
                 state: thread.state,
@@ -591,10 +577,9 @@ pub fn threads() -> alloc::vec::Vec<ThreadSummary> {
                         },
                 ),
                 stack: thread.stack,
-            });
+            }));
         }
     }
-    summaries.extend(snapshot.into_iter().flatten());
     summaries
 }
 
