@@ -383,9 +383,9 @@ impl CommandTable {
         line: &'line str,
         shell: &mut dyn ShellEnvironment,
     ) -> Result<(), ShellError<'line>> {
-        let line = line.trim();
+        let line = line.trim_ascii();
         let (name, arguments) = match line.split_once(' ') {
-            Some((name, rest)) => (name, rest.trim_start()),
+            Some((name, rest)) => (name, rest.trim_ascii_start()),
             None => (line, ""),
         };
         if name.is_empty() {
