@@ -75,7 +75,7 @@ endif
 
 .PHONY: all kernel iso run run-uefi run-kernel debug test test-host test-loom test-e2e bench \
         bench-kernel soak clean \
-        setup help fmt clippy check FORCE
+        setup help fmt clippy check check-size FORCE
 
 all: kernel
 
@@ -97,7 +97,7 @@ help:
 	@echo "  make test-web       the kernel in v86 under node, then the page in headless Chromium"
 	@echo "  make test-web-firefox  the page tests in Firefox (firefox-esr; not part of make test)"
 	@echo "  make bench-web      boot time and demo speed in the page next to QEMU's"
-	@echo "  make check          cargo fmt --check and clippy on the kernel target"
+	@echo "  make check          cargo fmt --check, clippy, and the image against its size budget"
 	@echo "  make setup          install missing packages (Debian/Ubuntu; root or sudo)"
 	@echo "  make clean          remove build outputs"
 	@echo "Variables: PROFILE=release|dev, CARGO=/path/to/cargo, QEMU=..., ARGS=..."
@@ -237,7 +237,15 @@ fmt:
 	$(CARGO_RUN) fmt --all --manifest-path tests/Cargo.toml
 	$(CARGO_RUN) fmt --all --manifest-path tools/Cargo.toml
 
-check: | setup
+# The image people boot, stripped as the ISO carries it, against its budget (README, "Size").
+IMAGE_BUDGET := 131072
+check-size: $(KERNEL_ELF)
+	objcopy --strip-all $(KERNEL_ELF) $(BUILD_DIR)/kernel-stripped.elf
+	@size=$$(stat -c %s $(BUILD_DIR)/kernel-stripped.elf); \
+	    echo "kernel.elf stripped: $$size bytes, budget $(IMAGE_BUDGET)"; \
+	    [ $$size -le $(IMAGE_BUDGET) ] || { echo "error: the image is over its budget" >&2; exit 1; }
+
+check: check-size | setup
 	$(CARGO_RUN) fmt --all -- --check
 	$(CARGO_RUN) fmt --all --manifest-path tests/Cargo.toml -- --check
 	$(CARGO_RUN) fmt --all --manifest-path tools/Cargo.toml -- --check
