@@ -7,6 +7,7 @@ pub mod cpu_features;
 pub mod descriptors;
 pub mod exception;
 pub mod page_table;
+pub mod platform;
 pub mod ps2_controller;
 pub mod registers;
 pub mod vectors;
