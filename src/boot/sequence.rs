@@ -35,7 +35,7 @@ const ERROR_COLOR: ColorCode = ColorCode::new(Color::LightRed, Color::Black);
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     let boot_started = Instant::now();
-    gdt::load(); // our own segments, and the task that takes double faults
+    gdt::load(0); // our own segments, this CPU's block, and the task that takes double faults
     interrupts::initialize(fatal::EXCEPTION_HANDLERS); // every exception now gets a diagnostic
     stacks::arm_boot_stack_watchpoints(); // a boot-stack overflow faults even before paging
     let serial = COM1.lock().initialize(); // the serial mirror, if a UART answers

@@ -190,9 +190,9 @@ impl<T: Send> crate::sync::blocking::Lock<T> for SpinLock<T> {
 mod interrupts {
     pub use crate::arch::x86::interrupt_nesting::{pop, push};
 
-    /// The CPU this code runs on; there is one.
+    /// The CPU this code runs on (called with interrupts off, so it cannot change).
     pub fn current_cpu() -> u32 {
-        0
+        crate::arch::x86::per_cpu::current_index() as u32
     }
 }
 

@@ -1,10 +1,12 @@
-//! The kernel's own GDT and task-state segments, loaded at boot in place of the loader's.
+//! The kernel's own GDTs and task-state segments, one set per CPU, loaded at boot in place of
+//! the loader's.
 //!
-//! Selectors (Intel SDM Vol. 3A §3.4.2): 0x08 code and 0x10 data are flat 4 GiB segments;
-//! 0x18 is the stack segment, expand-down with its lower bound at the bottom of the boot stack,
-//! so a stack overflow raises #SS (and then, since that #SS cannot be delivered on the same
-//! stack, a double fault); 0x20 is the main TSS; 0x28 is the double-fault TSS, whose task has
-//! its own stack and is reached through a task gate (SDM Vol. 3A §6.15, interrupt 8).
+//! Selectors (Intel SDM Vol. 3A §3.4.2), the same on every CPU: 0x08 code and 0x10 data are flat
+//! 4 GiB segments; 0x18 is the stack segment, expand-down with its lower bound at the bottom of
+//! the boot stack, so a stack overflow raises #SS (and then, since that #SS cannot be delivered
+//! on the same stack, a double fault); 0x20 is the main TSS; 0x28 is the double-fault TSS, whose
+//! task has its own stack and is reached through a task gate (SDM Vol. 3A §6.15, interrupt 8);
+//! 0x30 is GS, whose base is the CPU's own block (per_cpu.rs).
 //!
 //! Emulators that skip segment-limit checks (QEMU's TCG among them) let the stack run past the
 //! expand-down limit; stacks.rs covers that gap.
@@ -19,13 +21,15 @@ use super::descriptors::{
     expand_down_limit, segment_descriptor,
 };
 use super::linker_symbols::boot_stack_bounds;
+use super::per_cpu::{self, MAX_CPUS};
 
 pub const KERNEL_CODE_SELECTOR: u16 = 0x08;
 pub const KERNEL_DATA_SELECTOR: u16 = 0x10;
 pub const KERNEL_STACK_SELECTOR: u16 = 0x18;
 pub const MAIN_TSS_SELECTOR: u16 = 0x20;
 pub const DOUBLE_FAULT_TSS_SELECTOR: u16 = 0x28;
-const GDT_ENTRIES: usize = 6;
+pub const CPU_BLOCK_SELECTOR: u16 = 0x30;
+const GDT_ENTRIES: usize = 7;
 
 /// Size of the double-fault task's stack.
 pub const DOUBLE_FAULT_STACK_BYTES: usize = 8 * 1024;
@@ -118,37 +122,43 @@ struct GuardedStack {
 
 struct GuardedStackCell(UnsafeCell<GuardedStack>);
 
-// SAFETY: only the double-fault task runs on this stack; nothing else touches it.
+// SAFETY: only a CPU's double-fault task runs on that CPU's stack; nothing else touches it.
 unsafe impl Sync for GuardedStackCell {}
 
-static DOUBLE_FAULT_STACK: GuardedStackCell = GuardedStackCell(UnsafeCell::new(GuardedStack {
-    guard: [0; 4096],
-    stack: [0; DOUBLE_FAULT_STACK_BYTES],
-}));
+/// Each CPU's double-fault stack, in `.bss`.
+static DOUBLE_FAULT_STACKS: [GuardedStackCell; MAX_CPUS] = [const {
+    GuardedStackCell(UnsafeCell::new(GuardedStack {
+        guard: [0; 4096],
+        stack: [0; DOUBLE_FAULT_STACK_BYTES],
+    }))
+}; MAX_CPUS];
 
 struct CpuTablesCell(UnsafeCell<CpuTables>);
 
-// SAFETY: written only by `load` on the single CPU before interrupts are possible, afterwards by
-// the CPU itself and read by the double-fault task, which never returns.
+// SAFETY: a CPU's tables are written only by `load` on that CPU before it takes interrupts,
+// afterwards by that CPU itself, and read by its double-fault task, which never returns.
 unsafe impl Sync for CpuTablesCell {}
 
-static CPU_TABLES: CpuTablesCell = CpuTablesCell(UnsafeCell::new(CpuTables {
-    gdt: [0; GDT_ENTRIES],
-    main_tss: TaskStateSegment::ZERO,
-    double_fault_tss: TaskStateSegment::ZERO,
-}));
+static CPU_TABLES: [CpuTablesCell; MAX_CPUS] = [const {
+    CpuTablesCell(UnsafeCell::new(CpuTables {
+        gdt: [0; GDT_ENTRIES],
+        main_tss: TaskStateSegment::ZERO,
+        double_fault_tss: TaskStateSegment::ZERO,
+    }))
+}; MAX_CPUS];
 
 unsafe extern "C" {
     /// asm/interrupts.asm: where the double-fault task starts.
     fn double_fault_task_entry();
 }
 
-/// Builds the GDT and both TSSes, loads them, reloads every segment register and the task
-/// register. Called once, early in boot, with interrupts off.
-pub fn load() {
-    let tables = CPU_TABLES.0.get();
+/// Builds CPU `cpu`'s GDT and both TSSes, loads them, reloads every segment register and the
+/// task register. Called once on each CPU, by that CPU, with interrupts off: the bootstrap
+/// processor early in boot, an application processor as it starts.
+pub fn load(cpu: usize) {
+    let tables = CPU_TABLES[cpu].0.get();
     let (stack_bottom, _) = boot_stack_bounds();
-    let (_, double_fault_stack_top) = double_fault_stack_bounds();
+    let (_, double_fault_stack_top) = double_fault_stack_bounds_of(cpu);
     let field_address = |offset: usize| (tables as usize + offset) as u32;
     let main_tss_address = field_address(offset_of!(CpuTables, main_tss));
     let double_fault_tss_address = field_address(offset_of!(CpuTables, double_fault_tss));
@@ -163,7 +173,7 @@ pub fn load() {
         ds: data,
         es: data,
         fs: data,
-        gs: data,
+        gs: u32::from(CPU_BLOCK_SELECTOR),
         cr3: super::cpu::read_cr3(),
         trap_and_io_map: TSS_BYTES << 16, // no I/O permission bitmap
         ..TaskStateSegment::ZERO
@@ -191,9 +201,15 @@ pub fn load() {
             ACCESS_TASK_STATE_SEGMENT,
             FLAGS_BYTE_GRANULAR,
         ),
+        segment_descriptor(
+            per_cpu::block_address(cpu),
+            per_cpu::BLOCK_BYTES - 1,
+            ACCESS_KERNEL_DATA,
+            FLAGS_BYTE_GRANULAR,
+        ),
     ];
-    // SAFETY: boot runs on one CPU with interrupts off, nothing has a reference to the tables
-    // yet, and the CPU does not use them until the loads below.
+    // SAFETY: this CPU alone loads these tables, with interrupts off; nothing has a reference
+    // to them yet, and the CPU does not use them until the loads below.
     unsafe { tables.write(CpuTables { gdt, main_tss, double_fault_tss }) };
     let pointer = DescriptorTablePointer::new(gdt_address, GDT_ENTRIES);
     // SAFETY: the GDT just written has flat code and data segments, a stack segment covering
@@ -206,7 +222,7 @@ pub fn load() {
             "mov ds, {data:x}",
             "mov es, {data:x}",
             "mov fs, {data:x}",
-            "mov gs, {data:x}",
+            "mov gs, {block:x}",
             "mov ss, {stack:x}",
             "push {code}",
             "lea {scratch}, [2f]",
@@ -217,6 +233,7 @@ pub fn load() {
             pointer = in(reg) &raw const pointer,
             data = in(reg) data,
             stack = in(reg) u32::from(KERNEL_STACK_SELECTOR),
+            block = in(reg) u32::from(CPU_BLOCK_SELECTOR),
             code = const KERNEL_CODE_SELECTOR as u32,
             tss = in(reg) u32::from(MAIN_TSS_SELECTOR),
             scratch = out(reg) _,
@@ -224,28 +241,36 @@ pub fn load() {
     };
 }
 
-/// The interrupted task's registers, which the CPU saved in the main TSS when it switched to
-/// the double-fault task.
+/// The interrupted task's registers, which this CPU saved in its main TSS when it switched to
+/// its double-fault task.
 pub fn interrupted_task_state() -> TaskStateSegment {
-    // SAFETY: the CPU finished writing the main TSS before starting the double-fault task; the
+    // SAFETY: the CPU finished writing its main TSS before starting the double-fault task; the
     // copy is a plain read of initialised memory.
-    unsafe { (*CPU_TABLES.0.get()).main_tss }
+    unsafe { (*CPU_TABLES[per_cpu::current_index()].0.get()).main_tss }
 }
 
-/// The double-fault task's stack as (lowest address, one past the highest).
+/// The running CPU's double-fault stack as (lowest address, one past the highest).
 pub fn double_fault_stack_bounds() -> (u32, u32) {
-    let start = DOUBLE_FAULT_STACK.0.get() as u32 + offset_of!(GuardedStack, stack) as u32;
+    double_fault_stack_bounds_of(per_cpu::current_index())
+}
+
+fn double_fault_stack_bounds_of(cpu: usize) -> (u32, u32) {
+    let start =
+        DOUBLE_FAULT_STACKS[cpu].0.get() as u32 + offset_of!(GuardedStack, stack) as u32;
     (start, start + DOUBLE_FAULT_STACK_BYTES as u32)
 }
 
-/// The unmapped page below the double-fault task's stack.
-pub fn double_fault_stack_guard_page() -> u32 {
-    DOUBLE_FAULT_STACK.0.get() as u32
+/// Whether `page` is the unmapped page below one of the double-fault stacks.
+pub fn is_double_fault_stack_guard_page(page: u32) -> bool {
+    DOUBLE_FAULT_STACKS.iter().any(|stack| stack.0.get() as u32 == page)
 }
 
-/// Gives the double-fault task the kernel's page directory: a task switch loads CR3 from
-/// the new task's TSS, so it must be set before paging is turned on.
+/// Gives every CPU's double-fault task the kernel's page directory: a task switch loads CR3
+/// from the new task's TSS, so it must be set before paging is turned on.
 pub fn set_double_fault_page_directory(page_directory: u32) {
-    // SAFETY: a plain store into the TSS, made before any task switch can read it.
-    unsafe { (*CPU_TABLES.0.get()).double_fault_tss.cr3 = page_directory };
+    for tables in &CPU_TABLES {
+        // SAFETY: a plain store into a TSS, made before any task switch can read it (an
+        // application processor's `load` copies CR3, which is this directory by then).
+        unsafe { (*tables.0.get()).double_fault_tss.cr3 = page_directory };
+    }
 }

@@ -35,6 +35,8 @@ pub mod paging;
 #[cfg(target_os = "none")]
 pub mod physical_memory;
 #[cfg(target_os = "none")]
+pub mod per_cpu;
+#[cfg(target_os = "none")]
 pub mod pic;
 #[cfg(target_os = "none")]
 pub mod pit;

@@ -15,7 +15,7 @@ use super::page_table::{
     PageTableEntry, WRITABLE, WRITE_THROUGH, directory_index, pat_with_write_combining,
     table_index,
 };
-use super::stacks::{boot_stack_guard_page, double_fault_stack_guard_page};
+use super::stacks::{boot_stack_guard_page, is_double_fault_stack_guard_page};
 
 const CR0_WRITE_PROTECT: u32 = 1 << 16; // the kernel, too, faults on writes to read-only pages
 const CR0_PAGING: u32 = 1 << 31;
@@ -63,7 +63,7 @@ fn low_page_entry(address: u32) -> PageTableEntry {
     let inside = |(start, end): (u32, u32)| (start..end).contains(&address);
     if address == 0
         || address == boot_stack_guard_page()
-        || address == double_fault_stack_guard_page()
+        || is_double_fault_stack_guard_page(address)
     {
         PageTableEntry::NOT_PRESENT
     } else if inside(image.code) || inside(image.constants) || inside(image.symbols) {

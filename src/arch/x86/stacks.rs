@@ -26,14 +26,14 @@ pub fn boot_stack_guard_page() -> u32 {
     linker_symbols::boot_stack_guard_page()
 }
 
-/// The double-fault task's stack as (lowest address, one past the highest).
+/// The running CPU's double-fault stack as (lowest address, one past the highest).
 pub fn double_fault_stack_bounds() -> (u32, u32) {
     gdt::double_fault_stack_bounds()
 }
 
-/// The page below the double-fault task's stack, which paging leaves unmapped.
-pub fn double_fault_stack_guard_page() -> u32 {
-    gdt::double_fault_stack_guard_page()
+/// Whether `page` is the page below a CPU's double-fault stack, which paging leaves unmapped.
+pub fn is_double_fault_stack_guard_page(page: u32) -> bool {
+    gdt::is_double_fault_stack_guard_page(page)
 }
 
 /// Watches the lowest words of the boot stack for writes (see the module comment).
