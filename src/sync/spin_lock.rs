@@ -151,6 +151,32 @@ impl<T> SpinLock<T> {
     }
 }
 
+impl<T> SpinLock<T> {
+    /// From the thread that now runs on this CPU, uses the value one last time and releases the
+    /// lock a thread held as it switched away (`SpinLockGuard::keep_across_switch`), closing
+    /// that guard's interrupts-off section.
+    ///
+    /// # Safety
+    /// This CPU must hold the lock through a guard kept that way, whose reference nobody uses
+    /// any more.
+    pub unsafe fn release_after_switch<R>(&self, last_use: impl FnOnce(&mut T) -> R) -> R {
+        // SAFETY: the caller guarantees this CPU holds the lock and nothing else refers to the
+        // value.
+        let result = last_use(unsafe { &mut *self.value.get() });
+        self.raw.release();
+        result
+    }
+}
+
+impl<T> SpinLockGuard<'_, T> {
+    /// Ends the guard without releasing the lock or its interrupts-off section: the scheduler
+    /// keeps its lock across a switch, and the next thread to run on this CPU releases it with
+    /// `SpinLock::release_after_switch`.
+    pub fn keep_across_switch(self) {
+        core::mem::forget(self);
+    }
+}
+
 impl<T> Deref for SpinLockGuard<'_, T> {
     type Target = T;
 

@@ -1,9 +1,11 @@
-//! The scheduler: a table of thread slots, run queues by priority, and the switch between
-//! threads. The timer preempts (one quantum per turn), threads block and are woken through a
-//! park/unpark permit, and an exited thread's stack is freed by the next thread to run.
+//! The scheduler: a table of thread slots, run queues by priority shared by every CPU, and the
+//! switch between threads. Each CPU's timer preempts (one quantum per turn), threads block and
+//! are woken through a park/unpark permit, a wake-up signals an idle CPU, and an exited
+//! thread's stack is freed by the next thread to run on its CPU.
 //!
-//! There is one CPU: the scheduler's state is behind an interrupt-safe spin lock, and a switch
-//! happens with interrupts off from the moment the next thread is chosen until it runs.
+//! The scheduler's state is behind one interrupt-safe spin lock, which a switching thread keeps
+//! across the switch: the thread switched to releases it. So no other CPU can pick a thread
+//! that is still saving its registers.
 
 use alloc::boxed::Box;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
@@ -13,6 +15,7 @@ use super::stack::{self, ThreadStack};
 use crate::arch::x86::context::{prepare_stack, switch};
 use crate::arch::x86::cpu::read_time_stamp_counter;
 use crate::arch::x86::interrupt_nesting::{self, Nesting};
+use crate::arch::x86::per_cpu::{MAX_CPUS, current_index};
 use crate::arch::x86::stacks::boot_stack_bounds;
 use crate::sync::spin_lock::SpinLock;
 use crate::time::{counter_at_uptime, counter_ticks_to_microseconds};
@@ -21,8 +24,8 @@ use crate::time::{counter_at_uptime, counter_ticks_to_microseconds};
 pub const MAX_THREADS: usize = 64;
 /// The timer ticks (milliseconds) a thread runs before an equal takes its turn.
 pub const QUANTUM_TICKS: u32 = 4;
-/// The boot flow becomes the idle thread, in slot 0, on the boot stack.
-const IDLE_SLOT: usize = 0;
+/// The boot flow becomes the bootstrap processor's idle thread, in slot 0, on the boot stack.
+const BOOT_IDLE_SLOT: usize = 0;
 
 /// A thread, as other threads name it: its slot and its unique id (slots are reused, ids
 /// never).
@@ -73,6 +76,8 @@ struct ThreadControl {
     wake_at: Option<u64>,
     /// Time on the CPU, in time-stamp counter ticks.
     cpu_ticks: u64,
+    /// The CPU it runs on, or last ran on.
+    cpu: u8,
     stop_requested: bool,
     /// The thread waiting in `join` for this one to be gone.
     joiner: Option<ThreadId>,
@@ -91,10 +96,37 @@ impl ThreadControl {
             permit: false,
             wake_at: None,
             cpu_ticks: 0,
+            cpu: 0,
             stop_requested: false,
             joiner: None,
         })
     }
+}
+
+/// What one CPU is doing, as the scheduler keeps it.
+struct CpuState {
+    /// Whether the CPU runs threads (its idle thread exists).
+    online: bool,
+    /// The slot of the thread it runs.
+    current: usize,
+    /// The slot of its idle thread, which runs when no thread is ready.
+    idle: usize,
+    quantum_left: u32,
+    /// The time-stamp counter when the running thread got the CPU.
+    switched_in_at: u64,
+    /// A thread that exited on this CPU, whose stack the next thread to run here frees.
+    exited: Option<usize>,
+}
+
+impl CpuState {
+    const OFFLINE: CpuState = CpuState {
+        online: false,
+        current: 0,
+        idle: 0,
+        quantum_left: 0,
+        switched_in_at: 0,
+        exited: None,
+    };
 }
 
 struct Scheduler {
@@ -102,31 +134,39 @@ struct Scheduler {
     /// in the kernel file.
     threads: [Option<Box<ThreadControl>>; MAX_THREADS],
     queues: RunQueues<MAX_THREADS>,
-    current: usize,
+    cpus: [CpuState; MAX_CPUS],
     next_id: u32,
-    quantum_left: u32,
-    /// The time-stamp counter when the running thread got the CPU.
-    switched_in_at: u64,
     /// The earliest deadline of a parked thread (`u64::MAX` if none), so the timer scans the
     /// table only when one is due.
     next_wake_at: u64,
-    /// A thread that has exited and whose stack the next thread to run frees.
-    exited: Option<usize>,
 }
 
 static SCHEDULER: SpinLock<Scheduler> = SpinLock::new(Scheduler::new());
 static STARTED: AtomicBool = AtomicBool::new(false);
+/// How the scheduler wakes another CPU to run a thread it made ready (an inter-processor
+/// interrupt, set by the boot sequence once the other CPUs run).
+static RESCHEDULE_SIGNAL: spin::Once<fn(cpu: usize)> = spin::Once::new();
 
-/// The running thread, readable without locks by fault screens and `current_id`.
-static CURRENT_ID: AtomicU32 = AtomicU32::new(0);
-static CURRENT_SLOT: AtomicUsize = AtomicUsize::new(0);
-/// Set when a thread has exited and its stack waits for `finish_switch`, so switches that find
-/// nothing to free skip the scheduler's lock.
-static EXITED_PENDING: AtomicBool = AtomicBool::new(false);
-static CURRENT_NAME_ADDRESS: AtomicUsize = AtomicUsize::new(0);
-static CURRENT_NAME_LENGTH: AtomicUsize = AtomicUsize::new(0);
-static CURRENT_STACK_BOTTOM: AtomicU32 = AtomicU32::new(0);
-static CURRENT_STACK_TOP: AtomicU32 = AtomicU32::new(0);
+/// Each CPU's running thread, readable without locks by fault screens and `current_id`.
+struct PublishedThread {
+    id: AtomicU32,
+    slot: AtomicUsize,
+    name_address: AtomicUsize,
+    name_length: AtomicUsize,
+    stack_bottom: AtomicU32,
+    stack_top: AtomicU32,
+}
+
+static PUBLISHED: [PublishedThread; MAX_CPUS] = [const {
+    PublishedThread {
+        id: AtomicU32::new(0),
+        slot: AtomicUsize::new(0),
+        name_address: AtomicUsize::new(0),
+        name_length: AtomicUsize::new(0),
+        stack_bottom: AtomicU32::new(0),
+        stack_top: AtomicU32::new(0),
+    }
+}; MAX_CPUS];
 
 /// What a thread is doing as it gives up the CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,13 +184,15 @@ impl Scheduler {
         Scheduler {
             threads: [const { None }; MAX_THREADS],
             queues: RunQueues::new(),
-            current: IDLE_SLOT,
+            cpus: [const { CpuState::OFFLINE }; MAX_CPUS],
             next_id: 0,
-            quantum_left: 0,
-            switched_in_at: 0,
             next_wake_at: 0,
-            exited: None,
         }
+    }
+
+    /// The state of the CPU running this (the lock is held, so it cannot change CPU).
+    fn this_cpu(&mut self) -> &mut CpuState {
+        &mut self.cpus[current_index()]
     }
 
     fn thread(&mut self, slot: usize) -> &mut ThreadControl {
@@ -161,42 +203,131 @@ impl Scheduler {
         self.threads[usize::from(id.slot)].as_deref_mut().filter(|thread| thread.id == id.id)
     }
 
-    fn running(&self) -> Running {
-        match &self.threads[self.current] {
-            Some(thread) if self.current != IDLE_SLOT => Running::Thread {
+    fn running(&self, cpu: usize) -> Running {
+        let state = &self.cpus[cpu];
+        match &self.threads[state.current] {
+            Some(thread) if state.current != state.idle => Running::Thread {
                 priority: thread.priority,
-                quantum_expired: self.quantum_left == 0,
+                quantum_expired: state.quantum_left == 0,
             },
             _ => Running::Idle,
         }
     }
 
     fn preemption_wanted(&self) -> bool {
-        should_preempt(self.running(), self.queues.highest_ready())
+        should_preempt(self.running(current_index()), self.queues.highest_ready())
     }
 
-    /// Makes a parked thread ready. If it outranks the running one, `preemption_wanted` now
-    /// says so, and the interrupt's exit (or the caller) switches.
-    fn make_ready(&mut self, slot: usize) {
+    /// Makes a parked thread ready. If it outranks the thread running here,
+    /// `preemption_wanted` now says so, and the interrupt's exit (or the caller) switches.
+    /// Returns another CPU to signal, if one is idle or runs a thread the woken one outranks
+    /// while this CPU has better to do.
+    fn make_ready(&mut self, slot: usize) -> Option<usize> {
         let thread = self.thread(slot);
         thread.state = ThreadState::Ready;
         thread.wake_at = None;
         let priority = thread.priority;
         self.queues.push(slot as u8, priority);
+        let here = current_index();
+        let ready = Some(priority);
+        if should_preempt(self.running(here), ready) {
+            return None;
+        }
+        let online = || (0..MAX_CPUS).filter(|&cpu| cpu != here && self.cpus[cpu].online);
+        online()
+            .find(|&cpu| self.running(cpu) == Running::Idle)
+            .or_else(|| online().find(|&cpu| should_preempt(self.running(cpu), ready)))
     }
+}
+
+/// Wakes `cpu` so it looks at the run queues.
+fn signal(cpu: Option<usize>) {
+    if let (Some(cpu), Some(signal)) = (cpu, RESCHEDULE_SIGNAL.get()) {
+        signal(cpu);
+    }
+}
+
+/// Sets how the scheduler wakes another CPU (called once the other CPUs run).
+pub fn set_reschedule_signal(signal: fn(cpu: usize)) {
+    RESCHEDULE_SIGNAL.call_once(|| signal);
 }
 
 /// Makes the running boot flow the idle thread and lets the other functions work.
 pub fn start() {
     let mut scheduler = SCHEDULER.lock();
-    scheduler.threads[IDLE_SLOT] =
+    scheduler.threads[BOOT_IDLE_SLOT] =
         Some(ThreadControl::new(0, "idle", Priority::Normal, ThreadState::Running));
     scheduler.next_id = 1;
-    scheduler.quantum_left = QUANTUM_TICKS;
-    scheduler.switched_in_at = read_time_stamp_counter();
     scheduler.next_wake_at = u64::MAX;
-    publish_current(scheduler.thread(IDLE_SLOT));
+    go_online(&mut scheduler, BOOT_IDLE_SLOT);
     STARTED.store(true, Ordering::Release);
+}
+
+/// Makes the thread in `idle` (running this code) this CPU's idle thread and the CPU's threads
+/// schedulable.
+fn go_online(scheduler: &mut Scheduler, idle: usize) {
+    let cpu = current_index();
+    scheduler.cpus[cpu] = CpuState {
+        online: true,
+        current: idle,
+        idle,
+        quantum_left: QUANTUM_TICKS,
+        switched_in_at: read_time_stamp_counter(),
+        exited: None,
+    };
+    let thread = scheduler.thread(idle);
+    thread.cpu = cpu as u8;
+    publish_current(cpu, idle, thread);
+}
+
+/// An idle thread reserved for an application processor before it starts: its slot and the
+/// stack it will run on.
+pub struct ReservedIdleThread {
+    slot: usize,
+    /// The top of its stack, where the processor's first code sets its stack pointer.
+    pub stack_top: u32,
+}
+
+/// Reserves the idle thread (a slot and a guarded stack) another CPU will run as it starts.
+pub fn reserve_idle_thread(name: &'static str) -> Result<ReservedIdleThread, SpawnError> {
+    let slot = reserve_slot(name, Priority::Normal)?;
+    let stack = stack::allocate(slot).map_err(|_| {
+        SCHEDULER.lock().threads[slot] = None;
+        SpawnError::OutOfMemory
+    })?;
+    let mut scheduler = SCHEDULER.lock();
+    let thread = scheduler.thread(slot);
+    thread.stack = Some(stack);
+    thread.state = ThreadState::Running;
+    Ok(ReservedIdleThread { slot, stack_top: stack.top })
+}
+
+/// Called by an application processor on the stack of its reserved idle thread, with
+/// interrupts off: from now on the CPU runs threads.
+pub fn enter_on_this_cpu(idle: &ReservedIdleThread) {
+    let mut scheduler = SCHEDULER.lock();
+    go_online(&mut scheduler, idle.slot);
+}
+
+/// Gives back an idle thread whose CPU never started.
+pub fn release_idle_thread(idle: ReservedIdleThread) {
+    let thread = SCHEDULER.lock().threads[idle.slot].take();
+    if let Some(stack) = thread.and_then(|thread| thread.stack) {
+        stack::release(stack);
+    }
+}
+
+/// Takes a free slot for a thread that is not yet runnable.
+fn reserve_slot(name: &'static str, priority: Priority) -> Result<usize, SpawnError> {
+    let mut scheduler = SCHEDULER.lock();
+    let slot = (1..MAX_THREADS)
+        .find(|&slot| scheduler.threads[slot].is_none())
+        .ok_or(SpawnError::TooManyThreads)?;
+    let id = scheduler.next_id;
+    scheduler.next_id += 1;
+    // Reserved, not yet queued: the slot's stack window is now this thread's alone.
+    scheduler.threads[slot] = Some(ThreadControl::new(id, name, priority, ThreadState::Blocked));
+    Ok(slot)
 }
 
 /// Whether `start` has run.
@@ -233,18 +364,7 @@ pub fn spawn_boxed(
     priority: Priority,
     body: ThreadBody,
 ) -> Result<ThreadId, SpawnError> {
-    let (slot, id) = {
-        let mut scheduler = SCHEDULER.lock();
-        let slot = (1..MAX_THREADS)
-            .find(|&slot| scheduler.threads[slot].is_none())
-            .ok_or(SpawnError::TooManyThreads)?;
-        let id = scheduler.next_id;
-        scheduler.next_id += 1;
-        // Reserved, not yet queued: the slot's stack window is now this spawn's alone.
-        scheduler.threads[slot] =
-            Some(ThreadControl::new(id, name, priority, ThreadState::Blocked));
-        (slot, id)
-    };
+    let slot = reserve_slot(name, priority)?;
     let stack = match stack::allocate(slot) {
         Ok(stack) => stack,
         Err(_) => {
@@ -255,13 +375,15 @@ pub fn spawn_boxed(
     let argument = Box::into_raw(Box::new(body)) as usize;
     // SAFETY: the stack was just mapped for this thread alone, and its top is page-aligned.
     let stack_pointer = unsafe { prepare_stack(stack.top, thread_start, argument) };
-    {
+    let (id, kick) = {
         let mut scheduler = SCHEDULER.lock();
         let thread = scheduler.thread(slot);
         thread.stack = Some(stack);
         thread.saved_stack_pointer = stack_pointer;
-        scheduler.make_ready(slot);
-    }
+        let id = thread.id;
+        (id, scheduler.make_ready(slot))
+    };
+    signal(kick);
     preempt_from_thread();
     Ok(ThreadId { slot: slot as u8, id })
 }
@@ -269,8 +391,9 @@ pub fn spawn_boxed(
 /// Where every thread begins (through asm/context_switch.asm's trampoline).
 extern "C" fn thread_start(argument: usize) -> ! {
     interrupt_nesting::restore(Nesting::NEW_THREAD);
-    finish_switch();
+    let exited = finish_switch();
     interrupt_nesting::pop();
+    reap(exited);
     // SAFETY: `spawn_boxed` made `argument` with Box::into_raw from a `ThreadBody` box and
     // passes it to exactly one thread, this one.
     let body = unsafe { Box::from_raw(argument as *mut ThreadBody) };
@@ -300,7 +423,7 @@ pub fn park(deadline_microseconds: Option<u64>) {
 /// threads from an interrupt handler or with a spin lock held; the interrupt's exit (or the
 /// caller, once its locks are released) does.
 pub fn unpark(thread: ThreadId) {
-    {
+    let kick = {
         let mut scheduler = SCHEDULER.lock();
         let Some(control) = scheduler.find(thread) else { return };
         match control.state {
@@ -308,10 +431,14 @@ pub fn unpark(thread: ThreadId) {
             ThreadState::Blocked if control.saved_stack_pointer != 0 => {
                 scheduler.make_ready(usize::from(thread.slot))
             }
-            ThreadState::Exited => {}
-            _ => control.permit = true,
+            ThreadState::Exited => None,
+            _ => {
+                control.permit = true;
+                None
+            }
         }
-    }
+    };
+    signal(kick);
     preempt_from_thread();
 }
 
@@ -333,34 +460,43 @@ pub fn preempt_if_needed() {
     }
 }
 
-/// The timer's share of scheduling, from IRQ 0: wakes sleepers whose time has come and
-/// charges the running thread's quantum.
+/// The timer's share of scheduling, from each CPU's timer interrupt: wakes sleepers whose
+/// time has come and charges the running thread's quantum.
 pub fn timer_tick() {
     if !started() {
         return;
     }
     let now = read_time_stamp_counter();
-    let mut scheduler = SCHEDULER.lock();
-    if now >= scheduler.next_wake_at {
-        let mut next_wake_at = u64::MAX;
-        for slot in 0..MAX_THREADS {
-            let deadline = match scheduler.threads[slot].as_deref() {
-                Some(ThreadControl {
-                    state: ThreadState::Blocked,
-                    wake_at: Some(deadline),
-                    ..
-                }) => *deadline,
-                _ => continue,
-            };
-            if deadline <= now {
-                scheduler.make_ready(slot);
-            } else {
-                next_wake_at = next_wake_at.min(deadline);
+    let mut kicks = [false; MAX_CPUS];
+    {
+        let mut scheduler = SCHEDULER.lock();
+        if now >= scheduler.next_wake_at {
+            let mut next_wake_at = u64::MAX;
+            for slot in 0..MAX_THREADS {
+                let deadline = match scheduler.threads[slot].as_deref() {
+                    Some(ThreadControl {
+                        state: ThreadState::Blocked,
+                        wake_at: Some(deadline),
+                        ..
+                    }) => *deadline,
+                    _ => continue,
+                };
+                if deadline <= now {
+                    if let Some(cpu) = scheduler.make_ready(slot) {
+                        kicks[cpu] = true;
+                    }
+                } else {
+                    next_wake_at = next_wake_at.min(deadline);
+                }
             }
+            scheduler.next_wake_at = next_wake_at;
         }
-        scheduler.next_wake_at = next_wake_at;
+        let state = scheduler.this_cpu();
+        state.quantum_left = state.quantum_left.saturating_sub(1);
     }
-    scheduler.quantum_left = scheduler.quantum_left.saturating_sub(1);
+    for (cpu, _) in kicks.iter().enumerate().filter(|(_, kick)| **kick) {
+        signal(Some(cpu));
+    }
 }
 
 /// The heart of the scheduler: records what the running thread does, picks the next one and
@@ -377,14 +513,15 @@ fn switch_away(transition: Transition) {
     interrupt_nesting::push();
     let mut scheduler = SCHEDULER.lock();
     let now = read_time_stamp_counter();
-    let current = scheduler.current;
+    let cpu = current_index();
+    let CpuState { current, idle, .. } = scheduler.cpus[cpu];
     match transition {
         Transition::Yield => {
             let thread = scheduler.thread(current);
             thread.state = ThreadState::Ready;
             let priority = thread.priority;
-            // The idle thread is never queued: it runs when the queues are empty.
-            if current != IDLE_SLOT {
+            // An idle thread is never queued: it runs when the queues are empty.
+            if current != idle {
                 scheduler.queues.push(current as u8, priority);
             }
         }
@@ -405,50 +542,59 @@ fn switch_away(transition: Transition) {
         }
         Transition::Exit => {
             scheduler.thread(current).state = ThreadState::Exited;
-            scheduler.exited = Some(current);
-            EXITED_PENDING.store(true, Ordering::Relaxed);
+            scheduler.cpus[cpu].exited = Some(current);
         }
     }
-    let next = scheduler.queues.pop().map(usize::from).unwrap_or(IDLE_SLOT);
-    scheduler.quantum_left = QUANTUM_TICKS;
+    let next = scheduler.queues.pop().map(usize::from).unwrap_or(idle);
+    scheduler.cpus[cpu].quantum_left = QUANTUM_TICKS;
     if next == current {
         scheduler.thread(current).state = ThreadState::Running;
         drop(scheduler);
         interrupt_nesting::pop();
         return;
     }
-    let ran = now.saturating_sub(scheduler.switched_in_at);
+    let ran = now.saturating_sub(scheduler.cpus[cpu].switched_in_at);
     scheduler.thread(current).cpu_ticks += ran;
-    scheduler.switched_in_at = now;
-    scheduler.current = next;
+    scheduler.cpus[cpu].switched_in_at = now;
+    scheduler.cpus[cpu].current = next;
     let next_thread = scheduler.thread(next);
     next_thread.state = ThreadState::Running;
+    next_thread.cpu = cpu as u8;
     let load = next_thread.saved_stack_pointer;
-    publish_current(next_thread);
-    CURRENT_SLOT.store(next, Ordering::Relaxed);
+    publish_current(cpu, next, next_thread);
     let save: *mut u32 = &mut scheduler.thread(current).saved_stack_pointer;
-    drop(scheduler);
+    // The lock stays held until the next thread runs (`finish_switch`): until `switch` has
+    // saved this thread's stack pointer, no CPU may pick it from the queue.
+    scheduler.keep_across_switch();
     let nesting = interrupt_nesting::save();
     // SAFETY: interrupts are off (the section opened above); `save` points into the slot of
     // this thread, which stays until the thread has exited and been switched away from; `load`
-    // was saved by `switch` or made by `prepare_stack` for a thread that is not running.
+    // was saved by `switch` or made by `prepare_stack` for a thread that is not running, and
+    // the scheduler's lock, held until the switch is over, keeps any other CPU from running it.
     unsafe { switch(save, load) };
     interrupt_nesting::restore(nesting);
-    finish_switch();
+    let exited = finish_switch();
     interrupt_nesting::pop();
+    reap(exited);
 }
 
-/// Run by a thread right after it is switched to: frees the stack and control block of a
-/// thread that just exited (which could not free the stack it was running on), then wakes the
-/// thread joining it.
-fn finish_switch() {
-    if !EXITED_PENDING.swap(false, Ordering::Relaxed) {
-        return;
+/// Run by a thread right after it is switched to, with the scheduler's lock its predecessor
+/// kept: takes the thread that just exited on this CPU (which could not free the stack it was
+/// running on), then releases the lock.
+fn finish_switch() -> Option<Box<ThreadControl>> {
+    // SAFETY: `switch_away` kept the lock across the switch to this thread, on this CPU, and
+    // nothing uses its guard any more.
+    unsafe {
+        SCHEDULER.release_after_switch(|scheduler| {
+            let cpu = current_index();
+            scheduler.cpus[cpu].exited.take().and_then(|slot| scheduler.threads[slot].take())
+        })
     }
-    let exited = {
-        let mut scheduler = SCHEDULER.lock();
-        scheduler.exited.take().and_then(|slot| scheduler.threads[slot].take())
-    };
+}
+
+/// Frees an exited thread's stack and control block and wakes the thread joining it; called
+/// with interrupts on, since freeing a stack may wait for other CPUs to forget its pages.
+fn reap(exited: Option<Box<ThreadControl>>) {
     if let Some(thread) = exited {
         if let Some(stack) = thread.stack {
             stack::release(stack);
@@ -471,16 +617,18 @@ pub fn watch_exit(thread: ThreadId, watcher: ThreadId) -> bool {
     }
 }
 
-fn publish_current(thread: &ThreadControl) {
+fn publish_current(cpu: usize, slot: usize, thread: &ThreadControl) {
     let (bottom, top) = match thread.stack {
         Some(stack) => (stack.bottom, stack.top),
         None => boot_stack_bounds(),
     };
-    CURRENT_ID.store(thread.id, Ordering::Relaxed);
-    CURRENT_NAME_ADDRESS.store(thread.name.as_ptr() as usize, Ordering::Relaxed);
-    CURRENT_NAME_LENGTH.store(thread.name.len(), Ordering::Relaxed);
-    CURRENT_STACK_BOTTOM.store(bottom, Ordering::Relaxed);
-    CURRENT_STACK_TOP.store(top, Ordering::Relaxed);
+    let published = &PUBLISHED[cpu];
+    published.id.store(thread.id, Ordering::Relaxed);
+    published.slot.store(slot, Ordering::Relaxed);
+    published.name_address.store(thread.name.as_ptr() as usize, Ordering::Relaxed);
+    published.name_length.store(thread.name.len(), Ordering::Relaxed);
+    published.stack_bottom.store(bottom, Ordering::Relaxed);
+    published.stack_top.store(top, Ordering::Relaxed);
 }
 
 /// The running thread as fault screens show it: id, name and stack, read without locks.
@@ -492,30 +640,38 @@ pub struct CurrentThread {
     pub stack_top: u32,
 }
 
-/// The running thread, once the scheduler has started.
+/// The thread running on this CPU, once the scheduler has started; for fault screens, which
+/// run with interrupts off.
 pub fn current_thread() -> Option<CurrentThread> {
     if !started() {
         return None;
     }
-    let address = CURRENT_NAME_ADDRESS.load(Ordering::Relaxed);
-    let length = CURRENT_NAME_LENGTH.load(Ordering::Relaxed);
+    let published = &PUBLISHED[current_index()];
+    let address = published.name_address.load(Ordering::Relaxed);
+    let length = published.name_length.load(Ordering::Relaxed);
     // SAFETY: `publish_current` stores the address and length of a thread's `&'static str`
-    // name, with interrupts off on the only CPU, so the pair read here belongs together.
+    // name, on this CPU with interrupts off, so the pair read here (on the same CPU, which
+    // cannot switch threads meanwhile) belongs together.
     let bytes = unsafe { core::slice::from_raw_parts(address as *const u8, length) };
     Some(CurrentThread {
-        id: CURRENT_ID.load(Ordering::Relaxed),
+        id: published.id.load(Ordering::Relaxed),
         name: core::str::from_utf8(bytes).unwrap_or("?"),
-        stack_bottom: CURRENT_STACK_BOTTOM.load(Ordering::Relaxed),
-        stack_top: CURRENT_STACK_TOP.load(Ordering::Relaxed),
+        stack_bottom: published.stack_bottom.load(Ordering::Relaxed),
+        stack_top: published.stack_top.load(Ordering::Relaxed),
     })
 }
 
 /// The running thread's handle, read without the scheduler's lock.
 pub fn current_id() -> ThreadId {
-    ThreadId {
-        slot: CURRENT_SLOT.load(Ordering::Relaxed) as u8,
-        id: CURRENT_ID.load(Ordering::Relaxed),
-    }
+    // With interrupts off, the thread stays on this CPU while it reads.
+    interrupt_nesting::push();
+    let published = &PUBLISHED[current_index()];
+    let id = ThreadId {
+        slot: published.slot.load(Ordering::Relaxed) as u8,
+        id: published.id.load(Ordering::Relaxed),
+    };
+    interrupt_nesting::pop();
+    id
 }
 
 /// Asks `thread` to stop: its `stop_requested` turns true and, if it is parked, it wakes.
@@ -524,7 +680,8 @@ pub fn request_stop(number: u32) -> bool {
     let found = {
         let mut scheduler = SCHEDULER.lock();
         let slot = (1..MAX_THREADS).find(|&slot| {
-            scheduler.threads[slot].as_ref().is_some_and(|thread| thread.id == number)
+            let is_idle = scheduler.cpus.iter().any(|cpu| cpu.online && cpu.idle == slot);
+            !is_idle && scheduler.threads[slot].as_ref().is_some_and(|thread| thread.id == number)
         });
         slot.map(|slot| {
             scheduler.thread(slot).stop_requested = true;
@@ -540,7 +697,7 @@ pub fn request_stop(number: u32) -> bool {
 /// Whether someone asked the running thread to stop.
 pub fn stop_requested() -> bool {
     let mut scheduler = SCHEDULER.lock();
-    let current = scheduler.current;
+    let current = scheduler.this_cpu().current;
     scheduler.thread(current).stop_requested
 }
 
@@ -553,6 +710,8 @@ pub struct ThreadSummary {
     pub priority: Priority,
     pub cpu_microseconds: u64,
     pub stack: Option<ThreadStack>,
+    /// The CPU it runs on, or last ran on.
+    pub cpu: u8,
 }
 
 /// Every thread, in slot order. The running thread's CPU time includes its current turn.
@@ -563,20 +722,22 @@ pub fn threads() -> alloc::vec::Vec<ThreadSummary> {
         let scheduler = SCHEDULER.lock();
         let now = read_time_stamp_counter();
         for (slot, entry) in scheduler.threads.iter().enumerate() {
-            summaries.extend(entry.as_ref().map(|thread| ThreadSummary {
-                id: thread.id,
-                name: thread.name,
-                state: thread.state,
-                priority: thread.priority,
-                cpu_microseconds: counter_ticks_to_microseconds(
-                    thread.cpu_ticks
-                        + if slot == scheduler.current {
-                            now.saturating_sub(scheduler.switched_in_at)
-                        } else {
-                            0
-                        },
-                ),
-                stack: thread.stack,
+            summaries.extend(entry.as_ref().map(|thread| {
+                let cpu = &scheduler.cpus[usize::from(thread.cpu)];
+                let this_turn = if thread.state == ThreadState::Running && cpu.current == slot {
+                    now.saturating_sub(cpu.switched_in_at)
+                } else {
+                    0
+                };
+                ThreadSummary {
+                    id: thread.id,
+                    name: thread.name,
+                    state: thread.state,
+                    priority: thread.priority,
+                    cpu_microseconds: counter_ticks_to_microseconds(thread.cpu_ticks + this_turn),
+                    stack: thread.stack,
+                    cpu: thread.cpu,
+                }
             }));
         }
     }

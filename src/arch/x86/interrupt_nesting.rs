@@ -22,9 +22,9 @@ pub struct Nesting {
 }
 
 impl Nesting {
-    /// The record of a new thread's first switch-in: one section open (the switch's own),
-    /// interrupts on once it closes.
-    pub const NEW_THREAD: Nesting = Nesting { depth: 1, enabled_before: true };
+    /// The record of a new thread's first switch-in: two sections open (the switch's own and
+    /// the scheduler's lock, which the switch keeps), interrupts on once both close.
+    pub const NEW_THREAD: Nesting = Nesting { depth: 2, enabled_before: true };
 }
 
 /// Turns interrupts off and opens a section.
