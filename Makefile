@@ -23,7 +23,7 @@ ISO_ROOT       := $(BUILD_DIR)/iso
 BENCH_ISO      := $(BUILD_DIR)/ferrite-bench.iso
 BENCH_ISO_ROOT := $(BUILD_DIR)/iso-bench
 ASM_OBJECTS    := $(BUILD_DIR)/multiboot_header.o $(BUILD_DIR)/boot.o $(BUILD_DIR)/interrupts.o \
-                  $(BUILD_DIR)/context_switch.o
+                  $(BUILD_DIR)/context_switch.o $(BUILD_DIR)/ap_trampoline.o
 CARGO_RUN      := scripts/cargo.sh
 EMBED_SYMBOLS  := tools/target/release/embed-symbols
 QEMU           ?= qemu-system-i386

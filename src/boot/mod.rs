@@ -3,6 +3,8 @@
 
 pub mod command_line;
 pub mod information;
+#[cfg(target_os = "none")]
+pub mod processors;
 pub mod memory_map;
 
 #[cfg(target_os = "none")]

@@ -13,6 +13,7 @@ use crate::arch::x86::cpu_features::{LEAF_1_ECX, LEAF_1_EDX, set_features, vendo
 use crate::arch::x86::{power, rtc};
 use crate::boot::command_line::FaultScenario;
 use crate::boot::information::BootInformation;
+use crate::boot::processors;
 use crate::boot::memory_map::{memory_map_entries, usable_bytes_below_4_gib};
 use crate::console::input::{read_key, take_key_press, wait_for_key_press};
 use crate::console::output::{COM1, CONSOLE, ConsoleScreen};
@@ -21,6 +22,7 @@ use crate::diagnostics::fault_scenarios;
 use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures};
 use crate::memory::setup::FRAME_ALLOCATOR;
 use crate::thread;
+use crate::thread::scheduler::ThreadState;
 use crate::thread::{JoinHandle, Priority, stack};
 use crate::time::{SystemClock, uptime_microseconds};
 use crate::{demo, log, print, print_colored, println};
@@ -264,7 +266,7 @@ fn exchange_messages_until_stopped() -> u64 {
 }
 
 fn list_threads() {
-    print_colored!(HEADING_COLOR, "  id  name       state     priority     cpu ms  stack used\n");
+    print_colored!(HEADING_COLOR, "  id  name       state     cpu  priority     cpu ms  stack used\n");
     for thread in thread::threads() {
         let stack = match thread.stack {
             Some(stack) => {
@@ -278,10 +280,11 @@ fn list_threads() {
             Priority::Interactive => "interactive",
         };
         println!(
-            "{:>4}  {:<10} {:<9} {:<11} {:>7}  {}",
+            "{:>4}  {:<10} {:<9} {:>3}  {:<11} {:>7}  {}",
             thread.id,
             thread.name,
             thread.state.name(),
+            thread.cpu,
             priority,
             thread.cpu_microseconds / 1000,
             stack
@@ -289,7 +292,30 @@ fn list_threads() {
     }
 }
 
+/// Every CPU the kernel knows: its APIC ID, its state and the thread it runs.
+fn list_processors() {
+    let threads = thread::threads();
+    print_colored!(HEADING_COLOR, "cpu  apic id  state          running\n");
+    for processor in processors::cpus() {
+        let running = threads
+            .iter()
+            .find(|thread| {
+                thread.state == ThreadState::Running && usize::from(thread.cpu) == processor.index
+            })
+            .map_or(alloc::string::String::new(), |thread| {
+                alloc::format!("{} ({})", thread.id, thread.name)
+            });
+        println!(
+            "{:>3}  {:>7}  {:<13}  {running}",
+            processor.index,
+            processor.apic_id,
+            processor.state.name()
+        );
+    }
+}
+
 fn cpu() {
+    list_processors();
     let leaf_0 = cpuid(0, 0);
     let vendor = vendor_bytes(leaf_0.ebx, leaf_0.ecx, leaf_0.edx);
     let leaf_1 = cpuid(1, 0);

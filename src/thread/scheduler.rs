@@ -304,7 +304,7 @@ pub fn reserve_idle_thread(name: &'static str) -> Result<ReservedIdleThread, Spa
 
 /// Called by an application processor on the stack of its reserved idle thread, with
 /// interrupts off: from now on the CPU runs threads.
-pub fn enter_on_this_cpu(idle: &ReservedIdleThread) {
+pub fn enter_on_this_cpu(idle: ReservedIdleThread) {
     let mut scheduler = SCHEDULER.lock();
     go_online(&mut scheduler, idle.slot);
 }
@@ -592,16 +592,40 @@ fn finish_switch() -> Option<Box<ThreadControl>> {
     }
 }
 
-/// Frees an exited thread's stack and control block and wakes the thread joining it; called
-/// with interrupts on, since freeing a stack may wait for other CPUs to forget its pages.
+/// Exited threads whose stacks wait for a moment with interrupts on (a thread switched back to
+/// inside an interrupt handler cannot free a stack: that waits for the other CPUs).
+static REAP_LATER: SpinLock<[Option<Box<ThreadControl>>; MAX_THREADS]> =
+    SpinLock::new([const { None }; MAX_THREADS]);
+
+/// Frees an exited thread's stack and control block and wakes the thread joining it; with
+/// interrupts off, leaves that for the next call with interrupts on.
 fn reap(exited: Option<Box<ThreadControl>>) {
+    if !crate::arch::x86::cpu::interrupts_enabled() {
+        if let Some(thread) = exited {
+            let mut later = REAP_LATER.lock();
+            let free = later.iter_mut().find(|entry| entry.is_none());
+            *free.expect("no more threads than slots wait to be reaped") = Some(thread);
+        }
+        return;
+    }
     if let Some(thread) = exited {
-        if let Some(stack) = thread.stack {
-            stack::release(stack);
+        free_thread(thread);
+    }
+    loop {
+        let waiting = REAP_LATER.lock().iter_mut().find_map(Option::take);
+        match waiting {
+            Some(thread) => free_thread(thread),
+            None => break,
         }
-        if let Some(joiner) = thread.joiner {
-            unpark(joiner);
-        }
+    }
+}
+
+fn free_thread(thread: Box<ThreadControl>) {
+    if let Some(stack) = thread.stack {
+        stack::release(stack);
+    }
+    if let Some(joiner) = thread.joiner {
+        unpark(joiner);
     }
 }
 
@@ -748,6 +772,7 @@ pub fn threads() -> alloc::vec::Vec<ThreadSummary> {
 /// what it deferred) and halt until an interrupt makes one ready.
 pub fn run_idle(before_halting: fn()) -> ! {
     loop {
+        reap(None);
         before_halting();
         crate::arch::x86::cpu::halt_until(|| !SCHEDULER.lock().queues.is_empty());
         yield_now();

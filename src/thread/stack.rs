@@ -6,6 +6,7 @@
 use crate::arch::x86::page_table::{LARGE_PAGE_BYTES, PAGE_BYTES};
 use crate::arch::x86::paging::{MapError, map_page, prepare_page_table, unmap_page};
 use crate::arch::x86::stacks::{count_leading_words, fill_words};
+use crate::arch::x86::tlb;
 use crate::memory::frame_allocator::PhysicalFrame;
 use crate::memory::setup::FRAME_ALLOCATOR;
 
@@ -79,15 +80,25 @@ pub fn allocate(slot: usize) -> Result<ThreadStack, StackError> {
     Ok(ThreadStack { bottom, top })
 }
 
-/// Unmaps the stack and returns its frames. The thread must never run again.
+/// Unmaps the stack, makes every other CPU forget its pages, and returns its frames. The thread
+/// must never run again. Called with interrupts on and no spin lock held (the shootdown waits
+/// for the other CPUs).
 pub fn release(stack: ThreadStack) {
-    let mut frames = FRAME_ALLOCATOR.lock();
+    let mut frames = [0u32; (STACK_BYTES / PAGE_BYTES) as usize];
+    let mut count = 0;
     for page in (stack.bottom..stack.top).step_by(PAGE_BYTES as usize) {
         // SAFETY: the thread that used this stack has exited, and its slot's owner
         // serialises the window's mappings.
         if let Some(frame) = unsafe { unmap_page(page) } {
-            let _ = frames.free(PhysicalFrame(frame));
+            frames[count] = frame;
+            count += 1;
         }
+    }
+    // Until every CPU has forgotten the pages, one may still reach the frames through them.
+    tlb::invalidate_on_other_cpus(stack.bottom, stack.top);
+    let mut allocator = FRAME_ALLOCATOR.lock();
+    for &frame in &frames[..count] {
+        let _ = allocator.free(PhysicalFrame(frame));
     }
 }
 

@@ -28,7 +28,7 @@ fn ps_rows(output: &str) -> Vec<(u32, String, String)> {
 fn ps_lists_the_kernels_threads_and_spinners_leave_the_shell_quick_until_killed() {
     let mut qemu = shell();
     let output = qemu.run_command("ps");
-    assert!(output.starts_with("  id  name       state     priority     cpu ms  stack used"));
+    assert!(output.starts_with("  id  name       state     cpu  priority     cpu ms  stack used"));
     let names: Vec<String> = ps_rows(&output).into_iter().map(|(_, name, _)| name).collect();
     for name in ["idle", "keyboard", "clock", "shell"] {
         assert!(names.iter().any(|listed| listed == name), "no {name} thread in:\n{output}");

@@ -39,8 +39,14 @@ pub(super) fn load() {
     // SAFETY: one CPU, interrupts off, and nothing else touches the IDT; the CPU does not use
     // it until `lidt` below.
     unsafe { table.write(gates) };
-    let pointer = DescriptorTablePointer::new(table as u32, VECTORS);
-    // SAFETY: the table holds a valid gate for every vector.
+    load_on_this_cpu();
+}
+
+/// Loads the IDT `load` filled in on this CPU (every CPU shares it).
+pub(super) fn load_on_this_cpu() {
+    let pointer = DescriptorTablePointer::new(IDT.0.get() as u32, VECTORS);
+    // SAFETY: `load` filled the table with a valid gate for every vector before any other CPU
+    // started.
     unsafe {
         asm!("lidt [{}]", in(reg) &raw const pointer, options(readonly, nostack, preserves_flags))
     };

@@ -63,6 +63,11 @@ pub fn initialize(handlers: ExceptionHandlers) {
     idt::load();
 }
 
+/// Loads the interrupt table on an application processor as it starts.
+pub fn load_on_this_cpu() {
+    idt::load_on_this_cpu();
+}
+
 /// Routes IRQ `irq` (0-15) to `handler`, which runs with interrupts off, must not block or
 /// take a lock the interrupted code may hold, and is registered once for good.
 pub fn register_irq_handler(irq: u8, handler: fn()) {

@@ -39,6 +39,8 @@ pub mod per_cpu;
 #[cfg(target_os = "none")]
 pub mod pic;
 #[cfg(target_os = "none")]
+pub mod processor_startup;
+#[cfg(target_os = "none")]
 pub mod pit;
 #[cfg(target_os = "none")]
 pub mod port;
@@ -54,5 +56,7 @@ pub mod rtc;
 pub mod serial;
 #[cfg(target_os = "none")]
 pub mod stacks;
+#[cfg(target_os = "none")]
+pub mod tlb;
 #[cfg(target_os = "none")]
 pub mod vga_text;

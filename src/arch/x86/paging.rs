@@ -115,6 +115,16 @@ pub fn enable_paging(identity_end: u32) -> Result<(), PagingError> {
     Ok(())
 }
 
+/// Gives an application processor the memory types the bootstrap processor set up (the PAT
+/// entry for write-combining), so every CPU maps the framebuffer alike.
+pub fn apply_memory_types_on_this_cpu() {
+    if WRITE_COMBINING_READY.load(Ordering::Relaxed) {
+        // SAFETY: as in `enable_paging`: the CPU has the PAT (the bootstrap processor found it),
+        // and this CPU has not yet used any mapping with entry 1.
+        unsafe { write_msr(IA32_PAT, pat_with_write_combining(read_msr(IA32_PAT))) };
+    }
+}
+
 /// Why a page could not be mapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MapError {
