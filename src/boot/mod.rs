@@ -4,6 +4,7 @@
 pub mod command_line;
 pub mod information;
 pub mod memory_map;
+pub mod platform;
 
 #[cfg(target_os = "none")]
 pub mod sequence;

@@ -22,6 +22,8 @@ pub mod cpu;
 #[cfg(target_os = "none")]
 pub mod faults;
 #[cfg(target_os = "none")]
+pub mod firmware_memory;
+#[cfg(target_os = "none")]
 pub mod gdt;
 #[cfg(target_os = "none")]
 pub mod idt;
