@@ -1,6 +1,8 @@
 //! The kernel command line: words that choose what the kernel does after boot.
 #![forbid(unsafe_code)]
 
+use crate::arch::x86::platform::AcpiChoice;
+
 /// What the command line asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BootMode {
@@ -90,11 +92,18 @@ pub struct BootOptions {
     pub mode: BootMode,
     pub demo: DemoChoice,
     pub fault: Option<FaultScenario>,
+    /// `acpi=off`: ignore ACPI's tables and describe the machine from the MP tables.
+    pub acpi: AcpiChoice,
 }
 
 impl Default for BootOptions {
     fn default() -> Self {
-        BootOptions { mode: BootMode::Normal, demo: DemoChoice::Play, fault: None }
+        BootOptions {
+            mode: BootMode::Normal,
+            demo: DemoChoice::Play,
+            fault: None,
+            acpi: AcpiChoice::Use,
+        }
     }
 }
 
@@ -106,7 +115,7 @@ pub enum CommandLineWarning<'a> {
 }
 
 /// The words the kernel knows, as listed in warnings.
-pub const KNOWN_WORDS: &str = "test bench nodemo fault=<kind>";
+pub const KNOWN_WORDS: &str = "test bench nodemo acpi=off fault=<kind>";
 
 impl core::fmt::Display for CommandLineWarning<'_> {
     fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -145,6 +154,7 @@ pub fn parse_command_line<'a>(
             "test" => options.mode = BootMode::Test,
             "bench" => options.mode = BootMode::Bench,
             "nodemo" => options.demo = DemoChoice::Skip,
+            "acpi=off" => options.acpi = AcpiChoice::Skip,
             _ => match word.strip_prefix("fault=") {
                 Some(kind) => match FaultScenario::from_name(kind) {
                     Some(scenario) => options.fault = Some(scenario),
@@ -187,6 +197,16 @@ mod tests {
     }
 
     #[test]
+    fn acpi_off_skips_acpi() {
+        assert_eq!(parse("/boot/kernel.elf").0.acpi, AcpiChoice::Use);
+        let (options, warnings) = parse("/boot/kernel.elf acpi=off");
+        assert_eq!((options.acpi, warnings.len()), (AcpiChoice::Skip, 0));
+        let (options, warnings) = parse("acpi=on");
+        assert_eq!(options.acpi, AcpiChoice::Use);
+        assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
     fn a_first_word_without_a_slash_is_an_option() {
         assert_eq!(parse("bench").0.mode, BootMode::Bench);
     }
@@ -197,7 +217,7 @@ mod tests {
         assert_eq!(options.demo, DemoChoice::Skip);
         assert_eq!(
             warnings,
-            ["cmdline: unknown word 'quiet' (known: test bench nodemo fault=<kind>)"]
+            ["cmdline: unknown word 'quiet' (known: test bench nodemo acpi=off fault=<kind>)"]
         );
     }
 

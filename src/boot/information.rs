@@ -136,6 +136,32 @@ impl FramebufferInfo {
     }
 }
 
+/// The most RSDP bytes kept: the ACPI 2.0 structure (ACPI 6.5 §5.2.5.3).
+pub const RSDP_COPY_BYTES: usize = 36;
+
+/// A copy of ACPI's RSDP that the loader passed (Multiboot 2 tags 14 and 15): under UEFI the
+/// RSDP is not in the BIOS area, so this is how the kernel finds ACPI there. Unvalidated:
+/// discovery checks its checksums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RsdpCopy {
+    bytes: [u8; RSDP_COPY_BYTES],
+    length: usize,
+}
+
+impl RsdpCopy {
+    /// The first `RSDP_COPY_BYTES` of `bytes`.
+    pub fn new(bytes: &[u8]) -> RsdpCopy {
+        let length = bytes.len().min(RSDP_COPY_BYTES);
+        let mut copy = [0; RSDP_COPY_BYTES];
+        copy[..length].copy_from_slice(&bytes[..length]);
+        RsdpCopy { bytes: copy, length }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.length]
+    }
+}
+
 /// Where the kernel's ELF section headers are (flag 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ElfSections {
@@ -224,6 +250,8 @@ pub struct BootInformation {
     pub module_count: usize,
     pub elf_sections: Option<ElfSections>,
     pub framebuffer: Option<FramebufferInfo>,
+    /// ACPI's RSDP as the loader copied it (Multiboot 2 only; Multiboot 1 does not pass it).
+    pub acpi_rsdp: Option<RsdpCopy>,
     pub warnings: [Option<BootWarning>; MAXIMUM_WARNINGS],
 }
 
@@ -240,6 +268,7 @@ impl BootInformation {
         module_count: 0,
         elf_sections: None,
         framebuffer: None,
+        acpi_rsdp: None,
         warnings: [None; MAXIMUM_WARNINGS],
     };
 

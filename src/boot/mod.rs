@@ -6,6 +6,7 @@ pub mod information;
 #[cfg(target_os = "none")]
 pub mod processors;
 pub mod memory_map;
+pub mod platform;
 
 #[cfg(target_os = "none")]
 pub mod sequence;

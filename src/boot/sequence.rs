@@ -2,12 +2,15 @@
 //! the kernel does what the command line asked.
 
 use super::command_line::{BootMode, BootOptions, DemoChoice, FaultScenario, parse_command_line};
-use super::information::{BootInformation, PhysicalMemory, read_boot_information};
+use super::information::{BootInformation, PhysicalMemory, RsdpCopy, read_boot_information};
+use super::platform::record_platform;
 use crate::arch::x86::cpu::{enable_interrupts, halt_forever};
+use crate::arch::x86::firmware_memory::FIRMWARE_TABLE_MEMORY;
 use crate::arch::x86::linear_framebuffer::MappedFramebuffer;
 use crate::arch::x86::linker_symbols::kernel_image;
 use crate::arch::x86::page_table::Caching;
 use crate::arch::x86::physical_memory::read_identity_mapped;
+use crate::arch::x86::platform::{AcpiChoice, DiscoveryProblem, discover};
 use crate::arch::x86::ps2_controller::ControllerState;
 use crate::arch::x86::serial::SerialPresence;
 use crate::arch::x86::vectors::{KEYBOARD_IRQ, TIMER_IRQ};
@@ -51,6 +54,7 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     if options.mode == BootMode::Test {
         set_fatal_action(FatalAction::ExitQemu); // under the harness, a fault ends QEMU
     }
+    discover_platform(&boot_information, options.acpi); // processors and interrupt controllers
     start_clock(); // the time-stamp counter, calibrated against the PIT
     start_interrupts(); // PICs, the system tick and the keyboard
     provoke_boot_fault(options.fault); // `fault=`: on the boot stack, before threads exist
@@ -142,6 +146,7 @@ fn start_screen(boot_information: &BootInformation) {
     let caching = match memory.caching() {
         Caching::WriteCombining => "write-combining",
         Caching::Uncached => "uncached",
+        Caching::WriteBack => "write-back",
     };
     let format = layout.format();
     let (red, green, blue) = format.channels();
@@ -206,6 +211,29 @@ fn start_memory(boot_information: &BootInformation, boot_started: Instant) {
             fatal::stop();
         }
     }
+}
+
+/// Reads the firmware's description of processors and interrupt controllers (ACPI, else the
+/// MP tables), logs it in one line and keeps it for the APIC and SMP code.
+fn discover_platform(boot_information: &BootInformation, acpi: AcpiChoice) {
+    let loader_rsdp = boot_information.acpi_rsdp.as_ref().map(RsdpCopy::bytes);
+    let found = discover(&FIRMWARE_TABLE_MEMORY, loader_rsdp, acpi);
+    if acpi == AcpiChoice::Skip {
+        log!("platform: acpi=off; ACPI tables ignored");
+    }
+    for problem in &found.problems {
+        let next = match (problem, &found.platform) {
+            (DiscoveryProblem::LoaderRsdp(_), _) => "; searching the BIOS area",
+            (DiscoveryProblem::Acpi(_), Some(_)) => "; using the MP tables",
+            _ => "",
+        };
+        log!("platform: {problem}{next}");
+    }
+    match &found.platform {
+        Some(platform) => log!("platform: {}", platform.summary()),
+        None => log!("platform: no ACPI or MP tables; one CPU on the 8259 PICs"),
+    }
+    record_platform(found.platform);
 }
 
 fn start_clock() {

@@ -162,6 +162,7 @@ fn measure_console_throughput() {
                 match caching {
                     Caching::WriteCombining => "write-combining",
                     Caching::Uncached => "uncached",
+                    Caching::WriteBack => "write-back",
                 },
                 match strategy {
                     ScrollStrategy::MovePixels => "move-pixels",

@@ -2,10 +2,13 @@
 //! host-tested; the hardware-facing ones, where every `asm!`, port access and fixed address
 //! lives, build only for the kernel target.
 
+pub mod acpi;
+pub mod bios_area;
 pub mod cmos_clock;
 pub mod cpu_features;
 pub mod descriptors;
 pub mod exception;
+pub mod multiprocessor_tables;
 pub mod page_table;
 pub mod platform;
 pub mod ps2_controller;
@@ -18,6 +21,8 @@ pub mod context;
 pub mod cpu;
 #[cfg(target_os = "none")]
 pub mod faults;
+#[cfg(target_os = "none")]
+pub mod firmware_memory;
 #[cfg(target_os = "none")]
 pub mod gdt;
 #[cfg(target_os = "none")]

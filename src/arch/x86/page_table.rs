@@ -65,6 +65,9 @@ pub enum Caching {
     /// Write-combining (WC): writes gather in buffers and reach the device in bursts; reads
     /// are uncached. Needs the PAT entry that `pat_with_write_combining` sets up.
     WriteCombining,
+    /// Write-back (WB), as RAM is mapped: for RAM seen through a second mapping (the
+    /// firmware tables' windows), so both mappings agree on the memory type.
+    WriteBack,
 }
 
 impl Caching {
@@ -74,6 +77,7 @@ impl Caching {
         match self {
             Caching::Uncached => CACHE_DISABLE | WRITE_THROUGH,
             Caching::WriteCombining => WRITE_THROUGH,
+            Caching::WriteBack => 0,
         }
     }
 }
