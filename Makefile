@@ -46,7 +46,7 @@ BUILD_STD_FLAGS := --target $(TARGET_SPEC) -Zjson-target-spec \
 # smbios and regexp read the OEM string QEMU passes (see grub/grub.cfg); test gives `if [`.
 # The EFI image's built-in configuration loads every partition-table module: without the rarer
 # ones GRUB prints a "not found" error for each on screen before the menu.
-GRUB_MODULES := multiboot normal configfile iso9660 part_msdos part_gpt fat all_video \
+GRUB_MODULES := multiboot multiboot2 normal configfile iso9660 part_msdos part_gpt fat all_video \
                 smbios regexp test part_acorn part_amiga part_bsd part_dfly part_dvh \
                 part_plan part_sun part_sunpc
 # The platforms the hybrid ISO boots, each from its GRUB package (see scripts/setup.sh).

@@ -1,8 +1,9 @@
 ; asm/boot.asm - rt0: the first instructions of the kernel, from the loader's hand-off to Rust.
 ;
-; Entry contract (Multiboot 1 specification §3.2, "Machine state"):
-;   EAX = 0x2BADB002 when a Multiboot-compliant loader started us,
-;   EBX = physical address of the Multiboot information structure,
+; Entry contract (Multiboot 1 specification §3.2, "Machine state"; Multiboot 2 §3.3, the same
+; state with its own magic):
+;   EAX = 0x2BADB002 when a Multiboot 1 loader started us, 0x36D76289 for Multiboot 2,
+;   EBX = physical address of that version's Multiboot information structure,
 ;   32-bit protected mode, paging off, interrupts off, A20 enabled, flat 4 GiB CS/DS/ES/SS,
 ;   ESP undefined (we must set up our own stack), GDTR/IDTR undefined.
 ;
@@ -24,6 +25,7 @@ extern kernel_main
 
 STACK_SIZE_BYTES        equ 16 * 1024
 MULTIBOOT_LOADER_MAGIC  equ 0x2BADB002 ; Multiboot 1 §3.2: value of EAX at entry
+MULTIBOOT2_LOADER_MAGIC equ 0x36D76289 ; Multiboot 2 §3.3: value of EAX at entry
 VGA_TEXT_BUFFER         equ 0xB8000
 BOOT_ERROR_ATTRIBUTE    equ 0x4F       ; white on red
 COM1_DATA               equ 0x3F8      ; 16550 UART: transmit holding register
@@ -88,7 +90,10 @@ _start:
     mov [boot_information_address], ebx
 
 check_multiboot:
+    ; Either version; Rust reads the information by the magic, passed on unchanged.
     cmp edi, MULTIBOOT_LOADER_MAGIC
+    je check_cpuid
+    cmp edi, MULTIBOOT2_LOADER_MAGIC
     jne fail_bad_magic
 
 check_cpuid:
@@ -146,7 +151,8 @@ fail_no_sse:
     ; fall through
 
 ; boot_error: the NUL-terminated string at ESI goes to COM1 and on screen, then halt. EDI holds
-; the loader's magic: only with the right one is EBX's information trusted for a framebuffer.
+; the loader's magic: only with Multiboot 1's is EBX's information read for a framebuffer (a
+; Multiboot 2 boot that fails here shows the message in VGA text, and always on COM1).
 boot_error:
     push edi
     push esi

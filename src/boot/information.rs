@@ -7,10 +7,11 @@
 
 use core::fmt;
 
-use super::memory_map::{FOUR_GIB, MemoryMapError, memory_map_entries};
+use super::memory_map::{FOUR_GIB, MemoryMapError, MemoryMapLayout, RawMemoryMap};
 use crate::bytes::read_u32_le;
 use crate::console::framebuffer::{ChannelField, ColorModel, FramebufferDescription};
 use crate::small_sort::sort_small;
+use alloc::vec::Vec;
 
 /// Read access to physical memory, refusing ranges that are not safely readable.
 pub trait PhysicalMemory {
@@ -185,6 +186,10 @@ pub enum BootWarning {
     BadModule(u32),
     TooManyModules(u32),
     BadFramebuffer,
+    /// A Multiboot 2 tag whose size is impossible; the tags after it are ignored.
+    BadTag {
+        offset: u32,
+    },
 }
 
 impl fmt::Display for BootWarning {
@@ -229,6 +234,10 @@ impl fmt::Display for BootWarning {
             BootWarning::BadFramebuffer => {
                 write!(formatter, "framebuffer description is impossible; ignored")
             }
+            BootWarning::BadTag { offset } => write!(
+                formatter,
+                "Multiboot 2 tag at byte {offset} has an impossible size; the rest are ignored"
+            ),
         }
     }
 }
@@ -239,7 +248,7 @@ pub struct BootInformation {
     pub command_line: &'static str,
     pub loader_name: Option<&'static str>,
     /// The memory map exactly as given, for display.
-    pub raw_memory_map: Option<&'static [u8]>,
+    pub raw_memory_map: Option<RawMemoryMap>,
     /// RAM the kernel may use: sorted, non-overlapping, below 4 GiB, reserved parts removed.
     pub available: [PhysicalRange; MAXIMUM_REGIONS],
     pub available_count: usize,
@@ -355,6 +364,9 @@ impl<M: PhysicalMemory + 'static> LoaderMemory<'_, M> {
 /// EAX holds this when a Multiboot-compliant loader hands over (Multiboot 1 §3.2).
 pub const MULTIBOOT_LOADER_MAGIC: u32 = 0x2bad_b002;
 
+/// EAX holds this when a Multiboot 2 loader hands over (Multiboot 2 §3.3).
+pub const MULTIBOOT2_LOADER_MAGIC: u32 = 0x36d7_6289;
+
 /// Why the kernel refuses to use the boot information at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WrongMagic(pub u32);
@@ -363,7 +375,8 @@ impl fmt::Display for WrongMagic {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             formatter,
-            "boot magic is {:#010x}, expected {MULTIBOOT_LOADER_MAGIC:#010x}: not started by a Multiboot loader",
+            "boot magic is {:#010x}, expected {MULTIBOOT_LOADER_MAGIC:#010x} or \
+             {MULTIBOOT2_LOADER_MAGIC:#010x}: not started by a Multiboot loader",
             self.0
         )
     }
@@ -376,10 +389,11 @@ pub fn read_boot_information(
     memory: &'static impl PhysicalMemory,
     info_address: u32,
 ) -> Result<BootInformation, WrongMagic> {
-    if magic != MULTIBOOT_LOADER_MAGIC {
-        return Err(WrongMagic(magic));
+    match magic {
+        MULTIBOOT_LOADER_MAGIC => Ok(parse_boot_information(memory, info_address)),
+        MULTIBOOT2_LOADER_MAGIC => Ok(parse_multiboot2_information(memory, info_address)),
+        _ => Err(WrongMagic(magic)),
     }
-    Ok(parse_boot_information(memory, info_address))
 }
 
 /// Parses the structure at `info_address`. Never fails: problems become warnings.
@@ -417,7 +431,10 @@ pub fn parse_boot_information(
     }
     let sizes = (flags & FLAG_MEMORY_SIZES != 0).then(|| (read_u32(info, 4), read_u32(info, 8)));
     match memory_map {
-        Some((map, _)) => available_from_map(&mut information, map),
+        Some((map, _)) => available_from_map(
+            &mut information,
+            RawMemoryMap { bytes: map, layout: MemoryMapLayout::Multiboot1 },
+        ),
         None => fallback_memory(&mut information, sizes),
     }
     let ram = information.available;
@@ -427,7 +444,10 @@ pub fn parse_boot_information(
     }
     if let Some((map, address)) = memory_map {
         match loader.read(address, map.len()) {
-            Some(_) => information.raw_memory_map = Some(map),
+            Some(_) => {
+                information.raw_memory_map =
+                    Some(RawMemoryMap { bytes: map, layout: MemoryMapLayout::Multiboot1 })
+            }
             None => information.warn(BootWarning::OutsideRam("memory map")),
         }
     }
@@ -485,6 +505,191 @@ pub fn parse_boot_information(
         parse_framebuffer(&mut information, info);
     }
     information
+}
+
+/// The most bytes of Multiboot 2 information read: GRUB's, with a memory map, a framebuffer,
+/// both RSDP copies and the ELF section headers, is a few KiB.
+const MULTIBOOT2_MAXIMUM_BYTES: u32 = 64 * 1024;
+/// Multiboot 2 §3.6 tag types.
+const TAG_END: u32 = 0;
+const TAG_COMMAND_LINE: u32 = 1;
+const TAG_LOADER_NAME: u32 = 2;
+const TAG_MODULE: u32 = 3;
+const TAG_BASIC_MEMORY: u32 = 4;
+const TAG_MEMORY_MAP: u32 = 6;
+const TAG_FRAMEBUFFER: u32 = 8;
+const TAG_ELF_SECTIONS: u32 = 9;
+const TAG_ACPI_OLD_RSDP: u32 = 14;
+const TAG_ACPI_NEW_RSDP: u32 = 15;
+const TAG_HEADER_BYTES: usize = 8;
+
+/// The tag of type `kind`'s bytes (its 8-byte header included) within the information.
+struct Tag {
+    kind: u32,
+    bytes: &'static [u8],
+}
+
+/// The tags of Multiboot 2 information (after its 8-byte total_size/reserved header), each
+/// walked by its own size and padded to 8 bytes; stops at the end tag or a malformed size.
+fn multiboot2_tags(info: &'static [u8], information: &mut BootInformation) -> Vec<Tag> {
+    let mut tags = Vec::new();
+    let mut offset = 8;
+    while offset + TAG_HEADER_BYTES <= info.len() {
+        let kind = read_u32(info, offset);
+        let size = read_u32(info, offset + 4) as usize;
+        if kind == TAG_END {
+            return tags;
+        }
+        let end = offset.checked_add(size).filter(|&end| end <= info.len());
+        let Some(end) = end.filter(|_| size >= TAG_HEADER_BYTES) else {
+            information.warn(BootWarning::BadTag { offset: offset as u32 });
+            return tags;
+        };
+        tags.push(Tag { kind, bytes: &info[offset..end] });
+        offset = end.next_multiple_of(8);
+    }
+    tags
+}
+
+/// A NUL-terminated string inside a tag, from byte `start`: up to the NUL or the tag's end.
+fn tag_string(tag: &Tag, start: usize) -> &'static [u8] {
+    let bytes = tag.bytes.get(start..).unwrap_or(&[]);
+    let length = bytes.iter().position(|&byte| byte == 0).unwrap_or(bytes.len());
+    &bytes[..length]
+}
+
+/// Parses Multiboot 2 information (Multiboot 2 §3.6) at `info_address` into the same
+/// `BootInformation` as version 1, plus the RSDP copy. Never fails: problems become warnings.
+pub fn parse_multiboot2_information(
+    memory: &'static impl PhysicalMemory,
+    info_address: u32,
+) -> BootInformation {
+    let mut information = BootInformation::EMPTY;
+    let loader = LoaderMemory { memory, ram: &[] };
+    let total = loader.read(u64::from(info_address), 8).map(|header| read_u32(header, 0));
+    let info = total
+        .filter(|&total| (8..=MULTIBOOT2_MAXIMUM_BYTES).contains(&total))
+        .and_then(|total| loader.read(u64::from(info_address), total as usize));
+    let Some(info) = info else {
+        information.warn(BootWarning::UnreadableField("the information structure"));
+        fallback_memory(&mut information, None);
+        return information;
+    };
+    let info_range =
+        PhysicalRange::new(u64::from(info_address), u64::from(info_address) + info.len() as u64);
+    information.reserve(info_range);
+    let tags = multiboot2_tags(info, &mut information);
+    let find = |kind: u32| tags.iter().find(|tag| tag.kind == kind);
+
+    let memory_map = find(TAG_MEMORY_MAP).and_then(|tag| {
+        let entry_bytes = read_u32(tag.bytes, 8);
+        let map = RawMemoryMap {
+            bytes: tag.bytes.get(16..)?,
+            layout: MemoryMapLayout::Multiboot2 { entry_bytes },
+        };
+        Some(map)
+    });
+    let sizes = find(TAG_BASIC_MEMORY).map(|tag| (read_u32(tag.bytes, 8), read_u32(tag.bytes, 12)));
+    match memory_map {
+        Some(map) => {
+            available_from_map(&mut information, map);
+            information.raw_memory_map = Some(map);
+        }
+        None => fallback_memory(&mut information, sizes),
+    }
+    let ram = information.available;
+    let loader = LoaderMemory { memory, ram: &ram[..information.available_count] };
+    if loader.read(info_range.start, info.len()).is_none() {
+        information.warn(BootWarning::OutsideRam("the information structure"));
+    }
+    if let Some(tag) = find(TAG_COMMAND_LINE) {
+        match core::str::from_utf8(tag_string(tag, 8)) {
+            Ok(text) => information.command_line = text,
+            Err(_) => information.warn(BootWarning::CommandLineNotUtf8),
+        }
+    }
+    if let Some(tag) = find(TAG_LOADER_NAME) {
+        information.loader_name = core::str::from_utf8(tag_string(tag, 8)).ok();
+    }
+    let modules = tags.iter().filter(|tag| tag.kind == TAG_MODULE);
+    for (index, tag) in modules.enumerate() {
+        if information.module_count == MAXIMUM_MODULES {
+            information.warn(BootWarning::TooManyModules(index as u32 + 1));
+            break;
+        }
+        let range = PhysicalRange::new(
+            u64::from(read_u32(tag.bytes, 8)),
+            u64::from(read_u32(tag.bytes, 12)),
+        );
+        if range.start >= range.end || loader.read(range.start, 1).is_none() {
+            information.warn(BootWarning::BadModule(index as u32));
+            continue;
+        }
+        information.reserve(range);
+        let name = core::str::from_utf8(tag_string(tag, 16)).unwrap_or("");
+        information.modules[information.module_count] = Module { range, name };
+        information.module_count += 1;
+    }
+    if let Some(tag) = find(TAG_ELF_SECTIONS) {
+        // GRUB writes num, entsize and shndx as 32-bit words, then the headers (§3.6.11).
+        const ELF32_SECTION_HEADER_BYTES: u32 = 40;
+        const HEADERS_OFFSET: usize = 20;
+        let sections = ElfSections {
+            count: read_u32(tag.bytes, 8),
+            entry_size: read_u32(tag.bytes, 12),
+            address: info_address
+                + (tag.bytes.as_ptr() as usize - info.as_ptr() as usize) as u32
+                + HEADERS_OFFSET as u32,
+            string_table_index: read_u32(tag.bytes, 16),
+        };
+        let table_bytes = u64::from(sections.count) * u64::from(sections.entry_size);
+        if sections.entry_size == ELF32_SECTION_HEADER_BYTES
+            && sections.string_table_index < sections.count
+            && table_bytes <= (tag.bytes.len() - HEADERS_OFFSET.min(tag.bytes.len())) as u64
+        {
+            information.elf_sections = Some(sections);
+        } else {
+            information.warn(BootWarning::BadElfSections);
+        }
+    }
+    if let Some(tag) = find(TAG_FRAMEBUFFER) {
+        parse_multiboot2_framebuffer(&mut information, tag, info_address, info);
+    }
+    // The newer copy (ACPI 2.0 and later, with the XSDT) first.
+    let rsdp = find(TAG_ACPI_NEW_RSDP).or_else(|| find(TAG_ACPI_OLD_RSDP));
+    information.acpi_rsdp = rsdp.map(|tag| RsdpCopy::new(&tag.bytes[TAG_HEADER_BYTES..]));
+    information
+}
+
+/// The framebuffer tag (Multiboot 2 §3.6.12): the version 1 fields in another order, the
+/// palette inline instead of behind a pointer.
+fn parse_multiboot2_framebuffer(
+    information: &mut BootInformation,
+    tag: &Tag,
+    info_address: u32,
+    info: &[u8],
+) {
+    const COLOR_INFO_OFFSET: usize = 32;
+    let Some(fields) = tag.bytes.get(..COLOR_INFO_OFFSET + 6) else {
+        information.warn(BootWarning::BadFramebuffer);
+        return;
+    };
+    // Lay the fields out as version 1 does (§3.3) and let its checks decide.
+    let mut version1 = [0u8; INFO_BYTES];
+    version1[88..96].copy_from_slice(&fields[8..16]);
+    version1[96..108].copy_from_slice(&fields[16..28]);
+    version1[108] = fields[28];
+    version1[109] = fields[29];
+    if fields[29] == 0 {
+        // Indexed: a 16-bit color count, then the palette itself.
+        let palette_offset = tag.bytes.as_ptr() as usize - info.as_ptr() as usize + 34;
+        let palette_address = info_address + palette_offset as u32;
+        version1[COLOR_INFO..COLOR_INFO + 4].copy_from_slice(&palette_address.to_le_bytes());
+        version1[COLOR_INFO + 4..COLOR_INFO + 6].copy_from_slice(&fields[32..34]);
+    } else {
+        version1[COLOR_INFO..COLOR_INFO + 6].copy_from_slice(&fields[32..38]);
+    }
+    parse_framebuffer(information, &version1);
 }
 
 fn parse_modules<M: PhysicalMemory>(
@@ -582,10 +787,10 @@ fn parse_framebuffer(information: &mut BootInformation, info: &[u8]) {
 
 /// Available memory from the map: entries clipped to 4 GiB, then every byte that some entry
 /// calls available and no entry calls anything else, in sorted, merged ranges.
-fn available_from_map(information: &mut BootInformation, map: &[u8]) {
+fn available_from_map(information: &mut BootInformation, map: RawMemoryMap) {
     let mut entries = [(PhysicalRange::default(), false); MAXIMUM_REGIONS];
     let mut count = 0;
-    for entry in memory_map_entries(map) {
+    for entry in map.entries() {
         let region = match entry {
             Ok(region) => region,
             Err(error) => {
@@ -976,6 +1181,176 @@ mod tests {
             let error = FramebufferLayout::new(framebuffer.description()).unwrap_err();
             let message = std::format!("{error}");
             assert!(message.starts_with(reason), "{message}");
+        }
+    }
+
+    /// Multiboot 2 information: the 8-byte header, then each (type, payload) as a tag padded
+    /// to 8 bytes, then the end tag.
+    fn multiboot2(tags: &[(u32, Vec<u8>)]) -> Vec<u8> {
+        let mut bytes = std::vec![0u8; 8];
+        for (kind, payload) in tags {
+            bytes.extend_from_slice(&kind.to_le_bytes());
+            bytes.extend_from_slice(&(8 + payload.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(payload);
+            while bytes.len() % 8 != 0 {
+                bytes.push(0);
+            }
+        }
+        bytes.extend_from_slice(&[0, 0, 0, 0, 8, 0, 0, 0]);
+        let total = bytes.len() as u32;
+        bytes[..4].copy_from_slice(&total.to_le_bytes());
+        bytes
+    }
+
+    fn memory_holding(info: &[u8]) -> &'static FakeMemory {
+        let mut bytes = std::vec![0u8; 0x4000];
+        bytes[..info.len()].copy_from_slice(info);
+        Box::leak(Box::new(FakeMemory { base: BASE, bytes }))
+    }
+
+    fn grub_like_tags() -> Vec<(u32, Vec<u8>)> {
+        let map = crate::boot::memory_map::tests::encode_multiboot2(
+            &[(0, 0x9fc00, 1), (0x100000, 0x7ee0000, 1), (0x7fe0000, 0x20000, 3)],
+            24,
+        );
+        let mut map_tag = std::vec![];
+        map_tag.extend_from_slice(&24u32.to_le_bytes());
+        map_tag.extend_from_slice(&0u32.to_le_bytes());
+        map_tag.extend_from_slice(&map);
+        let mut framebuffer = std::vec![];
+        framebuffer.extend_from_slice(&0xfd00_0000u64.to_le_bytes());
+        for value in [4096u32, 1024, 768] {
+            framebuffer.extend_from_slice(&value.to_le_bytes());
+        }
+        framebuffer.extend_from_slice(&[32, 1, 0, 0, 16, 8, 8, 8, 0, 8, 0, 0]);
+        let mut module = std::vec![];
+        module.extend_from_slice(&address(0x2000).to_le_bytes());
+        module.extend_from_slice(&address(0x3000).to_le_bytes());
+        module.extend_from_slice(b"initrd\0");
+        let mut rsdp = crate::arch::x86::acpi::tests::rsdp(2, 0x7fe_1000, 0x7fe_2000);
+        rsdp.truncate(36);
+        std::vec![
+            (1, b"/boot/kernel.elf nodemo\0".to_vec()),
+            (2, b"GRUB 2.06\0".to_vec()),
+            (4, [639u32, 130_000].iter().flat_map(|value| value.to_le_bytes()).collect()),
+            (6, map_tag),
+            (3, module),
+            (8, framebuffer),
+            (14, crate::arch::x86::acpi::tests::rsdp(0, 0x7fe_1000, 0)),
+            (15, rsdp),
+        ]
+    }
+
+    #[test]
+    fn multiboot2_information_fills_the_same_fields_and_keeps_the_rsdp() {
+        let info = multiboot2(&grub_like_tags());
+        let memory = memory_holding(&info);
+        let information =
+            read_boot_information(MULTIBOOT2_LOADER_MAGIC, memory, address(0)).unwrap();
+        assert_eq!(information.warnings().collect::<Vec<_>>(), []);
+        assert_eq!(information.command_line, "/boot/kernel.elf nodemo");
+        assert_eq!(information.loader_name, Some("GRUB 2.06"));
+        assert_eq!(
+            information.available(),
+            [PhysicalRange::new(0, 0x9fc00), PhysicalRange::new(0x100000, 0x7fe0000)]
+        );
+        assert_eq!(information.raw_memory_map.unwrap().entries().count(), 3);
+        assert_eq!(information.modules().len(), 1);
+        assert_eq!(information.modules()[0].name, "initrd");
+        assert_eq!(
+            information.modules()[0].range,
+            PhysicalRange::new(u64::from(address(0x2000)), u64::from(address(0x3000)))
+        );
+        let framebuffer = information.framebuffer.expect("framebuffer");
+        assert_eq!(
+            (framebuffer.address, framebuffer.width, framebuffer.pitch),
+            (0xfd00_0000, 1024, 4096)
+        );
+        assert_eq!(
+            framebuffer.colors,
+            FramebufferColors::DirectRgb {
+                red: ChannelField::new(16, 8),
+                green: ChannelField::new(8, 8),
+                blue: ChannelField::new(0, 8),
+            }
+        );
+        // The ACPI 2.0 copy is preferred over the 1.0 one, and it parses.
+        let rsdp = information.acpi_rsdp.expect("RSDP copy");
+        let parsed = crate::arch::x86::acpi::parse_rsdp(rsdp.bytes()).unwrap();
+        assert_eq!((parsed.revision, parsed.xsdt_address), (2, 0x7fe_2000));
+        assert!(information.reserved().iter().any(|range| range.start == BASE));
+        // Multiboot 1 information never carries one.
+        let version1 = memory_with(&[(0, FLAG_MEMORY_SIZES), (4, 639), (8, 1024)], &[]);
+        assert_eq!(parse_boot_information(version1, address(0)).acpi_rsdp, None);
+    }
+
+    #[test]
+    fn malformed_multiboot2_tags_become_warnings() {
+        // A tag whose size runs past the end: the tags before it are kept.
+        let mut info = multiboot2(&grub_like_tags()[..2]);
+        let end_tag = info.len() - 8;
+        info[end_tag..end_tag + 8].copy_from_slice(&[6, 0, 0, 0, 0xff, 0xff, 0, 0]);
+        let information = parse_multiboot2_information(memory_holding(&info), address(0));
+        assert_eq!(information.command_line, "/boot/kernel.elf nodemo");
+        assert_eq!(
+            information.warnings().collect::<Vec<_>>(),
+            [
+                BootWarning::BadTag { offset: end_tag as u32 },
+                BootWarning::NoMemoryInformation,
+                BootWarning::OutsideRam("the information structure")
+            ]
+        );
+        // A tag smaller than its own header.
+        let mut info = multiboot2(&grub_like_tags()[..1]);
+        info[12..16].copy_from_slice(&4u32.to_le_bytes());
+        let information = parse_multiboot2_information(memory_holding(&info), address(0));
+        assert_eq!(information.warnings().next(), Some(BootWarning::BadTag { offset: 8 }));
+        assert_eq!(information.command_line, "");
+        // A total size beyond any real structure, or below its own header.
+        for total in [u32::MAX, 0x10_0000, 4] {
+            let mut info = multiboot2(&grub_like_tags());
+            info[..4].copy_from_slice(&total.to_le_bytes());
+            let information = parse_multiboot2_information(memory_holding(&info), address(0));
+            assert_eq!(
+                information.warnings().next(),
+                Some(BootWarning::UnreadableField("the information structure"))
+            );
+        }
+        // An RSDP tag too short for an RSDP: kept as given, refused by discovery.
+        let info = multiboot2(&[(14, std::vec![b'R'; 5])]);
+        let information = parse_multiboot2_information(memory_holding(&info), address(0));
+        let copy = information.acpi_rsdp.unwrap();
+        assert_eq!(copy.bytes().len(), 5);
+        assert!(crate::arch::x86::acpi::parse_rsdp(copy.bytes()).is_err());
+        // A framebuffer tag cut short, a memory map with entries too small for their fields.
+        let info = multiboot2(&[(8, std::vec![0; 12]), (6, std::vec![8, 0, 0, 0, 0, 0, 0, 0, 1])]);
+        let information = parse_multiboot2_information(memory_holding(&info), address(0));
+        let warnings: Vec<BootWarning> = information.warnings().collect();
+        assert!(warnings.contains(&BootWarning::BadFramebuffer), "{warnings:?}");
+        assert!(
+            warnings.contains(&BootWarning::MemoryMap(MemoryMapError::EntryTooSmall {
+                offset: 0,
+                size: 8
+            })),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn random_multiboot2_bytes_never_panic() {
+        let mut random = crate::testing::random::Xorshift64::new(0x3dd7_6289);
+        let good = multiboot2(&grub_like_tags());
+        for round in 0..3000 {
+            let mut info = good.clone();
+            for _ in 0..6 {
+                let index = (random.next_u64() as usize) % info.len();
+                info[index] = random.next_u64() as u8;
+            }
+            let information = parse_multiboot2_information(memory_holding(&info), address(0));
+            assert!(!information.available().is_empty(), "round {round}");
+            for module in information.modules() {
+                assert!(module.range.start < module.range.end, "round {round}");
+            }
         }
     }
 

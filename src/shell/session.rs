@@ -13,8 +13,8 @@ use crate::arch::x86::cpu_features::{LEAF_1_ECX, LEAF_1_EDX, set_features, vendo
 use crate::arch::x86::{power, rtc};
 use crate::boot::command_line::FaultScenario;
 use crate::boot::information::BootInformation;
+use crate::boot::memory_map::usable_bytes_below_4_gib;
 use crate::boot::processors;
-use crate::boot::memory_map::{memory_map_entries, usable_bytes_below_4_gib};
 use crate::console::input::{read_key, take_key_press, wait_for_key_press};
 use crate::console::output::{COM1, CONSOLE, ConsoleScreen};
 use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
@@ -368,7 +368,7 @@ fn memory(boot_information: &BootInformation) {
         return;
     };
     print_colored!(HEADING_COLOR, "  start        end          size       type\n");
-    for entry in memory_map_entries(map) {
+    for entry in map.entries() {
         match entry {
             Ok(region) => println!(
                 "  {:#012x} {:#012x} {:>7} KiB  {}",
@@ -383,7 +383,7 @@ fn memory(boot_information: &BootInformation) {
             }
         }
     }
-    let usable = usable_bytes_below_4_gib(map);
+    let usable = usable_bytes_below_4_gib(&map);
     println!("usable memory: {} KiB ({} MiB)", usable / 1024, usable / (1024 * 1024));
     {
         let frames = FRAME_ALLOCATOR.lock();

@@ -16,11 +16,20 @@ use ferrite_tests::{Boot, Color::*, Firmware, Image, Medium, Qemu, Screen};
 /// OVMF takes most of this before GRUB starts, on a busy two-core machine.
 const UEFI_BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Boots the ISO without the demo and waits for the shell.
-fn boot_to_shell(firmware: Firmware, medium: Medium) -> Qemu {
-    let mut qemu = Qemu::start_in_mode(Boot::iso_on(firmware, medium, "nodemo"), &[]);
+/// Boots the ISO without the demo, with QEMU `arguments`, and waits for the shell.
+fn boot_to_shell(firmware: Firmware, medium: Medium, arguments: &[&str]) -> Qemu {
+    let mut qemu = Qemu::start_in_mode(Boot::iso_on(firmware, medium, "nodemo"), arguments);
     qemu.wait_for_serial("shell: ready", UEFI_BOOT_TIMEOUT);
     qemu
+}
+
+/// The kernel's `platform:` line: under UEFI, GRUB boots it through Multiboot 2, whose RSDP
+/// copy is the only way to ACPI's tables (OVMF puts none in the BIOS area).
+fn platform_line(qemu: &Qemu) -> String {
+    let serial = qemu.serial();
+    let lines: Vec<&str> = serial.lines().filter(|line| line.starts_with("platform: ")).collect();
+    assert_eq!(lines.len(), 1, "{serial}");
+    lines[0].to_string()
 }
 
 /// The greeting and the shell's first prompt, as `boot.rs` checks them, on a screen of any size.
@@ -111,7 +120,12 @@ fn assert_matches_golden(image: &Image, name: &str, ignored: &[(usize, usize, us
 
 #[test]
 fn uefi_64_from_cd_greets_in_the_golden_pixels_and_runs_the_shell() {
-    let mut qemu = boot_to_shell(Firmware::Uefi64, Medium::Cdrom);
+    let mut qemu = boot_to_shell(Firmware::Uefi64, Medium::Cdrom, &["-smp", "4"]);
+    let platform = platform_line(&qemu);
+    assert!(
+        platform.starts_with("platform: ACPI 2 MADT: 4 processors (APIC IDs 0 1 2 3), I/O APIC "),
+        "{platform}"
+    );
     let screen = qemu.screen();
     assert_eq!((screen.columns(), screen.rows()), (128, 48));
     assert_greeting(&screen);
@@ -129,6 +143,8 @@ fn uefi_64_from_cd_greets_in_the_golden_pixels_and_runs_the_shell() {
 fn uefi_32_from_cd_plays_the_demo_and_runs_the_shell() {
     let mut qemu = Qemu::start_in_mode(Boot::iso_on(Firmware::Uefi32, Medium::Cdrom, ""), &[]);
     qemu.wait_for_serial("demo: logo", UEFI_BOOT_TIMEOUT);
+    let platform = platform_line(&qemu);
+    assert!(platform.starts_with("platform: ACPI 2 MADT: 1 processor (APIC IDs 0), "), "{platform}");
     let logo = qemu.screen();
     assert!(logo.find("a kernel for 32-bit x86, written in Rust").is_some(), "{logo}");
     assert!(logo.count_foreground(Yellow) >= 40, "logo letters missing:\n{logo}");
@@ -146,14 +162,14 @@ fn uefi_32_from_cd_plays_the_demo_and_runs_the_shell() {
 
 #[test]
 fn uefi_64_from_a_usb_stick_greets_and_runs_the_shell() {
-    let mut qemu = boot_to_shell(Firmware::Uefi64, Medium::UsbStick);
+    let mut qemu = boot_to_shell(Firmware::Uefi64, Medium::UsbStick, &[]);
     assert_greeting(&qemu.screen());
     assert_shell_answers(&mut qemu);
 }
 
 #[test]
 fn bios_from_a_usb_stick_greets_in_text_mode_and_runs_the_shell() {
-    let mut qemu = boot_to_shell(Firmware::Bios, Medium::UsbStick);
+    let mut qemu = boot_to_shell(Firmware::Bios, Medium::UsbStick, &[]);
     let screen = qemu.screen();
     assert_eq!((screen.columns(), screen.rows()), (80, 25), "not VGA text:\n{screen}");
     assert_greeting(&screen);
@@ -165,7 +181,7 @@ fn bios_from_a_usb_stick_greets_in_text_mode_and_runs_the_shell() {
 
 #[test]
 fn uefi_32_from_a_usb_stick_greets_and_runs_the_shell() {
-    let mut qemu = boot_to_shell(Firmware::Uefi32, Medium::UsbStick);
+    let mut qemu = boot_to_shell(Firmware::Uefi32, Medium::UsbStick, &[]);
     assert_greeting(&qemu.screen());
     assert_shell_answers(&mut qemu);
 }
