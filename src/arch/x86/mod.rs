@@ -2,6 +2,7 @@
 //! host-tested; the hardware-facing ones, where every `asm!`, port access and fixed address
 //! lives, build only for the kernel target.
 
+pub mod apic_registers;
 pub mod cmos_clock;
 pub mod cpu_features;
 pub mod descriptors;
@@ -27,9 +28,13 @@ pub mod interrupt_nesting;
 #[cfg(target_os = "none")]
 pub mod interrupts;
 #[cfg(target_os = "none")]
+pub mod io_apic;
+#[cfg(target_os = "none")]
 pub mod linear_framebuffer;
 #[cfg(target_os = "none")]
 pub mod linker_symbols;
+#[cfg(target_os = "none")]
+pub mod local_apic;
 #[cfg(target_os = "none")]
 pub mod paging;
 #[cfg(target_os = "none")]
