@@ -20,6 +20,15 @@ pub enum DemoChoice {
     Skip,
 }
 
+/// Whether the APICs may take over interrupts from the 8259 PICs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApicChoice {
+    /// The APICs when the CPU and the firmware's tables have them.
+    UseWhenPresent,
+    /// `apic=off`: the 8259 PICs and the PIT's tick, as on a machine without APICs.
+    Off,
+}
+
 /// A fault the kernel provokes on purpose after boot (`fault=<kind>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultScenario {
@@ -90,11 +99,17 @@ pub struct BootOptions {
     pub mode: BootMode,
     pub demo: DemoChoice,
     pub fault: Option<FaultScenario>,
+    pub apic: ApicChoice,
 }
 
 impl Default for BootOptions {
     fn default() -> Self {
-        BootOptions { mode: BootMode::Normal, demo: DemoChoice::Play, fault: None }
+        BootOptions {
+            mode: BootMode::Normal,
+            demo: DemoChoice::Play,
+            fault: None,
+            apic: ApicChoice::UseWhenPresent,
+        }
     }
 }
 
@@ -106,7 +121,7 @@ pub enum CommandLineWarning<'a> {
 }
 
 /// The words the kernel knows, as listed in warnings.
-pub const KNOWN_WORDS: &str = "test bench nodemo fault=<kind>";
+pub const KNOWN_WORDS: &str = "test bench nodemo apic=off fault=<kind>";
 
 impl core::fmt::Display for CommandLineWarning<'_> {
     fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -145,6 +160,7 @@ pub fn parse_command_line<'a>(
             "test" => options.mode = BootMode::Test,
             "bench" => options.mode = BootMode::Bench,
             "nodemo" => options.demo = DemoChoice::Skip,
+            "apic=off" => options.apic = ApicChoice::Off,
             _ => match word.strip_prefix("fault=") {
                 Some(kind) => match FaultScenario::from_name(kind) {
                     Some(scenario) => options.fault = Some(scenario),
@@ -187,6 +203,16 @@ mod tests {
     }
 
     #[test]
+    fn apic_off_keeps_the_pics_and_other_values_are_unknown() {
+        assert_eq!(parse("").0.apic, ApicChoice::UseWhenPresent);
+        assert_eq!(parse("nodemo apic=off").0.apic, ApicChoice::Off);
+        let (options, warnings) = parse("apic=on");
+        assert_eq!(options.apic, ApicChoice::UseWhenPresent);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].starts_with("cmdline: unknown word 'apic=on'"), "{warnings:?}");
+    }
+
+    #[test]
     fn a_first_word_without_a_slash_is_an_option() {
         assert_eq!(parse("bench").0.mode, BootMode::Bench);
     }
@@ -197,7 +223,7 @@ mod tests {
         assert_eq!(options.demo, DemoChoice::Skip);
         assert_eq!(
             warnings,
-            ["cmdline: unknown word 'quiet' (known: test bench nodemo fault=<kind>)"]
+            ["cmdline: unknown word 'quiet' (known: test bench nodemo apic=off fault=<kind>)"]
         );
     }
 

@@ -3,6 +3,7 @@
 
 pub mod command_line;
 pub mod information;
+pub mod interrupt_choice;
 pub mod memory_map;
 
 #[cfg(target_os = "none")]
