@@ -323,7 +323,7 @@ fn start_apics(platform: &Platform) -> Result<ApicSummary, ApicSetupError> {
     }
     let timer = time::start_local_apic_timer()?;
     log!(
-        "interrupts: local APIC timer counts {} kHz, {} per tick ({} of {} windows undisturbed)",
+        "clock: local APIC timer counts at {} kHz, {} counts per tick ({} of {} windows undisturbed)",
         timer.counts_per_second / 1000,
         timer.counts_per_tick,
         timer.calibration.rounds_trusted,
