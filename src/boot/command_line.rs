@@ -22,6 +22,15 @@ pub enum DemoChoice {
     Skip,
 }
 
+/// Whether the APICs may take over interrupts from the 8259 PICs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApicChoice {
+    /// The APICs when the CPU and the firmware's tables have them.
+    UseWhenPresent,
+    /// `apic=off`: the 8259 PICs and the PIT's tick, as on a machine without APICs.
+    Off,
+}
+
 /// A fault the kernel provokes on purpose after boot (`fault=<kind>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultScenario {
@@ -94,6 +103,17 @@ pub struct BootOptions {
     pub fault: Option<FaultScenario>,
     /// `acpi=off`: ignore ACPI's tables and describe the machine from the MP tables.
     pub acpi: AcpiChoice,
+    pub apic: ApicChoice,
+    pub processors: ProcessorChoice,
+}
+
+/// Whether the other CPUs are started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessorChoice {
+    /// The bootstrap processor alone, as before multiprocessor support.
+    BootstrapOnly,
+    /// `smp`: every CPU the firmware lists (still being completed; see docs/architecture.md).
+    All,
 }
 
 impl Default for BootOptions {
@@ -103,6 +123,8 @@ impl Default for BootOptions {
             demo: DemoChoice::Play,
             fault: None,
             acpi: AcpiChoice::Use,
+            apic: ApicChoice::UseWhenPresent,
+            processors: ProcessorChoice::BootstrapOnly,
         }
     }
 }
@@ -115,7 +137,7 @@ pub enum CommandLineWarning<'a> {
 }
 
 /// The words the kernel knows, as listed in warnings.
-pub const KNOWN_WORDS: &str = "test bench nodemo acpi=off fault=<kind>";
+pub const KNOWN_WORDS: &str = "test bench nodemo acpi=off apic=off smp fault=<kind>";
 
 impl core::fmt::Display for CommandLineWarning<'_> {
     fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -155,6 +177,8 @@ pub fn parse_command_line<'a>(
             "bench" => options.mode = BootMode::Bench,
             "nodemo" => options.demo = DemoChoice::Skip,
             "acpi=off" => options.acpi = AcpiChoice::Skip,
+            "smp" => options.processors = ProcessorChoice::All,
+            "apic=off" => options.apic = ApicChoice::Off,
             _ => match word.strip_prefix("fault=") {
                 Some(kind) => match FaultScenario::from_name(kind) {
                     Some(scenario) => options.fault = Some(scenario),
@@ -207,6 +231,22 @@ mod tests {
     }
 
     #[test]
+    fn smp_starts_the_other_processors_and_is_off_by_default() {
+        assert_eq!(parse("").0.processors, ProcessorChoice::BootstrapOnly);
+        assert_eq!(parse("nodemo smp").0.processors, ProcessorChoice::All);
+    }
+
+    #[test]
+    fn apic_off_keeps_the_pics_and_other_values_are_unknown() {
+        assert_eq!(parse("").0.apic, ApicChoice::UseWhenPresent);
+        assert_eq!(parse("nodemo apic=off").0.apic, ApicChoice::Off);
+        let (options, warnings) = parse("apic=on");
+        assert_eq!(options.apic, ApicChoice::UseWhenPresent);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].starts_with("cmdline: unknown word 'apic=on'"), "{warnings:?}");
+    }
+
+    #[test]
     fn a_first_word_without_a_slash_is_an_option() {
         assert_eq!(parse("bench").0.mode, BootMode::Bench);
     }
@@ -217,7 +257,7 @@ mod tests {
         assert_eq!(options.demo, DemoChoice::Skip);
         assert_eq!(
             warnings,
-            ["cmdline: unknown word 'quiet' (known: test bench nodemo acpi=off fault=<kind>)"]
+            ["cmdline: unknown word 'quiet' (known: test bench nodemo acpi=off apic=off fault=<kind>)"]
         );
     }
 

@@ -5,6 +5,7 @@ pub mod command_line;
 pub mod information;
 #[cfg(target_os = "none")]
 pub mod processors;
+pub mod interrupt_choice;
 pub mod memory_map;
 pub mod platform;
 

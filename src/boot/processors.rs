@@ -8,7 +8,8 @@ use crate::arch::x86::cpu::{enable_interrupts, spin_loop_hint};
 use crate::arch::x86::per_cpu::{MAX_CPUS, current_index};
 use crate::arch::x86::platform::Platform;
 use crate::arch::x86::processor_startup::{prepare_trampoline, send_startup_sequence, trampoline_bytes};
-use crate::arch::x86::{gdt, interrupts, local_apic, paging};
+use crate::arch::x86::vectors::{RESCHEDULE_VECTOR, TLB_SHOOTDOWN_VECTOR};
+use crate::arch::x86::{gdt, interrupts, local_apic, paging, tlb};
 use crate::sync::spin_lock::SpinLock;
 use crate::thread::scheduler::{self, ReservedIdleThread};
 use crate::time::Instant;
@@ -84,15 +85,22 @@ pub fn online_count() -> usize {
     cpus().filter(|cpu| cpu.state == CpuState::Online).count()
 }
 
-/// Records the bootstrap processor as CPU 0, online.
-pub fn register_bootstrap_processor() {
-    APIC_IDS[0].store(local_apic::id(), Ordering::Relaxed);
+/// Records the bootstrap processor as CPU 0, online, and, where the local APICs took over the
+/// interrupts, sets up the inter-processor interrupts the scheduler and the TLB shootdown use.
+pub fn register_bootstrap_processor(apics: bool) {
+    if apics {
+        let apic_id = local_apic::id();
+        APIC_IDS[0].store(apic_id, Ordering::Relaxed);
+        interrupts::register_local_vector_handler(RESCHEDULE_VECTOR, || {});
+        interrupts::register_local_vector_handler(TLB_SHOOTDOWN_VECTOR, tlb::answer_shootdown);
+        tlb::add_listener(apic_id);
+    }
     STATES[0].store(CpuState::Online as u8, Ordering::Release);
 }
 
-/// Sends `cpu` the scheduler's reschedule interrupt.
+/// Sends `cpu` the scheduler's reschedule interrupt; the interrupt's exit switches threads.
 fn signal_reschedule(cpu: usize) {
-    local_apic::send_fixed(APIC_IDS[cpu].load(Ordering::Relaxed), local_apic::RESCHEDULE_VECTOR);
+    local_apic::send_fixed(APIC_IDS[cpu].load(Ordering::Relaxed), RESCHEDULE_VECTOR);
 }
 
 fn busy_wait(microseconds: u64) {
@@ -197,6 +205,7 @@ extern "C" fn application_processor_main(index: u32) -> ! {
     let idle = IDLE_THREADS.lock()[index].take().expect("a starting CPU has its idle thread");
     debug_assert_eq!(current_index(), index);
     scheduler::enter_on_this_cpu(idle);
+    tlb::add_listener(local_apic::id());
     STATES[index].store(CpuState::Online as u8, Ordering::Release);
     if let Err(error) = local_apic::start_timer() {
         log!("cpus: CPU {index} runs without a timer: {error:?}");

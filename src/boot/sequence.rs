@@ -1,20 +1,32 @@
 //! The boot sequence after the stub: every subsystem comes up in order, one line each, then
 //! the kernel does what the command line asked.
 
-use super::command_line::{BootMode, BootOptions, DemoChoice, FaultScenario, parse_command_line};
+use alloc::vec::Vec;
+
+use super::command_line::{
+    ApicChoice, BootMode, BootOptions, DemoChoice, FaultScenario, ProcessorChoice,
+    parse_command_line,
+};
 use super::information::{BootInformation, PhysicalMemory, RsdpCopy, read_boot_information};
-use super::platform::record_platform;
+use super::interrupt_choice::{ApicSummary, ControllerChoice, PicReason, choose_controllers};
+use super::platform::{platform, record_platform};
+use super::processors;
+use crate::arch::x86::apic_registers::RedirectionEntry;
 use crate::arch::x86::cpu::{enable_interrupts, halt_forever};
 use crate::arch::x86::firmware_memory::FIRMWARE_TABLE_MEMORY;
+use crate::arch::x86::io_apic::{self, IoApicError};
 use crate::arch::x86::linear_framebuffer::MappedFramebuffer;
 use crate::arch::x86::linker_symbols::kernel_image;
+use crate::arch::x86::local_apic::{self, LocalApicError};
 use crate::arch::x86::page_table::Caching;
 use crate::arch::x86::physical_memory::read_identity_mapped;
-use crate::arch::x86::platform::{AcpiChoice, DiscoveryProblem, discover};
+use crate::arch::x86::platform::{
+    AcpiChoice, DiscoveryProblem, Platform, PlatformSource, discover,
+};
 use crate::arch::x86::ps2_controller::ControllerState;
 use crate::arch::x86::serial::SerialPresence;
-use crate::arch::x86::vectors::{KEYBOARD_IRQ, TIMER_IRQ};
-use crate::arch::x86::{gdt, interrupts, pic, ps2_keyboard, stacks};
+use crate::arch::x86::vectors::{IRQ_LINES, KEYBOARD_IRQ, TIMER_IRQ, io_apic_vector_of_irq};
+use crate::arch::x86::{gdt, interrupts, pic, pit, ps2_keyboard, stacks};
 use crate::console::device::{ScreenChoice, choose_screen};
 use crate::console::input::{keyboard_interrupt, start_keyboard_driver, wait_for_key_press};
 use crate::console::output::{COM1, CONSOLE, ConsoleScreen, draw_deferred_output};
@@ -56,11 +68,25 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     }
     discover_platform(&boot_information, options.acpi); // processors and interrupt controllers
     start_clock(); // the time-stamp counter, calibrated against the PIT
-    start_interrupts(); // PICs, the system tick and the keyboard
+    let apics = start_interrupts(platform(), options.apic); // APICs or PICs, the tick, the keyboard
     provoke_boot_fault(options.fault); // `fault=`: on the boot stack, before threads exist
     start_scheduler(); // the boot flow becomes the idle thread; the timer preempts
+    start_other_cpus(apics, options.processors, &boot_information); // `smp`: the other CPUs
     start_first_thread(options, boot_information); // tests, benchmarks, or demo and shell
     scheduler::run_idle(draw_deferred_output)
+}
+
+/// Starts the other CPUs the platform lists, where the local APICs took over the interrupts and
+/// the command line asked for them (`smp`).
+fn start_other_cpus(apics: bool, choice: ProcessorChoice, boot_information: &BootInformation) {
+    processors::register_bootstrap_processor(apics);
+    match (apics, choice, platform()) {
+        (true, ProcessorChoice::All, Some(platform)) => {
+            processors::start_application_processors(platform, boot_information)
+        }
+        (false, ProcessorChoice::All, _) => log!("cpus: smp needs the APICs; running on one CPU"),
+        _ => {}
+    }
 }
 
 /// Provokes the fault the command line asked for, except the one that needs threads.
@@ -246,12 +272,102 @@ fn start_clock() {
     );
 }
 
-/// Remaps the PICs, starts the system tick and the keyboard, and lets interrupts in.
-fn start_interrupts() {
+/// Why the APIC path could not be set up.
+#[derive(Debug, Clone, Copy)]
+enum ApicSetupError {
+    LocalApic(LocalApicError),
+    IoApic(IoApicError),
+}
+
+impl core::fmt::Display for ApicSetupError {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ApicSetupError::LocalApic(error) => write!(formatter, "{error}"),
+            ApicSetupError::IoApic(error) => write!(formatter, "{error}"),
+        }
+    }
+}
+
+impl From<LocalApicError> for ApicSetupError {
+    fn from(error: LocalApicError) -> Self {
+        ApicSetupError::LocalApic(error)
+    }
+}
+
+impl From<IoApicError> for ApicSetupError {
+    fn from(error: IoApicError) -> Self {
+        ApicSetupError::IoApic(error)
+    }
+}
+
+/// The APIC path: masks both 8259s (and, where the MP tables say there is one, switches the
+/// IMCR), stops the PIT's tick, enables this CPU's local APIC, routes every ISA IRQ with a
+/// handler through the I/O APICs to this CPU (with the firmware's overrides), except IRQ 0,
+/// whose tick the local APIC timer replaces, and starts that timer.
+fn start_apics(platform: &Platform) -> Result<ApicSummary, ApicSetupError> {
+    pic::mask_all();
+    if platform.source == PlatformSource::MultiprocessorTables && platform.has_legacy_pics {
+        pic::switch_imcr_to_apic();
+    }
+    pit::stop_periodic_timer();
+    local_apic::initialize(platform.local_apic_address)?;
+    for description in &platform.io_apics {
+        io_apic::add(description)?;
+    }
+    let destination = local_apic::id();
+    let mut routes = Vec::new();
+    let mut unused = Vec::new();
+    for irq in (0..IRQ_LINES as u8).filter(|&irq| interrupts::irq_has_handler(irq)) {
+        if irq == TIMER_IRQ {
+            unused.push(irq);
+            continue;
+        }
+        let (global_interrupt, polarity, trigger) = platform.isa_interrupt(irq);
+        let entry = RedirectionEntry {
+            vector: io_apic_vector_of_irq(irq),
+            polarity,
+            trigger,
+            destination,
+            masked: false,
+        };
+        io_apic::route(global_interrupt, entry)?;
+        routes.push((irq, global_interrupt));
+    }
+    let timer = time::start_local_apic_timer()?;
+    log!(
+        "clock: local APIC timer counts at {} kHz, {} counts per tick ({} of {} windows undisturbed)",
+        timer.counts_per_second / 1000,
+        timer.counts_per_tick,
+        timer.calibration.rounds_trusted,
+        timer.calibration.rounds_taken
+    );
+    Ok(ApicSummary {
+        local_apic_id: destination,
+        tick_hz: time::TIMER_HZ,
+        bus_kilohertz: timer.bus_kilohertz(),
+        routes,
+        unused,
+    })
+}
+
+/// The 8259 path: the PIT's tick on IRQ 0 and the keyboard on IRQ 1, and one line saying why.
+fn start_pics(reason: PicReason) {
+    println!("{reason}");
+    pic::initialize();
+    local_apic::pass_pic_interrupts_through();
+    time::start_timer();
+    pic::unmask(TIMER_IRQ);
+    pic::unmask(KEYBOARD_IRQ);
+}
+
+/// Registers the tick and keyboard handlers, checks the keyboard controller, sets up the
+/// interrupt controllers (`choose_controllers`), and lets interrupts in.
+fn start_interrupts(platform: Option<&Platform>, apic: ApicChoice) -> bool {
+    // Remapped to 32-47 even when the APICs take over, so their spurious IRQs never land on
+    // an exception's vector.
     pic::initialize();
     interrupts::register_irq_handler(TIMER_IRQ, time::record_timer_tick);
     interrupts::register_irq_handler(KEYBOARD_IRQ, keyboard_interrupt);
-    time::start_timer();
     match ps2_keyboard::check_controller() {
         ControllerState::Working => {}
         ControllerState::Absent => print_colored!(
@@ -264,10 +380,28 @@ fn start_interrupts() {
             "keyboard: the PS/2 controller failed its self-test ({code:#04x}); keys may not arrive\n"
         ),
     }
+    // The I/O APIC loses an edge that arrives while its input is masked, so the keyboard is
+    // routed before its stale bytes are drained: a key pressed in between still interrupts.
+    let apics = match choose_controllers(platform, local_apic::is_present(), apic) {
+        ControllerChoice::Apic(platform) => match start_apics(platform) {
+            Ok(summary) => {
+                log!("{summary}");
+                true
+            }
+            Err(error) => {
+                print_colored!(WARNING_COLOR, "interrupts: {error}\n");
+                start_pics(PicReason::Failed);
+                false
+            }
+        },
+        ControllerChoice::Pic(reason) => {
+            start_pics(reason);
+            false
+        }
+    };
     ps2_keyboard::initialize();
-    pic::unmask(TIMER_IRQ);
-    pic::unmask(KEYBOARD_IRQ);
     enable_interrupts();
+    apics
 }
 
 #[cfg(feature = "in-kernel-tests")]

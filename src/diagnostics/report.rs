@@ -283,7 +283,7 @@ impl<W: ReportWriter> FramePrinter<'_, '_, W> {
 }
 
 /// A number with commas between groups of three digits: 1,017.
-struct Grouped(usize);
+pub struct Grouped(pub usize);
 
 impl fmt::Display for Grouped {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,5 +1,6 @@
 //! Choosing the time-stamp counter's rate from PIT-timed rounds, leaving out the rounds that a
-//! pause of the CPU spoiled (a busy host descheduling the virtual machine, a firmware SMI).
+//! pause of the CPU spoiled (a busy host descheduling the virtual machine, a firmware SMI); and
+//! the local APIC timer's rate from rounds timed by that counter.
 #![forbid(unsafe_code)]
 
 use crate::small_sort::sort_small;
@@ -60,6 +61,39 @@ pub fn calibrate(mut measure_round: impl FnMut() -> CalibrationRound) -> Calibra
         trusted[(rounds_trusted - 1) / 2]
     };
     Calibration { window_ticks, rounds_taken, rounds_trusted }
+}
+
+/// `value * numerator / denominator` in 64-bit arithmetic, exact as long as
+/// `numerator * denominator` fits (whole multiples of the denominator and the remainder apart,
+/// as `ticks_to_microseconds` does). A zero denominator is taken as 1.
+pub fn scale(value: u64, numerator: u64, denominator: u64) -> u64 {
+    let denominator = denominator.max(1);
+    (value / denominator) * numerator + (value % denominator) * numerator / denominator
+}
+
+/// The local APIC timer's counts per calibration window: as many as the rough rate
+/// (`rough_counts` in `rough_ticks` of a counter at `counter_hz`) gives in `window_milliseconds`,
+/// at least `MINIMUM_TIMER_WINDOW_COUNTS` and at most half the 32-bit timer.
+pub fn timer_window_counts(
+    rough_counts: u64,
+    rough_ticks: u64,
+    counter_hz: u64,
+    window_milliseconds: u64,
+) -> u32 {
+    let counts_per_second = scale(rough_counts, counter_hz, rough_ticks);
+    let counts = scale(counts_per_second, window_milliseconds, 1000);
+    counts.clamp(MINIMUM_TIMER_WINDOW_COUNTS, u64::from(u32::MAX / 2)) as u32
+}
+
+/// The fewest timer counts a calibration window spans, however slow the rough rate says the
+/// timer is.
+pub const MINIMUM_TIMER_WINDOW_COUNTS: u64 = 1 << 16;
+
+/// The local APIC timer's period in counts for `tick_hz` ticks a second at `counts_per_second`,
+/// rounded to the nearest count and at least 1.
+pub fn timer_counts_per_tick(counts_per_second: u64, tick_hz: u64) -> u32 {
+    let tick_hz = tick_hz.max(1);
+    ((counts_per_second + tick_hz / 2) / tick_hz).clamp(1, u64::from(u32::MAX)) as u32
 }
 
 #[cfg(test)]
@@ -133,6 +167,43 @@ mod tests {
         let calibration = calibrate_from(&rounds);
         assert_eq!(calibration.window_ticks, 26_000_100);
         assert_eq!(calibration.rounds_trusted, 2);
+    }
+
+    #[test]
+    fn scaling_matches_exact_arithmetic() {
+        let cases = [
+            (625_000, 3_000_000_000, 10_000_000),
+            (u64::from(u32::MAX), 3_999_999_999, 40_000_000),
+            (12_345_678_901, 1_000, 999_983),
+            (7, 1, 0),
+        ];
+        for (value, numerator, denominator) in cases {
+            let exact = u128::from(value) * u128::from(numerator) / u128::from(denominator.max(1));
+            assert_eq!(u128::from(scale(value, numerator, denominator)), exact);
+        }
+    }
+
+    #[test]
+    fn the_timer_window_follows_the_rough_rate() {
+        // QEMU: a 1 GHz bus divided by 16 counts 62.5 MHz; 65,536 counts took 1,048,576 ticks
+        // of a 1 GHz counter, so 10 ms is 625,000 counts.
+        assert_eq!(timer_window_counts(65_536, 1_048_576, 1_000_000_000, 10), 625_000);
+        // A 25 MHz bus / 16 = 1.5625 MHz: 10 ms is 15,625 counts, raised to the minimum.
+        assert_eq!(
+            u64::from(timer_window_counts(65_536, 41_943_040, 1_000_000_000, 10)),
+            MINIMUM_TIMER_WINDOW_COUNTS
+        );
+        // A counter that did not move cannot make the window overflow the timer.
+        assert_eq!(timer_window_counts(65_536, 0, 4_000_000_000, 10), u32::MAX / 2);
+    }
+
+    #[test]
+    fn counts_per_tick_round_to_the_nearest_count() {
+        assert_eq!(timer_counts_per_tick(62_500_000, 1000), 62_500);
+        assert_eq!(timer_counts_per_tick(6_250_499, 1000), 6_250);
+        assert_eq!(timer_counts_per_tick(6_250_500, 1000), 6_251);
+        assert_eq!(timer_counts_per_tick(100, 1000), 1, "never a zero period, which stops it");
+        assert_eq!(timer_counts_per_tick(u64::MAX / 2, 1), u32::MAX);
     }
 
     #[test]

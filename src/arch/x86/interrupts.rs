@@ -1,7 +1,9 @@
 //! Where every interrupt lands. The kernel installs its exception handlers with `initialize`
 //! and one handler per IRQ with `register_irq_handler`; this module only routes: exceptions to
-//! the kernel's fatal or trap handler, IRQs to their handler with the PIC acknowledged, and any
-//! other vector to a counter.
+//! the kernel's fatal or trap handler, IRQs to their handler with the controller that
+//! delivered them acknowledged (the 8259s on vectors 32-47, the local APIC on the I/O APIC's
+//! 48-63, its timer and inter-processor vectors), spurious interrupts of either controller to
+//! a counter of their own, and any other vector to a counter.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -14,10 +16,12 @@ use super::exception::{EXCEPTIONS, ExceptionInfo, ExceptionResponse, response_to
 use super::gdt::interrupted_task_state;
 use super::registers::Registers;
 use super::vectors::{
-    DEBUG_VECTOR, DOUBLE_FAULT_VECTOR, EXCEPTION_VECTORS, IRQ_LINES, XMM_CLOBBER_TEST_VECTOR,
+    DEBUG_VECTOR, DOUBLE_FAULT_VECTOR, EXCEPTION_VECTORS, INTER_PROCESSOR_VECTORS_END,
+    INTER_PROCESSOR_VECTORS_START, IRQ_LINES, LOCAL_APIC_ERROR_VECTOR, LOCAL_APIC_SPURIOUS_VECTOR,
+    LOCAL_APIC_TIMER_VECTOR, TIMER_IRQ, XMM_CLOBBER_TEST_VECTOR, io_apic_irq_of_vector,
     irq_of_vector,
 };
-use super::{idt, pic};
+use super::{idt, local_apic, pic};
 
 /// DR6 bits B0-B3: which watchpoint fired.
 const DEBUG_STATUS_WATCHPOINT_HIT: u32 = 0xf;
@@ -55,6 +59,11 @@ static EXCEPTION_HANDLERS: Once<ExceptionHandlers> = Once::new();
 static IRQ_HANDLERS: [Once<fn()>; IRQ_LINES] = [const { Once::new() }; IRQ_LINES];
 static UNHANDLED_INTERRUPTS: [AtomicU32; 256] = [const { AtomicU32::new(0) }; 256];
 static IRQ_EXIT_HOOK: Once<fn()> = Once::new();
+const INTER_PROCESSOR_VECTORS: usize =
+    (INTER_PROCESSOR_VECTORS_END - INTER_PROCESSOR_VECTORS_START) as usize + 1;
+static LOCAL_VECTOR_HANDLERS: [Once<fn()>; INTER_PROCESSOR_VECTORS] =
+    [const { Once::new() }; INTER_PROCESSOR_VECTORS];
+static SPURIOUS_INTERRUPTS: AtomicU32 = AtomicU32::new(0);
 
 /// Installs the kernel's exception handlers, then loads the IDT, so no exception can arrive
 /// before there is a handler for it. Must run after `gdt::load` (the gates name its selectors).
@@ -69,14 +78,40 @@ pub fn load_on_this_cpu() {
 }
 
 /// Routes IRQ `irq` (0-15) to `handler`, which runs with interrupts off, must not block or
-/// take a lock the interrupted code may hold, and is registered once for good.
+/// take a lock the interrupted code may hold, and is registered once for good. `TIMER_IRQ`'s
+/// handler is the system tick, whether the PIT's IRQ 0 or a local APIC timer delivers it.
 pub fn register_irq_handler(irq: u8, handler: fn()) {
     IRQ_HANDLERS[usize::from(irq)].call_once(|| handler);
 }
 
-/// Has `hook` called at the end of every IRQ, after the PIC is acknowledged and with interrupts
-/// still off: where the scheduler preempts the interrupted thread. The hook may switch to
-/// another thread; the interrupted one resumes here when it is switched back to.
+/// Whether IRQ `irq` has a handler (the IRQs an interrupt controller should let through).
+pub fn irq_has_handler(irq: u8) -> bool {
+    IRQ_HANDLERS.get(usize::from(irq)).is_some_and(|handler| handler.get().is_some())
+}
+
+/// Routes inter-processor vector `vector` (0xE0-0xEF) to `handler`, under the same rules as
+/// `register_irq_handler`; the local APIC is acknowledged after it and the IRQ exit hook runs.
+/// Returns false for a vector outside that range.
+pub fn register_local_vector_handler(vector: u8, handler: fn()) -> bool {
+    match vector.checked_sub(INTER_PROCESSOR_VECTORS_START) {
+        Some(index) if vector <= INTER_PROCESSOR_VECTORS_END => {
+            LOCAL_VECTOR_HANDLERS[usize::from(index)].call_once(|| handler);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Spurious interrupts seen: a PIC's IRQ 7 or 15 with nothing in service, or the local APIC's
+/// spurious vector. They run no handler and are not counted as unhandled.
+pub fn spurious_interrupt_count() -> u32 {
+    SPURIOUS_INTERRUPTS.load(Ordering::Relaxed)
+}
+
+/// Has `hook` called at the end of every IRQ and inter-processor interrupt, after the
+/// controller is acknowledged and with interrupts still off: where the scheduler preempts the
+/// interrupted thread. The hook may switch to another thread; the interrupted one resumes here
+/// when it is switched back to.
 pub fn register_irq_exit_hook(hook: fn()) {
     IRQ_EXIT_HOOK.call_once(|| hook);
 }
@@ -144,6 +179,19 @@ fn count_unhandled(vector: usize) {
     UNHANDLED_INTERRUPTS[vector & 0xff].fetch_add(1, Ordering::Relaxed);
 }
 
+fn run_irq_handler(irq: u8, vector: u8) {
+    match IRQ_HANDLERS[usize::from(irq)].get() {
+        Some(handler) => handler(),
+        None => count_unhandled(usize::from(vector)),
+    }
+}
+
+fn run_irq_exit_hook() {
+    if let Some(hook) = IRQ_EXIT_HOOK.get() {
+        hook();
+    }
+}
+
 /// Called by asm/interrupts.asm for every vector except the two task gates.
 #[unsafe(no_mangle)]
 extern "C" fn interrupt_dispatch(frame: *mut InterruptStackFrame) {
@@ -157,17 +205,49 @@ extern "C" fn interrupt_dispatch(frame: *mut InterruptStackFrame) {
     }
     if let Some(irq) = irq_of_vector(vector) {
         let spurious = pic::is_spurious(irq);
-        if !spurious {
-            match IRQ_HANDLERS[usize::from(irq)].get() {
+        if spurious {
+            SPURIOUS_INTERRUPTS.fetch_add(1, Ordering::Relaxed);
+        } else {
+            run_irq_handler(irq, vector);
+        }
+        pic::end_of_interrupt(irq, spurious);
+        run_irq_exit_hook();
+        return;
+    }
+    if let Some(irq) = io_apic_irq_of_vector(vector) {
+        run_irq_handler(irq, vector);
+        local_apic::end_of_interrupt();
+        run_irq_exit_hook();
+        return;
+    }
+    match vector {
+        LOCAL_APIC_TIMER_VECTOR => {
+            run_irq_handler(TIMER_IRQ, vector);
+            local_apic::end_of_interrupt();
+            run_irq_exit_hook();
+            return;
+        }
+        INTER_PROCESSOR_VECTORS_START..=INTER_PROCESSOR_VECTORS_END => {
+            let index = usize::from(vector - INTER_PROCESSOR_VECTORS_START);
+            match LOCAL_VECTOR_HANDLERS[index].get() {
                 Some(handler) => handler(),
                 None => count_unhandled(usize::from(vector)),
             }
+            local_apic::end_of_interrupt();
+            run_irq_exit_hook();
+            return;
         }
-        pic::end_of_interrupt(irq, spurious);
-        if let Some(hook) = IRQ_EXIT_HOOK.get() {
-            hook();
+        LOCAL_APIC_ERROR_VECTOR => {
+            local_apic::record_error();
+            local_apic::end_of_interrupt();
+            return;
         }
-        return;
+        // Not in service: no end-of-interrupt (SDM Vol. 3A §11.9).
+        LOCAL_APIC_SPURIOUS_VECTOR => {
+            SPURIOUS_INTERRUPTS.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        _ => {}
     }
     if vector >= EXCEPTION_VECTORS {
         count_unhandled(usize::from(vector));

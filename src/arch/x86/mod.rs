@@ -4,6 +4,7 @@
 
 pub mod acpi;
 pub mod bios_area;
+pub mod apic_registers;
 pub mod cmos_clock;
 pub mod cpu_features;
 pub mod descriptors;
@@ -32,9 +33,13 @@ pub mod interrupt_nesting;
 #[cfg(target_os = "none")]
 pub mod interrupts;
 #[cfg(target_os = "none")]
+pub mod io_apic;
+#[cfg(target_os = "none")]
 pub mod linear_framebuffer;
 #[cfg(target_os = "none")]
 pub mod linker_symbols;
+#[cfg(target_os = "none")]
+pub mod local_apic;
 #[cfg(target_os = "none")]
 pub mod paging;
 #[cfg(target_os = "none")]

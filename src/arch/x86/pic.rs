@@ -15,6 +15,15 @@ const MASTER_DATA: Port<u8> = unsafe { Port::new(0x21) };
 const SLAVE_COMMAND: Port<u8> = unsafe { Port::new(0xa0) };
 // SAFETY: one of the ports this module alone drives, as described above.
 const SLAVE_DATA: Port<u8> = unsafe { Port::new(0xa1) };
+/// The Interrupt Mode Configuration Register's select and data ports (MultiProcessor
+/// Specification 1.4 §3.6.2.1): on PCs that boot in "PIC mode" the master's output goes
+/// straight to the boot CPU until register 0x70 says to send it through the APIC.
+// SAFETY: one of the ports this module alone drives, as described above.
+const IMCR_SELECT: Port<u8> = unsafe { Port::new(0x22) };
+// SAFETY: one of the ports this module alone drives, as described above.
+const IMCR_DATA: Port<u8> = unsafe { Port::new(0x23) };
+const IMCR_REGISTER: u8 = 0x70;
+const IMCR_THROUGH_APIC: u8 = 0x01;
 /// The slave's output is wired to the master's IRQ 2.
 const CASCADE_IRQ: u8 = 2;
 
@@ -50,6 +59,21 @@ pub fn initialize() {
         port.write(value);
         io_wait();
     }
+}
+
+/// Masks every IRQ on both PICs, as when the APICs take over. They stay remapped to 32-47,
+/// so a spurious IRQ 7 or 15 still lands on a vector the dispatcher recognises.
+pub fn mask_all() {
+    MASTER_DATA.write(0xff);
+    SLAVE_DATA.write(0xff);
+}
+
+/// Switches the IMCR to symmetric I/O mode: the 8259s' output goes to the local APIC's LINT0
+/// (masked there) instead of straight to the CPU. Only for machines whose MultiProcessor
+/// tables say they have an IMCR.
+pub fn switch_imcr_to_apic() {
+    IMCR_SELECT.write(IMCR_REGISTER);
+    IMCR_DATA.write(IMCR_THROUGH_APIC);
 }
 
 fn mask_port(irq: u8) -> (Port<u8>, u8) {

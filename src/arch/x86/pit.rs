@@ -25,6 +25,8 @@ const PORT_B_SPEAKER_DATA: u8 = 0x02;
 const PORT_B_CHANNEL_2_OUTPUT: u8 = 0x20;
 /// Channel 2, low byte then high byte, mode 0 (interrupt on terminal count), binary.
 const COMMAND_CHANNEL_2_ONE_SHOT: u8 = 0b1011_0000;
+/// Channel 0, low byte then high byte, mode 0 (interrupt on terminal count), binary.
+const COMMAND_CHANNEL_0_ONE_SHOT: u8 = 0b0011_0000;
 /// Channel 0, low byte then high byte, mode 2 (rate generator), binary.
 const COMMAND_CHANNEL_0_PERIODIC: u8 = 0b0011_0100;
 
@@ -34,6 +36,13 @@ pub fn start_periodic_timer(divisor: u16) {
     PIT_COMMAND.write(COMMAND_CHANNEL_0_PERIODIC);
     PIT_CHANNEL_0_DATA.write(divisor as u8);
     PIT_CHANNEL_0_DATA.write((divisor >> 8) as u8);
+}
+
+/// Stops channel 0's periodic interrupts (the firmware's 18.2 Hz, or ours): the control word
+/// for mode 0 with no count following leaves the channel waiting for a count that never comes
+/// (Intel 8254 datasheet, "Mode 0"). Channel 2 is unaffected.
+pub fn stop_periodic_timer() {
+    PIT_COMMAND.write(COMMAND_CHANNEL_0_ONE_SHOT);
 }
 
 /// One measurement of the time-stamp counter against the PIT.

@@ -111,9 +111,18 @@ fn main() {
     let with = serial_field(&counted_serial, "bench: timer ", "loop_with");
     let interrupts = serial_field(&counted_serial, "bench: timer ", "interrupts");
     row(
-        "timer interrupt, guest instructions each (-icount)",
+        "timer interrupt through the local APIC, guest instructions each (-icount)",
         format!("{:.0}", (with - without) / interrupts),
         &format!("over {interrupts} interrupts"),
+    );
+    let pic_serial = bench_serial_with_words("bench apic=off", &["-icount", "shift=0,sleep=off"]);
+    let pic_without = serial_field(&pic_serial, "bench: timer ", "loop_without");
+    let pic_with = serial_field(&pic_serial, "bench: timer ", "loop_with");
+    let pic_interrupts = serial_field(&pic_serial, "bench: timer ", "interrupts");
+    row(
+        "timer interrupt through the 8259 PICs (apic=off), guest instructions each (-icount)",
+        format!("{:.0}", (pic_with - pic_without) / pic_interrupts),
+        &format!("over {pic_interrupts} interrupts"),
     );
 
     let switches = serial_field(&counted_serial, "bench: thread ", "switches");
@@ -263,8 +272,14 @@ fn main() {
         entry: "vbe",
         words: "nodemo".into(),
     };
+    let pic_boot = Boot::Kernel("nodemo apic=off".into());
     let mut medians = Vec::new();
-    for (name, boot) in [("VGA text", text_boot), ("framebuffer", framebuffer_boot)] {
+    let boots = [
+        ("VGA text", text_boot),
+        ("framebuffer", framebuffer_boot),
+        ("VGA text, 8259 PICs (apic=off)", pic_boot),
+    ];
+    for (name, boot) in boots {
         let latencies = keystroke_latencies(boot, KEYSTROKES);
         medians.push(median(latencies.clone()));
         row(
@@ -418,7 +433,12 @@ fn bench_demo(extra: &[&str]) -> DemoFigures {
 
 /// The serial transcript of a `bench` boot with `extra` QEMU arguments.
 fn bench_serial(extra: &[&str]) -> String {
-    let mut qemu = Qemu::start(Boot::BenchKernel("bench".into()), extra);
+    bench_serial_with_words("bench", extra)
+}
+
+/// The serial transcript of a boot of the bench image with the command line `words`.
+fn bench_serial_with_words(words: &str, extra: &[&str]) -> String {
+    let mut qemu = Qemu::start(Boot::BenchKernel(words.into()), extra);
     qemu.wait_for_exit(Duration::from_secs(300));
     qemu.serial()
 }
@@ -462,8 +482,9 @@ fn median(mut samples: Vec<f64>) -> f64 {
 fn keystroke_latencies(boot: Boot, count: usize) -> Vec<f64> {
     let mut qemu = Qemu::start_in_mode(boot, &[]);
     qemu.wait_for_serial("shell: ready", Duration::from_secs(30));
-    let prompt_row = 4;
-    let column = ferrite_tests::qemu::SHELL_PROMPT.len();
+    let prompt = ferrite_tests::qemu::SHELL_PROMPT;
+    let (prompt_row, _) = qemu.screen().find(prompt.trim_end()).expect("the prompt on screen");
+    let column = prompt.len();
     let shown = |qemu: &mut Qemu| qemu.row_text(prompt_row).as_bytes().get(column) == Some(&b'k');
     let mut latencies = Vec::new();
     for _ in 0..count {
