@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod logo;
+pub mod render_farm;
 pub mod scene;
 pub mod text;
 pub mod vector;
