@@ -126,8 +126,9 @@ impl TileJob {
                 cells.clear();
                 for row in tile.y..tile.y + tile.height {
                     cells.extend(
-                        (tile.x..tile.x + tile.width)
-                            .map(|column| scene.render_cell(column, row, &viewport, &mut statistics)),
+                        (tile.x..tile.x + tile.width).map(|column| {
+                            scene.render_cell(column, row, &viewport, &mut statistics)
+                        }),
                     );
                 }
                 TileOutput::Cells(cells)
@@ -176,6 +177,12 @@ impl Image {
         Image { width, height, pixels: vec![0; width * height] }
     }
 
+    /// An image of `width` x `height` with `pixels`, row after row.
+    pub fn from_pixels(width: usize, height: usize, pixels: Vec<u32>) -> Image {
+        assert_eq!(pixels.len(), width * height, "pixels for a {width}x{height} image");
+        Image { width, height, pixels }
+    }
+
     /// Makes the image `width` x `height` (the pixels are then to be redrawn).
     pub fn resize(&mut self, width: usize, height: usize) {
         self.width = width;
@@ -218,9 +225,18 @@ impl<B: Blocking> RenderFarm<B> {
     pub fn new(workers: usize) -> (RenderFarm<B>, WorkerEnds<B>) {
         let (job_sender, job_receiver) = channel(MAXIMUM_TILES);
         let (rendered_sender, rendered_receiver) = channel(MAXIMUM_TILES);
-        let farm =
-            RenderFarm { jobs: job_sender, rendered: rendered_receiver, workers, spare: Vec::new() };
+        let farm = RenderFarm {
+            jobs: job_sender,
+            rendered: rendered_receiver,
+            workers,
+            spare: Vec::new(),
+        };
         (farm, WorkerEnds { jobs: job_receiver, rendered: rendered_sender })
+    }
+
+    /// Says how many workers were started after all (0: the caller renders every tile).
+    pub fn set_workers(&mut self, workers: usize) {
+        self.workers = workers;
     }
 
     /// How many worker threads render (0: the caller does).
@@ -322,7 +338,9 @@ mod tests {
 
     #[test]
     fn tiles_cover_every_pixel_exactly_once() {
-        for (width, height) in [(128, 96), (1024, 768), (150, 97), (5, 3), (1, 1), (3, 40), (640, 7)] {
+        for (width, height) in
+            [(128, 96), (1024, 768), (150, 97), (5, 3), (1, 1), (3, 40), (640, 7)]
+        {
             let mut covered = vec![0u8; width * height];
             let tiles = pixel_tiles(width, height);
             assert!(tiles.len() <= TILE_COLUMNS * TILE_ROWS);
