@@ -181,7 +181,7 @@ pub fn animate<S: PixelCanvas, B: Blocking>(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::console::framebuffer::{ChannelField, ColorModel, FramebufferDescription};
@@ -263,7 +263,6 @@ mod tests {
         }
     }
 
-    #[cfg(not(loom))]
     #[test]
     fn the_animation_covers_the_text_and_fills_the_screen_with_color() {
         use crate::sync::std_blocking::StdBlocking;

@@ -50,16 +50,25 @@ impl Lanes {
 
     /// The four lanes, lane 0 first.
     pub fn to_array(self) -> [f32; LANE_COUNT] {
-        let vector = self.0;
-        // SAFETY: as in `splat` (for each of the four blocks below).
-        let first = unsafe { _mm_cvtss_f32(vector) };
-        // SAFETY: as above.
-        let second = unsafe { _mm_cvtss_f32(_mm_shuffle_ps::<0b01_01_01_01>(vector, vector)) };
-        // SAFETY: as above.
-        let third = unsafe { _mm_cvtss_f32(_mm_shuffle_ps::<0b10_10_10_10>(vector, vector)) };
-        // SAFETY: as above.
-        let fourth = unsafe { _mm_cvtss_f32(_mm_shuffle_ps::<0b11_11_11_11>(vector, vector)) };
-        [first, second, third, fourth]
+        [
+            self.first(),
+            self.broadcast::<0b01_01_01_01>().first(),
+            self.broadcast::<0b10_10_10_10>().first(),
+            self.broadcast::<0b11_11_11_11>().first(),
+        ]
+    }
+
+    /// Lane 0.
+    fn first(self) -> f32 {
+        // SAFETY: as in `splat`.
+        unsafe { _mm_cvtss_f32(self.0) }
+    }
+
+    /// One lane copied into all four, chosen as `_mm_shuffle_ps` chooses (Intel SDM Vol. 2B,
+    /// SHUFPS: two bits per result lane).
+    fn broadcast<const SELECTION: i32>(self) -> Lanes {
+        // SAFETY: as in `splat`.
+        Lanes(unsafe { _mm_shuffle_ps::<SELECTION>(self.0, self.0) })
     }
 
     /// The smaller of the two in each lane.
