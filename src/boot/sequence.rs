@@ -27,6 +27,7 @@ use crate::arch::x86::ps2_controller::ControllerState;
 use crate::arch::x86::serial::SerialPresence;
 use crate::arch::x86::vectors::{IRQ_LINES, KEYBOARD_IRQ, TIMER_IRQ, io_apic_vector_of_irq};
 use crate::arch::x86::{gdt, interrupts, pic, pit, ps2_keyboard, stacks};
+use crate::console::ScreenChar;
 use crate::console::device::{ScreenChoice, choose_screen};
 use crate::console::input::{keyboard_interrupt, start_keyboard_driver, wait_for_key_press};
 use crate::console::output::{COM1, CONSOLE, ConsoleScreen, draw_deferred_output};
@@ -34,7 +35,8 @@ use crate::console::screen::switch_to_framebuffer;
 use crate::console::text_console::DEFAULT_COLOR;
 use crate::console::{Color, ColorCode, TextSurface};
 use crate::demo::text::write_centered;
-use crate::demo::{self, BLANK_PICTURE, DEFAULT_TIMING, DemoEvent, Picture};
+use crate::demo::workers::RenderThreads;
+use crate::demo::{self, BLANK_PICTURE, DEFAULT_TIMING, DemoEvent, Look, Picture};
 use crate::diagnostics::fatal::{self, FatalAction, set_fatal_action};
 use crate::diagnostics::fault_scenarios;
 use crate::shell::run_shell;
@@ -129,8 +131,8 @@ fn start_first_thread(options: BootOptions, boot_information: BootInformation) {
             BootMode::Normal => {}
         }
         if options.demo == DemoChoice::Play {
-            run_demo();
-            wait_for_any_key();
+            let look = run_demo();
+            wait_for_any_key(look);
             CONSOLE.lock().clear();
         }
         run_shell(&boot_information)
@@ -428,11 +430,17 @@ fn run_benchmark() {
 }
 
 /// Leaves the demo's last picture up, with a hint, until a key is pressed; the CPU halts
-/// between interrupts meanwhile.
-fn wait_for_any_key() {
+/// between interrupts meanwhile. Over pixels the hint gets a black bar across the top row.
+fn wait_for_any_key(look: Look) {
     {
         let mut console = CONSOLE.lock();
         let hint = ColorCode::new(Color::Black, Color::LightGray);
+        if look == Look::Pixels {
+            let surface = console.surface_mut();
+            for column in 0..surface.width() {
+                surface.write_cell(0, column, ScreenChar::blank(DEFAULT_COLOR));
+            }
+        }
         write_centered(console.surface_mut(), 0, " Press any key for the shell ", hint);
         console.flush();
     }
@@ -444,33 +452,41 @@ fn wait_for_any_key() {
 /// stack could hold them, and locked for one drawing step at a time.
 static DEMO_PICTURES: SpinLock<[Picture; 2]> = SpinLock::new([BLANK_PICTURE; 2]);
 
-/// Plays the boot demo in a thread of its own and waits for it.
-fn run_demo() {
-    let demo =
-        thread::spawn("demo", || {
-            demo::play(&ConsoleScreen, &SystemClock, &DEMO_PICTURES, DEFAULT_TIMING, |event| {
-                match event {
-                    DemoEvent::LogoShown => log!("demo: logo"),
-                    DemoEvent::AnimationStarted => log!("demo: animation"),
-                    DemoEvent::Finished => log!("demo: finished"),
-                }
-            })
-        });
+/// Plays the boot demo in a thread of its own, rendered by `demo::worker_count()` render
+/// threads, and waits for it; the pixel demo on a framebuffer, the text demo elsewhere.
+/// Returns which it played.
+fn run_demo() -> Look {
+    let look = Look::for_surface(CONSOLE.lock().surface());
+    let demo = thread::spawn("demo", move || {
+        let (mut render_threads, failure) = RenderThreads::start(demo::worker_count());
+        if let Some(error) = failure {
+            log!("demo: not every render thread started: {error}");
+        }
+        let summary = demo::play(
+            &ConsoleScreen,
+            &SystemClock,
+            &DEMO_PICTURES,
+            DEFAULT_TIMING,
+            look,
+            render_threads.farm(),
+            |event| match event {
+                DemoEvent::LogoShown => log!("demo: logo"),
+                DemoEvent::AnimationStarted => log!("demo: animation"),
+                DemoEvent::Finished => log!("demo: finished"),
+            },
+        );
+        render_threads.finish();
+        summary
+    });
     let summary = match demo {
         Ok(demo) => demo.join(),
         Err(error) => {
             print_colored!(ERROR_COLOR, "demo: cannot start its thread: {error}\n");
-            return;
+            return Look::Text;
         }
     };
-    let hundredths = summary.frames_per_second_hundredths();
-    log!(
-        "demo: {} frames in {} ms, {}.{:02} frames/s",
-        summary.frames,
-        summary.microseconds / 1000,
-        hundredths / 100,
-        hundredths % 100
-    );
+    log!("{}", demo::SummaryLine(&summary));
+    look
 }
 
 fn print_greeting(boot_information: &BootInformation, serial: SerialPresence) {

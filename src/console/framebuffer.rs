@@ -573,6 +573,23 @@ impl<M: PixelMemory> FramebufferSurface<M> {
         self.scroll_strategy = strategy;
     }
 
+    /// Pixels were drawn over the screen by other code (the pixel demo): the grid is blanked
+    /// to all-zero cells (NUL, black on black), which are taken to be what is shown, so the
+    /// next flush draws only cells written from now on and a clear redraws every cell. (A cell
+    /// written as all-zero stays as the pixels show it.)
+    pub fn cover_cells(&mut self) {
+        self.flush();
+        for row in &mut self.cells {
+            row.fill(ZERO_CELL);
+        }
+        for row in 0..MAX_ROWS {
+            for column in 0..MAX_COLUMNS {
+                self.shown[row][column] = self.wanted(row, column);
+            }
+        }
+        self.dirty_rows.fill(false);
+    }
+
     /// The cell at `row`, `column` as it should look, cursor included.
     fn wanted(&self, row: usize, column: usize) -> DrawnCell {
         let cursor =
@@ -1313,6 +1330,34 @@ mod tests {
         assert!(surface.memory().iter().all(|&byte| byte == 0));
         surface.flush();
         assert!(surface.memory().iter().any(|&byte| byte != 0));
+    }
+
+    #[test]
+    fn covered_cells_keep_foreign_pixels_until_written_and_a_clear_redraws_all() {
+        let layout = layout(64, 32, 256, 32, BGRX);
+        let mut console = console_on(layout);
+        let _ = write!(console, "old text");
+        // Other code paints every pixel dark red, then the grid is covered.
+        let red = 0x0080_0000u32.to_le_bytes();
+        for offset in (0..layout.size_bytes()).step_by(4) {
+            console.surface_mut().memory_mut().write_bytes(offset, &red);
+        }
+        console.surface_mut().cover_cells();
+        console.flush();
+        let is_red = |console: &Console, x: usize, y: usize| {
+            console.surface().memory()[y * 256 + x * 4..][..4] == red
+        };
+        assert!(is_red(&console, 0, 0) && is_red(&console, 63, 31), "covering drew cells");
+        // A written cell is drawn; its neighbours in the row keep the foreign pixels.
+        let status = ScreenChar::new(b'S', ColorCode::new(Color::Black, Color::LightGray));
+        console.surface_mut().write_cell(1, 2, status);
+        console.flush();
+        assert!(is_red(&console, 8, 16) && is_red(&console, 40, 16));
+        assert!(!is_red(&console, 16, 16), "the written cell was not drawn");
+        // Clearing draws the whole grid again.
+        console.clear();
+        assert!((0..32).all(|y| (0..64).all(|x| !is_red(&console, x, y))));
+        assert_pixels_show_the_grid(&console);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::text_console::TextConsole;
 use super::vga::VgaTextSurface;
 use crate::arch::x86::cpu::read_time_stamp_counter;
 use crate::arch::x86::linear_framebuffer::MappedFramebuffer;
+use crate::demo::pixels::PixelCanvas;
 use crate::time::calibrated_time_stamp_counter_hz;
 
 /// While lines keep scrolling the framebuffer, it is drawn at most this often (50 times a
@@ -136,6 +137,28 @@ impl PixelMemory for MappedFramebuffer {
 
     fn move_bytes(&mut self, source: usize, destination: usize, length: usize) {
         MappedFramebuffer::move_bytes(self, source, destination, length);
+    }
+}
+
+/// The pixel demo draws on the framebuffer when the screen is one.
+impl PixelCanvas for Screen {
+    fn pixel_layout(&self) -> Option<FramebufferLayout> {
+        match self.device {
+            ScreenDevice::Framebuffer => self.framebuffer.pixel_layout(),
+            ScreenDevice::VgaText => None,
+        }
+    }
+
+    fn write_pixel_bytes(&mut self, offset: usize, bytes: &[u8]) {
+        if self.device == ScreenDevice::Framebuffer {
+            self.framebuffer.write_pixel_bytes(offset, bytes);
+        }
+    }
+
+    fn cover_cells(&mut self) {
+        if self.device == ScreenDevice::Framebuffer {
+            self.framebuffer.cover_cells();
+        }
     }
 }
 

@@ -1,18 +1,52 @@
-//! The boot demo: logo, a slide transition, then an animated raymarched scene timed by a clock.
+//! The boot demo: logo, a slide transition, then an animated raymarched scene timed by a clock,
+//! in text cells or, on a framebuffer, in pixels; worker threads render it (see `render_farm`).
 #![forbid(unsafe_code)]
 
 pub mod logo;
+pub mod pixels;
+pub mod render_farm;
 pub mod scene;
 pub mod text;
 pub mod vector;
+#[cfg(target_os = "none")]
+pub mod workers;
 
+use alloc::sync::Arc;
 use core::fmt::Write;
 
 use crate::console::framebuffer::{MAX_COLUMNS, MAX_ROWS};
 use crate::console::{Color, ColorCode, MemorySurface, ScreenChar, TextSurface};
+use crate::sync::blocking::Blocking;
 use crate::time::Clock;
+use pixels::PixelCanvas;
+use render_farm::{Marcher, RenderFarm};
 use scene::{FrameStatistics, Scene, Viewport};
 use text::RowWriter;
+
+/// How many worker threads render the demo: one per CPU that runs threads.
+#[cfg(target_os = "none")]
+pub fn worker_count() -> usize {
+    crate::boot::processors::online_count().max(1)
+}
+
+/// How the scene is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// One ray per text cell, in the 16 colors and ASCII shades.
+    Text,
+    /// One ray per pixel in 24-bit color (framebuffers only), four rays at a time.
+    Pixels,
+}
+
+impl Look {
+    /// Pixels on a framebuffer, text cells elsewhere.
+    pub fn for_surface(surface: &impl PixelCanvas) -> Look {
+        match surface.pixel_layout() {
+            Some(_) => Look::Pixels,
+            None => Look::Text,
+        }
+    }
+}
 
 /// An off-screen picture (the logo, the first frame of the scene), as large as the largest
 /// screen the console drives; the demo uses the part the size of the real screen.
@@ -74,11 +108,24 @@ pub enum DemoEvent {
     Finished,
 }
 
+/// The pixel demo's last render size and the screen it was scaled to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderSize {
+    pub width: usize,
+    pub height: usize,
+    pub screen_width: usize,
+    pub screen_height: usize,
+}
+
 /// What the animation achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DemoSummary {
     pub frames: u32,
     pub microseconds: u64,
+    /// The render size, for the pixel demo; `None` for text.
+    pub render: Option<RenderSize>,
+    /// Worker threads that rendered (0: the demo's own thread did).
+    pub workers: usize,
 }
 
 impl DemoSummary {
@@ -88,15 +135,48 @@ impl DemoSummary {
     }
 }
 
-/// Plays the whole demo on `screen`: pause on the greeting, logo, slide, animation, end screen.
+/// The summary for COM1 and the shell: a line on what was rendered and by how many threads,
+/// then the line the tests and the web page read, ending on the frame rate
+/// (`demo: 60 frames in 10000 ms, 6.00 frames/s`).
+pub struct SummaryLine<'a>(pub &'a DemoSummary);
+
+impl core::fmt::Display for SummaryLine<'_> {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let summary = self.0;
+        match summary.render {
+            Some(render) => write!(
+                formatter,
+                "demo: pixels rendered at {}x{}, scaled to {}x{}",
+                render.width, render.height, render.screen_width, render.screen_height
+            )?,
+            None => write!(formatter, "demo: text cells")?,
+        }
+        let hundredths = summary.frames_per_second_hundredths();
+        write!(
+            formatter,
+            ", by {} render thread{}\ndemo: {} frames in {} ms, {}.{:02} frames/s",
+            summary.workers,
+            if summary.workers == 1 { "" } else { "s" },
+            summary.frames,
+            summary.microseconds / 1000,
+            hundredths / 100,
+            hundredths % 100
+        )
+    }
+}
+
+/// Plays the whole demo on `screen`: pause on the greeting, logo, slide (text only),
+/// animation in `look`, rendered by `farm`, end screen.
 ///
 /// `pictures` are two off-screen buffers, the logo and the scene's first frame (the caller owns
 /// them so they need not live on a thread's stack).
-pub fn play<S: TextSurface>(
+pub fn play<S: TextSurface + PixelCanvas, B: Blocking>(
     screen: &impl Shared<Value = S>,
     clock: &impl Clock,
     pictures: &impl Shared<Value = [Picture; 2]>,
     timing: DemoTiming,
+    look: Look,
+    farm: &mut RenderFarm<B>,
     mut report: impl FnMut(DemoEvent),
 ) -> DemoSummary {
     clock.sleep_milliseconds(timing.greeting_milliseconds);
@@ -111,6 +191,16 @@ pub fn play<S: TextSurface>(
     screen.with(|surface| pictures.with(|[logo, _]| copy_frame(logo, surface)));
     report(DemoEvent::LogoShown);
     clock.sleep_milliseconds(timing.logo_milliseconds);
+
+    if look == Look::Pixels {
+        report(DemoEvent::AnimationStarted);
+        let duration = timing.animation_milliseconds * 1000;
+        let summary =
+            pixels::animate(screen, clock, farm, Marcher::Packets, |elapsed| elapsed < duration);
+        finish(screen, &summary);
+        report(DemoEvent::Finished);
+        return summary;
+    }
 
     let first = Scene::at(0.0);
     for row in 0..height {
@@ -129,72 +219,82 @@ pub fn play<S: TextSurface>(
             break;
         }
         // The slide showed the scene at time 0; the animation carries on from there.
-        draw_frame(screen, &Scene::at(elapsed as f32 / 1e6), &viewport, height);
+        draw_frame(screen, farm, Scene::at(elapsed as f32 / 1e6), &viewport);
         frames_drawn += 1;
     }
     let summary = DemoSummary {
         frames: frames_drawn,
         microseconds: clock.now_microseconds() - animation_start,
+        render: None,
+        workers: farm.workers(),
     };
-    screen.with(|surface| {
-        draw_status_line(surface, &summary);
-        surface.flush();
-    });
+    finish(screen, &summary);
     report(DemoEvent::Finished);
     summary
 }
 
-/// Animates the scene on `screen` until `stop` returns true (checked after every frame), then
-/// writes the speed on the bottom row.
-pub fn animate_until<S: TextSurface>(
+/// Writes the status line and shows it.
+fn finish<S: TextSurface>(screen: &impl Shared<Value = S>, summary: &DemoSummary) {
+    screen.with(|surface| {
+        draw_status_line(surface, summary);
+        surface.flush();
+    });
+}
+
+/// Animates the scene on `screen` in `look` until `stop` returns true (checked after every
+/// frame), then writes the speed on the bottom row.
+pub fn animate_until<S: TextSurface + PixelCanvas, B: Blocking>(
     screen: &impl Shared<Value = S>,
     clock: &impl Clock,
+    look: Look,
+    farm: &mut RenderFarm<B>,
     mut stop: impl FnMut() -> bool,
 ) -> DemoSummary {
-    let (height, viewport) = screen.with(|surface| (surface.height(), Viewport::of(surface)));
+    if look == Look::Pixels {
+        let summary = pixels::animate(screen, clock, farm, Marcher::Packets, |_| !stop());
+        finish(screen, &summary);
+        return summary;
+    }
+    let viewport = screen.with(|surface| Viewport::of(surface));
     let start = clock.now_microseconds();
     let mut frames = 0;
     loop {
         let elapsed = clock.now_microseconds() - start;
-        draw_frame(screen, &Scene::at(elapsed as f32 / 1e6), &viewport, height);
+        draw_frame(screen, farm, Scene::at(elapsed as f32 / 1e6), &viewport);
         frames += 1;
         if stop() {
             break;
         }
     }
-    let summary = DemoSummary { frames, microseconds: clock.now_microseconds() - start };
-    screen.with(|surface| {
-        draw_status_line(surface, &summary);
-        surface.flush();
-    });
+    let summary = DemoSummary {
+        frames,
+        microseconds: clock.now_microseconds() - start,
+        render: None,
+        workers: farm.workers(),
+    };
+    finish(screen, &summary);
     summary
 }
 
-/// Renders one frame of `scene` onto the shared screen, a row per step, then shows it.
-fn draw_frame<S: TextSurface>(
+/// Renders one frame of `scene` with the farm's workers and shows it: each row is written to
+/// the shared screen as it arrives, in a short step of its own.
+fn draw_frame<S: TextSurface, B: Blocking>(
     screen: &impl Shared<Value = S>,
-    scene: &Scene,
+    farm: &mut RenderFarm<B>,
+    scene: Scene,
     viewport: &Viewport,
-    height: usize,
-) {
-    for row in 0..height {
+) -> FrameStatistics {
+    let statistics = farm.render_cells(&Arc::new(scene), viewport, |row, cells| {
         screen.with(|surface| {
-            render_row(scene, viewport, row, surface, &mut FrameStatistics::default())
-        });
-    }
+            if row < surface.height() {
+                for (column, &cell) in cells.iter().enumerate().take(surface.width()) {
+                    surface.write_cell(row, column, cell);
+                }
+            }
+        })
+    });
     screen.with(|surface| surface.flush());
-}
-
-/// Renders one frame of `scene` as `viewport` sees it onto `surface`, one ray per cell.
-pub fn render_frame<S: TextSurface>(
-    scene: &Scene,
-    viewport: &Viewport,
-    surface: &mut S,
-    statistics: &mut FrameStatistics,
-) {
-    for row in 0..viewport.rows.min(surface.height()) {
-        render_row(scene, viewport, row, surface, statistics);
-    }
+    statistics
 }
 
 /// Renders row `row` of `scene` onto `surface`.
@@ -270,37 +370,59 @@ pub fn draw_status_line<S: TextSurface>(screen: &mut S, summary: &DemoSummary) {
     let mut writer = RowWriter::new(screen, bottom, 1, color);
     let _ = write!(
         writer,
-        "{}.{:02} frames/s | {} frames in {}.{} s | 12 shapes, 2 lights, soft shadows",
+        "{}.{:02} frames/s | {} frames in {}.{} s | ",
         hundredths / 100,
         hundredths % 100,
         summary.frames,
         summary.microseconds / 1_000_000,
         summary.microseconds / 100_000 % 10,
     );
+    let _ = match summary.render {
+        None => write!(writer, "12 shapes, 2 lights, soft shadows"),
+        Some(render) => write!(
+            writer,
+            "{}x{} rays scaled to {}x{} | {} render thread{} | 12 shapes, 2 lights, soft shadows",
+            render.width,
+            render.height,
+            render.screen_width,
+            render.screen_height,
+            summary.workers,
+            if summary.workers == 1 { "" } else { "s" },
+        ),
+    };
 }
 
-/// Renders `count` frames at fixed animation times and returns the counter ticks they took,
-/// the microseconds, and the work done (for `make bench`).
-pub fn benchmark<S: TextSurface>(
-    screen: &mut S,
+/// Renders `count` text frames at fixed animation times with `farm` onto the shared screen and
+/// returns the counter ticks they took, the microseconds, and the work done (for `make bench`).
+pub fn benchmark<S: TextSurface, B: Blocking>(
+    screen: &impl Shared<Value = S>,
     clock: &impl Clock,
+    farm: &mut RenderFarm<B>,
     count: u32,
 ) -> (u64, u64, FrameStatistics) {
-    let viewport = Viewport::of(screen);
+    let viewport = screen.with(|surface| Viewport::of(surface));
     let mut statistics = FrameStatistics::default();
     let start_ticks = clock.now_ticks();
     let start_microseconds = clock.now_microseconds();
     for frame in 0..count {
-        render_frame(&Scene::at(frame as f32 * 0.1), &viewport, screen, &mut statistics);
-        screen.flush();
+        let frame = draw_frame(screen, farm, Scene::at(frame as f32 * 0.1), &viewport);
+        statistics.rays += frame.rays;
+        statistics.march_steps += frame.march_steps;
+        statistics.shadow_steps += frame.shadow_steps;
     }
     (clock.now_ticks() - start_ticks, clock.now_microseconds() - start_microseconds, statistics)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::sync::std_blocking::StdBlocking;
     use core::cell::Cell;
+
+    /// A farm whose tiles the caller renders.
+    fn inline_farm() -> RenderFarm<StdBlocking> {
+        RenderFarm::new(0).0
+    }
 
     /// A clock that advances only when slept on, or by a fixed step per reading.
     struct FakeClock {
@@ -337,7 +459,10 @@ mod tests {
             slide_milliseconds: 300,
             animation_milliseconds: 500,
         };
-        let summary = play(&screen, &clock, &pictures, timing, |event| events.push(event));
+        let mut farm = inline_farm();
+        let summary = play(&screen, &clock, &pictures, timing, Look::Text, &mut farm, |event| {
+            events.push(event)
+        });
         let screen = screen.into_inner();
         assert_eq!(
             events,
@@ -376,7 +501,7 @@ mod tests {
         screen.resize(80, 25);
         let screen = core::cell::RefCell::new(screen);
         let mut checks = 0;
-        let summary = animate_until(&screen, &clock, || {
+        let summary = animate_until(&screen, &clock, Look::Text, &mut inline_farm(), || {
             checks += 1;
             checks == 3
         });
@@ -387,8 +512,25 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_line_ends_on_the_frame_rate_and_names_the_render_size() {
+        let render = RenderSize { width: 256, height: 192, screen_width: 1024, screen_height: 768 };
+        let summary =
+            DemoSummary { frames: 60, microseconds: 10_000_000, render: Some(render), workers: 2 };
+        assert_eq!(
+            std::format!("{}", SummaryLine(&summary)),
+            "demo: pixels rendered at 256x192, scaled to 1024x768, by 2 render threads\n\
+             demo: 60 frames in 10000 ms, 6.00 frames/s"
+        );
+        let text = DemoSummary { render: None, workers: 1, ..summary };
+        assert_eq!(
+            std::format!("{}", SummaryLine(&text)),
+            "demo: text cells, by 1 render thread\ndemo: 60 frames in 10000 ms, 6.00 frames/s"
+        );
+    }
+
+    #[test]
     fn frames_per_second_is_reported_in_hundredths() {
-        let summary = DemoSummary { frames: 25, microseconds: 2_000_000 };
+        let summary = DemoSummary { frames: 25, microseconds: 2_000_000, render: None, workers: 1 };
         assert_eq!(summary.frames_per_second_hundredths(), 1250);
         assert_eq!(DemoSummary::default().frames_per_second_hundredths(), 0);
     }

@@ -1,5 +1,10 @@
 //! The demo scene: twelve signed-distance primitives, two lights with soft shadows, sphere-traced
-//! once per text cell and shaded into the 16 VGA colors and ASCII shades.
+//! once per text cell and shaded into the 16 VGA colors and ASCII shades, or once per pixel and
+//! shaded in 24-bit color.
+
+mod packet;
+
+pub use packet::PACKET_WIDTH;
 
 use super::vector::{Vector3, length_2d};
 use crate::console::surface::CELL_HEIGHT_PIXELS;
@@ -32,6 +37,11 @@ impl Viewport {
     /// The whole of `surface`.
     pub fn of(surface: &impl TextSurface) -> Viewport {
         Viewport::new(surface.width(), surface.height(), surface.cell_width_pixels())
+    }
+
+    /// `width` by `height` square pixels, one ray each.
+    pub fn pixels(width: usize, height: usize) -> Viewport {
+        Viewport { columns: width, rows: height, aspect: width as f32 / height.max(1) as f32 }
     }
 }
 const MAXIMUM_MARCH_STEPS: u32 = 64;
@@ -129,22 +139,30 @@ impl Rotation {
     }
 }
 
-/// The colors a surface is drawn in: dark for shade, bright for light.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The colors a surface is drawn in: on text screens dark for shade and bright for light, on
+/// pixels the share of red, green and blue light it reflects.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Material {
     dark: Color,
     bright: Color,
+    albedo: Vector3,
 }
 
-const GROUND: Material = Material { dark: Color::DarkGray, bright: Color::LightGray };
+impl Material {
+    const fn new(dark: Color, bright: Color, red: f32, green: f32, blue: f32) -> Material {
+        Material { dark, bright, albedo: Vector3::new(red, green, blue) }
+    }
+}
+
+const GROUND: Material = Material::new(Color::DarkGray, Color::LightGray, 0.85, 0.85, 0.8);
 /// The darker squares of the ground's checkerboard reflect this share of the light.
 const DARK_SQUARE_REFLECTANCE: f32 = 0.35;
-const RUST: Material = Material { dark: Color::Red, bright: Color::LightRed };
-const GOLD: Material = Material { dark: Color::Brown, bright: Color::Yellow };
-const JADE: Material = Material { dark: Color::Green, bright: Color::LightGreen };
-const ICE: Material = Material { dark: Color::Cyan, bright: Color::LightCyan };
-const ORCHID: Material = Material { dark: Color::Magenta, bright: Color::Pink };
-const STONE: Material = Material { dark: Color::DarkGray, bright: Color::White };
+const RUST: Material = Material::new(Color::Red, Color::LightRed, 0.9, 0.28, 0.12);
+const GOLD: Material = Material::new(Color::Brown, Color::Yellow, 0.95, 0.72, 0.2);
+const JADE: Material = Material::new(Color::Green, Color::LightGreen, 0.2, 0.82, 0.38);
+const ICE: Material = Material::new(Color::Cyan, Color::LightCyan, 0.4, 0.8, 0.95);
+const ORCHID: Material = Material::new(Color::Magenta, Color::Pink, 0.85, 0.35, 0.82);
+const STONE: Material = Material::new(Color::DarkGray, Color::White, 0.78, 0.76, 0.72);
 
 #[derive(Debug, Clone, Copy)]
 struct Primitive {
@@ -323,24 +341,58 @@ impl Scene {
         statistics: &mut FrameStatistics,
     ) -> ScreenChar {
         let direction = self.primary_ray(column, row, viewport);
-        statistics.rays += 1;
-        // The ground is a plane: where the ray meets it is known without marching, and the
-        // march of the other shapes can stop there. Grazing rays would otherwise need hundreds
-        // of ever-shorter steps to reach the distant ground.
-        let ground_distance =
-            if direction.y < 0.0 { -self.camera_position.y / direction.y } else { f32::INFINITY };
-        let mut candidates = self.candidates_along(self.camera_position, direction, 0.0);
-        candidates.remove(GROUND_INDEX);
-        let limit = ground_distance.min(MAXIMUM_RAY_DISTANCE);
-        let hit = self.march(self.camera_position, direction, &candidates, limit, statistics);
-        let hit = hit.or((ground_distance.is_finite()).then_some((ground_distance, GROUND_INDEX)));
-        match hit {
+        match self.trace(direction, statistics) {
             Some((distance, index)) => {
                 let point = self.camera_position + direction * distance;
-                self.shade(point, direction, distance, index, statistics)
+                let lighting = self.light(point, direction, index, statistics);
+                self.shade_cell(point, distance, index, lighting)
             }
             None => sky(direction),
         }
+    }
+
+    /// Renders the pixel at `x`, `y` of `viewport` (built with `Viewport::pixels`) as 0xRRGGBB.
+    pub fn render_pixel(
+        &self,
+        x: usize,
+        y: usize,
+        viewport: &Viewport,
+        statistics: &mut FrameStatistics,
+    ) -> u32 {
+        let direction = self.primary_ray(x, y, viewport);
+        match self.trace(direction, statistics) {
+            Some((distance, index)) => {
+                let point = self.camera_position + direction * distance;
+                let lighting = self.light(point, direction, index, statistics);
+                self.shade_pixel(point, distance, index, lighting)
+            }
+            None => sky_color(direction),
+        }
+    }
+
+    /// Casts the camera ray in `direction`: the distance to what it hits and which primitive,
+    /// or `None` for the sky.
+    fn trace(&self, direction: Vector3, statistics: &mut FrameStatistics) -> Option<(f32, usize)> {
+        statistics.rays += 1;
+        let (mut candidates, limit, ground) = self.primary_candidates(direction);
+        candidates.remove(GROUND_INDEX);
+        let hit = self.march(self.camera_position, direction, &candidates, limit, statistics);
+        hit.or(ground)
+    }
+
+    /// The primitives a camera ray in `direction` can reach (the ground among them if it points
+    /// down), how far to march at most, and where it meets the ground.
+    ///
+    /// The ground is a plane: where the ray meets it is known without marching, and the
+    /// march of the other shapes can stop there. Grazing rays would otherwise need hundreds
+    /// of ever-shorter steps to reach the distant ground.
+    fn primary_candidates(&self, direction: Vector3) -> (Candidates, f32, Option<(f32, usize)>) {
+        let ground_distance =
+            if direction.y < 0.0 { -self.camera_position.y / direction.y } else { f32::INFINITY };
+        let candidates = self.candidates_along(self.camera_position, direction, 0.0);
+        let limit = ground_distance.min(MAXIMUM_RAY_DISTANCE);
+        let ground = ground_distance.is_finite().then_some((ground_distance, GROUND_INDEX));
+        (candidates, limit, ground)
     }
 
     /// The direction of the camera ray through the center of cell `column`, `row`.
@@ -462,57 +514,162 @@ impl Scene {
         light.clamp(0.0, 1.0)
     }
 
-    fn shade(
+    /// The two lights as seen from `lifted` (a point just off a surface): the direction
+    /// towards each, how far its shadow ray goes, and its strength there.
+    fn light_paths(&self, lifted: Vector3) -> [(Vector3, f32, f32); 2] {
+        self.lights.map(|light| match light {
+            Light::Directional { direction, strength } => {
+                (direction, MAXIMUM_RAY_DISTANCE, strength)
+            }
+            Light::Point { position, strength } => {
+                let offset = position - lifted;
+                let length = offset.length();
+                (offset * (1.0 / length), length, strength / (1.0 + length * length))
+            }
+        })
+    }
+
+    /// How brightly `point` on primitive `index` is lit, seen along `direction`.
+    fn light(
         &self,
         point: Vector3,
         direction: Vector3,
-        distance: f32,
         index: usize,
         statistics: &mut FrameStatistics,
-    ) -> ScreenChar {
-        let primitive = &self.primitives[index];
+    ) -> Lighting {
         let normal = self.normal(point, index);
-        let lifted = point + normal * 0.02;
-        let mut brightness = 0.1 + 0.08 * (0.5 + 0.5 * normal.y);
-        let mut specular = 0.0f32;
-        for light in self.lights {
-            let (towards, limit, strength) = match light {
-                Light::Directional { direction, strength } => {
-                    (direction, MAXIMUM_RAY_DISTANCE, strength)
-                }
-                Light::Point { position, strength } => {
-                    let offset = position - lifted;
-                    let length = offset.length();
-                    (offset * (1.0 / length), length, strength / (1.0 + length * length))
-                }
-            };
+        let lifted = point + normal * SURFACE_LIFT;
+        let mut lighting = Lighting::ambient(normal);
+        for (towards, limit, strength) in self.light_paths(lifted) {
             let diffuse = normal.dot(towards);
             if diffuse <= 0.0 {
                 continue;
             }
             let shadow = self.soft_shadow(lifted, towards, limit, statistics);
-            brightness += diffuse * shadow * strength;
-            let halfway = (towards - direction).normalized();
-            let shine = normal.dot(halfway).max(0.0);
-            let shine = shine * shine;
-            let shine = shine * shine;
-            specular = specular.max(shine * shine * shine * shadow);
+            lighting.add(normal, direction, towards, diffuse * strength, shadow);
         }
+        lighting
+    }
+
+    /// The shade of a surface point as a text cell.
+    fn shade_cell(
+        &self,
+        point: Vector3,
+        distance: f32,
+        index: usize,
+        lighting: Lighting,
+    ) -> ScreenChar {
+        let primitive = &self.primitives[index];
         // Distance fog and a touch of the specular highlight for everything but the ground.
-        let fog = 1.0 / (1.0 + distance * distance * 0.004);
+        let fog = fog(distance);
         match primitive.shape {
-            Shape::Ground => {
-                let checker = (libm::floorf(point.x * 0.7) + libm::floorf(point.z * 0.7)) as i32;
-                let reflectance = if checker & 1 == 0 { 1.0 } else { DARK_SQUARE_REFLECTANCE };
-                shade_to_cell(GROUND, brightness * fog * reflectance * GROUND_DIMMING, false)
-            }
+            Shape::Ground => shade_to_cell(
+                GROUND,
+                lighting.brightness * fog * checker_reflectance(point) * GROUND_DIMMING,
+                false,
+            ),
             _ => shade_to_cell(
                 primitive.material,
-                (brightness + specular * 0.6) * fog,
-                specular > 0.8,
+                (lighting.brightness + lighting.specular * 0.6) * fog,
+                lighting.specular > 0.8,
             ),
         }
     }
+
+    /// The shade of a surface point as 0xRRGGBB.
+    fn shade_pixel(&self, point: Vector3, distance: f32, index: usize, lighting: Lighting) -> u32 {
+        let primitive = &self.primitives[index];
+        let fog = fog(distance);
+        let color = match primitive.shape {
+            Shape::Ground => {
+                let reflectance = checker_reflectance(point) * GROUND_DIMMING * 2.0;
+                GROUND.albedo * (lighting.brightness * reflectance)
+            }
+            _ => {
+                let shine = lighting.specular * 0.6;
+                primitive.material.albedo * lighting.brightness + Vector3::new(shine, shine, shine)
+            }
+        };
+        // Far things fade into the night sky's color.
+        let color = color * fog + NIGHT * (1.0 - fog);
+        pack_color(color)
+    }
+}
+
+/// How far off a surface shadow rays start, so they do not find the surface itself.
+const SURFACE_LIFT: f32 = 0.02;
+
+/// How much of a surface's own color reaches the camera from `distance` away.
+fn fog(distance: f32) -> f32 {
+    1.0 / (1.0 + distance * distance * 0.004)
+}
+
+/// The ground's checkerboard: light squares reflect everything, dark ones a share.
+fn checker_reflectance(point: Vector3) -> f32 {
+    let checker = (libm::floorf(point.x * 0.7) + libm::floorf(point.z * 0.7)) as i32;
+    if checker & 1 == 0 { 1.0 } else { DARK_SQUARE_REFLECTANCE }
+}
+
+/// The light a surface point receives: diffuse (with soft shadows) plus a little ambient, and
+/// the strongest specular highlight.
+#[derive(Debug, Clone, Copy)]
+struct Lighting {
+    brightness: f32,
+    specular: f32,
+}
+
+impl Lighting {
+    /// The ambient share alone, more on surfaces facing up.
+    fn ambient(normal: Vector3) -> Lighting {
+        Lighting { brightness: 0.1 + 0.08 * (0.5 + 0.5 * normal.y), specular: 0.0 }
+    }
+
+    /// Adds one light reaching the surface from `towards` with `strength` (the diffuse cosine
+    /// already applied) and the share `shadow` of it that is not blocked, seen along `view`.
+    fn add(
+        &mut self,
+        normal: Vector3,
+        view: Vector3,
+        towards: Vector3,
+        strength: f32,
+        shadow: f32,
+    ) {
+        self.brightness += strength * shadow;
+        let halfway = (towards - view).normalized();
+        let shine = normal.dot(halfway).max(0.0);
+        let shine = shine * shine;
+        let shine = shine * shine;
+        self.specular = self.specular.max(shine * shine * shine * shadow);
+    }
+}
+
+/// The night sky's color far from the horizon.
+const NIGHT: Vector3 = Vector3::new(0.01, 0.012, 0.035);
+/// The glow over the horizon.
+const HORIZON: Vector3 = Vector3::new(0.18, 0.3, 0.75);
+
+/// A linear color (each channel 0..1) as 0xRRGGBB, with a gamma of 2 as the cells use.
+fn pack_color(color: Vector3) -> u32 {
+    let channel = |value: f32| (libm::sqrtf(value.clamp(0.0, 1.0)) * 255.0 + 0.5) as u32;
+    channel(color.x) << 16 | channel(color.y) << 8 | channel(color.z)
+}
+
+/// The sky as 0xRRGGBB: the blue glow over the horizon fading into the night, with the
+/// stars of the text sky.
+fn sky_color(direction: Vector3) -> u32 {
+    let height = direction.y.max(0.0);
+    let glow = 1.0 / (1.0 + height * 18.0);
+    let glow = glow * glow;
+    let mut color = HORIZON * glow + NIGHT * (1.0 - glow);
+    if height > 0.07 {
+        let azimuth = libm::atan2f(direction.z, direction.x);
+        let cell = ((azimuth * 480.0) as i32).wrapping_mul(73_856_093)
+            ^ ((height * 360.0) as i32).wrapping_mul(19_349_663);
+        if cell.rem_euclid(97) == 0 {
+            color = Vector3::new(0.9, 0.88, 0.7);
+        }
+    }
+    pack_color(color)
 }
 
 /// Turns a brightness (0 dark .. about 1 bright) into a character and color of `material`.

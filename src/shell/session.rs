@@ -18,6 +18,8 @@ use crate::boot::processors;
 use crate::console::input::{read_key, take_key_press, wait_for_key_press};
 use crate::console::output::{COM1, CONSOLE, ConsoleScreen};
 use crate::console::{Color, ColorCode, ScreenChar, TextSurface};
+use crate::demo::workers::RenderThreads;
+use crate::demo::{self, Look};
 use crate::diagnostics::fault_scenarios;
 use crate::memory::heap::{HEAP_LIMIT_BYTES, heap_figures};
 use crate::memory::setup::FRAME_ALLOCATOR;
@@ -25,7 +27,7 @@ use crate::thread;
 use crate::thread::scheduler::ThreadState;
 use crate::thread::{JoinHandle, Priority, stack};
 use crate::time::{SystemClock, uptime_microseconds};
-use crate::{demo, log, print, print_colored, println};
+use crate::{log, print, print_colored, println};
 
 const PROMPT: &str = "ferrite> ";
 const PROMPT_FOREGROUND: Color = Color::LightGreen;
@@ -403,13 +405,26 @@ fn memory(boot_information: &BootInformation) {
     }
 }
 
-/// The SSE scene, in a thread of its own, until a key is pressed (the key is swallowed); then
-/// back to the shell.
+/// The SSE scene (in pixels on a framebuffer, else in text), in a thread of its own with its
+/// render threads, until a key is pressed (the key is swallowed); then back to the shell.
 fn interactive_demo() {
     take_key_press();
     status_clock::set_paused(true);
-    let demo = thread::spawn("demo", || {
-        demo::animate_until(&ConsoleScreen, &SystemClock, thread::stop_requested)
+    let look = Look::for_surface(CONSOLE.lock().surface());
+    let demo = thread::spawn("demo", move || {
+        let (mut render_threads, failure) = RenderThreads::start(demo::worker_count());
+        if let Some(error) = failure {
+            log!("demo: not every render thread started: {error}");
+        }
+        let summary = demo::animate_until(
+            &ConsoleScreen,
+            &SystemClock,
+            look,
+            render_threads.farm(),
+            thread::stop_requested,
+        );
+        render_threads.finish();
+        summary
     });
     let demo = match demo {
         Ok(demo) => demo,
@@ -423,14 +438,6 @@ fn interactive_demo() {
     thread::request_stop(demo.number());
     let summary = demo.join();
     status_clock::set_paused(false);
-    let hundredths = summary.frames_per_second_hundredths();
-    let mut console = CONSOLE.lock();
-    console.clear();
-    drop(console);
-    println!(
-        "demo: {} frames, {}.{:02} frames/s",
-        summary.frames,
-        hundredths / 100,
-        hundredths % 100
-    );
+    CONSOLE.lock().clear();
+    println!("{}", demo::SummaryLine(&summary));
 }

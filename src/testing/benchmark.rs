@@ -7,9 +7,16 @@ use super::allocator_benchmark;
 use crate::arch::x86::cpu::{FxsaveArea, breakpoint, save_and_restore_sse_state};
 use crate::arch::x86::page_table::Caching;
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
-use crate::console::output::CONSOLE;
+use alloc::sync::Arc;
+
+use crate::console::output::{CONSOLE, ConsoleScreen};
 use crate::console::screen::ScreenDevice;
+use crate::demo::pixels::{PixelCanvas, present};
+use crate::demo::render_farm::{Image, Marcher, RenderFarm};
+use crate::demo::scene::Scene;
+use crate::demo::workers::RenderThreads;
 use crate::diagnostics::fatal::{BreakpointNotes, set_breakpoint_notes};
+use crate::thread::KernelThreads;
 use crate::time::{Instant, SystemClock};
 use crate::{demo, log, thread, time};
 
@@ -202,15 +209,81 @@ pub fn run_benchmark() -> ! {
     measure_sse_state_save();
     measure_console_throughput();
     allocator_benchmark::run();
-    let (ticks, microseconds, statistics) = {
-        let mut console = CONSOLE.lock();
-        demo::benchmark(console.surface_mut(), &SystemClock, BENCH_FRAMES)
-    };
+    // The text demo rendered by the bench thread itself, as before render threads.
+    let (mut farm, _) = RenderFarm::<KernelThreads>::new(0);
+    let (ticks, microseconds, statistics) =
+        demo::benchmark(&ConsoleScreen, &SystemClock, &mut farm, BENCH_FRAMES);
     log!(
         "bench: demo frames={BENCH_FRAMES} ticks={ticks} microseconds={microseconds} rays={} march_steps={} shadow_steps={}",
         statistics.rays,
         statistics.march_steps,
         statistics.shadow_steps
     );
+    measure_text_demo_with_render_threads();
+    measure_rays_per_second();
+    measure_pixel_demo();
     exit_qemu(ExitCode::Success)
+}
+
+/// The text demo rendered by 1 and by 2 render threads, in the same boot.
+fn measure_text_demo_with_render_threads() {
+    for workers in [1, 2] {
+        let (mut render_threads, failure) = RenderThreads::start(workers);
+        if let Some(error) = failure {
+            log!("bench: text demo with {workers} render threads: {error}");
+        }
+        let (ticks, microseconds, _) =
+            demo::benchmark(&ConsoleScreen, &SystemClock, render_threads.farm(), BENCH_FRAMES);
+        render_threads.finish();
+        log!(
+            "bench: text demo workers={workers} frames={BENCH_FRAMES} ticks={ticks} microseconds={microseconds}"
+        );
+    }
+}
+
+/// Pixel frames rendered by the rays-per-second benchmark, and their size.
+const BENCH_PIXEL_FRAMES: u32 = 4;
+const BENCH_PIXEL_WIDTH: usize = 160;
+const BENCH_PIXEL_HEIGHT: usize = 120;
+
+/// Rays per second on this thread's CPU: the same pixel frames traced one ray at a time and
+/// four at a time.
+fn measure_rays_per_second() {
+    let (mut farm, _) = RenderFarm::<KernelThreads>::new(0);
+    let mut image = Image::new(BENCH_PIXEL_WIDTH, BENCH_PIXEL_HEIGHT);
+    for (marcher, name) in [(Marcher::Scalar, "scalar"), (Marcher::Packets, "packets")] {
+        let mut rays = 0;
+        let start = Instant::now();
+        for frame in 0..BENCH_PIXEL_FRAMES {
+            let scene = Arc::new(Scene::at(frame as f32 * 0.1));
+            rays += farm.render_pixels(&scene, &mut image, marcher).rays;
+        }
+        let (ticks, microseconds) = (start.elapsed_ticks(), start.elapsed_microseconds());
+        log!("bench: rays marcher={name} rays={rays} ticks={ticks} microseconds={microseconds}");
+    }
+}
+
+/// The pixel demo at a fixed render size with `demo::worker_count()` render threads, shown on
+/// the framebuffer if there is one (else rendered only).
+fn measure_pixel_demo() {
+    let (mut render_threads, _) = RenderThreads::start(demo::worker_count());
+    let workers = render_threads.farm().workers();
+    let layout = CONSOLE.lock().surface().pixel_layout();
+    let mut image = Image::new(BENCH_PIXEL_WIDTH, BENCH_PIXEL_HEIGHT);
+    let start = Instant::now();
+    for frame in 0..BENCH_PIXEL_FRAMES * 2 {
+        let scene = Arc::new(Scene::at(frame as f32 * 0.1));
+        render_threads.farm().render_pixels(&scene, &mut image, Marcher::Packets);
+        if let Some(layout) = &layout {
+            present(&image, layout, &ConsoleScreen);
+        }
+    }
+    let (ticks, microseconds) = (start.elapsed_ticks(), start.elapsed_microseconds());
+    render_threads.finish();
+    log!(
+        "bench: pixel demo width={BENCH_PIXEL_WIDTH} height={BENCH_PIXEL_HEIGHT} workers={workers} shown={} frames={} ticks={ticks} microseconds={microseconds}",
+        layout.is_some(),
+        BENCH_PIXEL_FRAMES * 2
+    );
+    CONSOLE.lock().clear();
 }

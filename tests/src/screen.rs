@@ -205,4 +205,33 @@ impl Image {
     pub fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
         self.pixels[y * self.width + x]
     }
+
+    /// How many different colors the image shows.
+    pub fn distinct_colors(&self) -> usize {
+        self.pixels.iter().collect::<std::collections::HashSet<_>>().len()
+    }
+
+    /// Pixels in a clear color rather than a gray: the strongest channel exceeds the weakest
+    /// by more than 60 of 255 (the 16 text colors' grays and black do not count).
+    pub fn colorful_pixels(&self) -> usize {
+        self.pixels
+            .iter()
+            .filter(|pixel| pixel.iter().max().unwrap() - pixel.iter().min().unwrap() > 60)
+            .count()
+    }
+
+    /// Pixels that differ from `other`'s (the same size).
+    pub fn differing_pixels(&self, other: &Image) -> usize {
+        assert_eq!((self.width, self.height), (other.width, other.height), "image sizes");
+        self.pixels.iter().zip(&other.pixels).filter(|(a, b)| a != b).count()
+    }
+
+    /// Checks that the image shows the pixel demo's scene: thousands of colors, a good share of
+    /// them (at least 1 in 40) clearly colored: the shapes and the sky.
+    pub fn assert_shows_the_pixel_scene(&self) {
+        let (colors, colorful) = (self.distinct_colors(), self.colorful_pixels());
+        assert!(colors >= 1000, "only {colors} colors on screen: not the pixel demo");
+        let total = self.width * self.height;
+        assert!(colorful * 40 >= total, "only {colorful} of {total} pixels are colorful");
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use ferrite_tests::{Boot, Color::*, Qemu};
+use ferrite_tests::{Boot, Color::*, Qemu, ScreenMode};
 
 #[test]
 fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {
@@ -24,24 +24,42 @@ fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {
 
     qemu.wait_for_serial("demo: animation", Duration::from_secs(10));
     std::thread::sleep(Duration::from_secs(2));
-    let first = qemu.screen();
-    std::thread::sleep(Duration::from_millis(700));
-    let second = qemu.screen();
-    assert!(first.distinct_colors() >= 8, "scene has few colors:\n{first}");
-    let (rows, columns) = (first.rows(), first.columns());
-    let changed = (0..rows)
-        .flat_map(|row| (0..columns).map(move |column| (row, column)))
-        .filter(|&(row, column)| first.cell(row, column) != second.cell(row, column))
-        .count();
-    assert!(changed >= 100, "only {changed} cells changed: the scene is not animating");
+    let pixels = ScreenMode::from_environment() == ScreenMode::Framebuffer;
+    if pixels {
+        // On a framebuffer the scene is drawn in pixels, not cells.
+        let first = qemu.screenshot_image();
+        std::thread::sleep(Duration::from_millis(1500));
+        let second = qemu.screenshot_image();
+        first.assert_shows_the_pixel_scene();
+        let changed = first.differing_pixels(&second);
+        assert!(changed >= 20_000, "only {changed} pixels changed: the scene is not animating");
+    } else {
+        let first = qemu.screen();
+        std::thread::sleep(Duration::from_millis(700));
+        let second = qemu.screen();
+        assert!(first.distinct_colors() >= 8, "scene has few colors:\n{first}");
+        let (rows, columns) = (first.rows(), first.columns());
+        let changed = (0..rows)
+            .flat_map(|row| (0..columns).map(move |column| (row, column)))
+            .filter(|&(row, column)| first.cell(row, column) != second.cell(row, column))
+            .count();
+        assert!(changed >= 100, "only {changed} cells changed: the scene is not animating");
+    }
 
     let serial = qemu.wait_for_serial("idle: waiting for a key", Duration::from_secs(40));
     let elapsed = started.elapsed();
-    let end = qemu.screen();
-    let bottom = end.rows() - 1;
-    let status = end.row_text(bottom);
+    // Over pixels only the status line and the hint are cells: read those rows alone.
+    let (rows, columns) = (screen.rows(), screen.columns());
+    let bottom = rows - 1;
+    let status = qemu.row_text(bottom);
     assert!(status.contains(" frames/s "), "no speed on the end screen: {status:?}");
-    assert_eq!(end.cell(bottom, 40).background, LightGray);
+    if pixels {
+        assert!(status.contains(" rays scaled to 1024x768 "), "{status:?}");
+        assert!(serial.contains("demo: pixels rendered at "), "{serial}");
+        qemu.screenshot_image().assert_shows_the_pixel_scene();
+    } else {
+        assert_eq!(qemu.screen().cell(bottom, 40).background, LightGray);
+    }
     // The figure on screen is the one logged on serial.
     let logged = serial
         .lines()
@@ -59,7 +77,11 @@ fn iso_boots_through_grub_and_plays_the_demo_to_its_end_screen() {
     let used = qemu.cpu_seconds() - before;
     assert!(used < 0.5, "QEMU used {used:.2} s of CPU in 2 s of idle: busy loop?");
     let hint = " Press any key for the shell ";
-    qemu.screen().assert_text_at(0, (columns - hint.len()) / 2, hint, Black, LightGray);
+    if pixels {
+        assert_eq!(qemu.row_text(0).find(hint), Some((columns - hint.len()) / 2));
+    } else {
+        qemu.screen().assert_text_at(0, (columns - hint.len()) / 2, hint, Black, LightGray);
+    }
 
     // A key opens the shell on a cleared screen.
     qemu.press("spc");

@@ -14,6 +14,7 @@ pub mod page_table;
 pub mod platform;
 pub mod ps2_controller;
 pub mod registers;
+pub mod sse_lanes;
 pub mod vectors;
 
 #[cfg(target_os = "none")]

@@ -214,6 +214,54 @@ fn main() {
         "one boot; text mode above renders 80x25",
     );
 
+    // Render threads: the text demo with 1 and 2 threads, on one CPU for now, same boot.
+    let text_rate = |workers: &str| {
+        let prefix = format!("bench: text demo workers={workers} ");
+        serial_field(&real_serial, &prefix, "frames") * 1e6
+            / serial_field(&real_serial, &prefix, "microseconds")
+    };
+    let (one, two) = (text_rate("1"), text_rate("2"));
+    row(
+        "text demo frames per second, 1 / 2 render threads, TCG",
+        format!("{one:.1} / {two:.1}"),
+        &format!("one boot; 2 threads / 1: {:.2}x", two / one),
+    );
+    // Rays per second on one CPU, one ray at a time against four-ray SSE packets.
+    let rays_per_second = |serial: &str, marcher: &str| {
+        let prefix = format!("bench: rays marcher={marcher} ");
+        serial_field(serial, &prefix, "rays") * 1e6 / serial_field(serial, &prefix, "microseconds")
+    };
+    let (scalar, packets) =
+        (rays_per_second(&real_serial, "scalar"), rays_per_second(&real_serial, "packets"));
+    row(
+        "pixel demo rays per second per CPU: scalar / SSE packets, TCG",
+        format!("{scalar:.0} / {packets:.0}"),
+        &format!("one boot; packets / scalar: {:.2}x", packets / scalar),
+    );
+    let instructions_per_ray = |marcher: &str| {
+        let prefix = format!("bench: rays marcher={marcher} ");
+        serial_field(&counted_serial, &prefix, "ticks")
+            / serial_field(&counted_serial, &prefix, "rays")
+    };
+    row(
+        "pixel demo guest instructions per ray: scalar / SSE packets (-icount)",
+        format!("{:.0} / {:.0}", instructions_per_ray("scalar"), instructions_per_ray("packets")),
+        "",
+    );
+    let pixel_prefix = "bench: pixel demo ";
+    row(
+        "pixel demo frames per second, 160x120 rays scaled to 1024x768, TCG",
+        format!(
+            "{:.1}",
+            serial_field(&framebuffer_wall, pixel_prefix, "frames") * 1e6
+                / serial_field(&framebuffer_wall, pixel_prefix, "microseconds")
+        ),
+        &format!(
+            "one boot; {} render thread(s), SSE packets",
+            serial_field(&framebuffer_wall, pixel_prefix, "workers")
+        ),
+    );
+
     let heap_ready = number_after(&counted_serial, "memory: heap ready ");
     row("kernel_main to heap ready, guest instructions (-icount)", format!("{heap_ready:.0}"), "");
     let operations = serial_field(&counted_serial, "bench: allocator ", "operations");
