@@ -257,7 +257,9 @@ mod tests {
         assert_eq!(options.demo, DemoChoice::Skip);
         assert_eq!(
             warnings,
-            ["cmdline: unknown word 'quiet' (known: test bench nodemo acpi=off apic=off fault=<kind>)"]
+            [
+                "cmdline: unknown word 'quiet' (known: test bench nodemo acpi=off apic=off fault=<kind>)"
+            ]
         );
     }
 

@@ -3,11 +3,11 @@
 
 pub mod command_line;
 pub mod information;
-#[cfg(target_os = "none")]
-pub mod processors;
 pub mod interrupt_choice;
 pub mod memory_map;
 pub mod platform;
+#[cfg(target_os = "none")]
+pub mod processors;
 
 #[cfg(target_os = "none")]
 pub mod sequence;

@@ -7,13 +7,15 @@ use super::information::{BootInformation, PhysicalRange};
 use crate::arch::x86::cpu::{enable_interrupts, spin_loop_hint};
 use crate::arch::x86::per_cpu::{MAX_CPUS, current_index};
 use crate::arch::x86::platform::Platform;
-use crate::arch::x86::processor_startup::{prepare_trampoline, send_startup_sequence, trampoline_bytes};
+use crate::arch::x86::processor_startup::{
+    prepare_trampoline, send_startup_sequence, trampoline_bytes,
+};
 use crate::arch::x86::vectors::{RESCHEDULE_VECTOR, TLB_SHOOTDOWN_VECTOR};
 use crate::arch::x86::{gdt, interrupts, local_apic, paging, tlb};
+use crate::log;
 use crate::sync::spin_lock::SpinLock;
 use crate::thread::scheduler::{self, ReservedIdleThread};
 use crate::time::Instant;
-use crate::log;
 
 /// Where a CPU stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,15 +116,17 @@ fn busy_wait(microseconds: u64) {
 /// structures, and not page 0 (which paging leaves unmapped).
 fn trampoline_page(boot_information: &BootInformation) -> Option<u32> {
     const PAGE: u64 = 4096;
-    (1..0x100u64).map(|number| number * PAGE).find(|&start| {
-        let page = PhysicalRange::new(start, start + PAGE);
-        let in_ram = boot_information
-            .available()
-            .iter()
-            .any(|range| range.start <= page.start && page.end <= range.end);
-        in_ram && !boot_information.reserved().iter().any(|range| range.overlaps(&page))
-    })
-    .map(|start| start as u32)
+    (1..0x100u64)
+        .map(|number| number * PAGE)
+        .find(|&start| {
+            let page = PhysicalRange::new(start, start + PAGE);
+            let in_ram = boot_information
+                .available()
+                .iter()
+                .any(|range| range.start <= page.start && page.end <= range.end);
+            in_ram && !boot_information.reserved().iter().any(|range| range.overlaps(&page))
+        })
+        .map(|start| start as u32)
 }
 
 /// Starts every usable processor the platform lists besides this one, one at a time, and
@@ -143,7 +147,10 @@ pub fn start_application_processors(platform: &Platform, boot_information: &Boot
     for processor in others() {
         let index = KNOWN_CPUS.load(Ordering::Relaxed);
         if index == MAX_CPUS {
-            log!("cpus: APIC ID {} left out: the kernel runs at most {MAX_CPUS} CPUs", processor.apic_id);
+            log!(
+                "cpus: APIC ID {} left out: the kernel runs at most {MAX_CPUS} CPUs",
+                processor.apic_id
+            );
             continue;
         }
         let idle = match scheduler::reserve_idle_thread("idle") {
@@ -161,8 +168,9 @@ pub fn start_application_processors(platform: &Platform, boot_information: &Boot
         // SAFETY: the page is free RAM below 1 MiB (chosen from the memory map, clear of the
         // loader's structures), identity-mapped, and only this start uses it, one CPU at a
         // time; the stack belongs to the idle thread reserved for this CPU alone.
-        let prepared =
-            unsafe { prepare_trampoline(page, stack_top, application_processor_main, index as u32) };
+        let prepared = unsafe {
+            prepare_trampoline(page, stack_top, application_processor_main, index as u32)
+        };
         let answered = || STATES[index].load(Ordering::Acquire) == CpuState::Online as u8;
         let sent = prepared.and_then(|()| {
             send_startup_sequence(
@@ -174,7 +182,10 @@ pub fn start_application_processors(platform: &Platform, boot_information: &Boot
             )
         });
         let waiting = Instant::now();
-        while sent.is_ok() && !answered() && waiting.elapsed_microseconds() < ANSWER_TIMEOUT_MICROSECONDS {
+        while sent.is_ok()
+            && !answered()
+            && waiting.elapsed_microseconds() < ANSWER_TIMEOUT_MICROSECONDS
+        {
             spin_loop_hint();
         }
         if !answered() {
@@ -191,7 +202,11 @@ pub fn start_application_processors(platform: &Platform, boot_information: &Boot
         }
     }
     let microseconds = started.elapsed_microseconds();
-    log!("cpus: {} of {} online, started in {microseconds} us", online_count(), KNOWN_CPUS.load(Ordering::Relaxed));
+    log!(
+        "cpus: {} of {} online, started in {microseconds} us",
+        online_count(),
+        KNOWN_CPUS.load(Ordering::Relaxed)
+    );
 }
 
 /// Where an application processor arrives from the trampoline, on its idle thread's stack, with

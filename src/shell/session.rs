@@ -268,7 +268,10 @@ fn exchange_messages_until_stopped() -> u64 {
 }
 
 fn list_threads() {
-    print_colored!(HEADING_COLOR, "  id  name       state     cpu  priority     cpu ms  stack used\n");
+    print_colored!(
+        HEADING_COLOR,
+        "  id  name       state     cpu  priority     cpu ms  stack used\n"
+    );
     for thread in thread::threads() {
         let stack = match thread.stack {
             Some(stack) => {

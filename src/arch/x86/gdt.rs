@@ -255,8 +255,7 @@ pub fn double_fault_stack_bounds() -> (u32, u32) {
 }
 
 fn double_fault_stack_bounds_of(cpu: usize) -> (u32, u32) {
-    let start =
-        DOUBLE_FAULT_STACKS[cpu].0.get() as u32 + offset_of!(GuardedStack, stack) as u32;
+    let start = DOUBLE_FAULT_STACKS[cpu].0.get() as u32 + offset_of!(GuardedStack, stack) as u32;
     (start, start + DOUBLE_FAULT_STACK_BYTES as u32)
 }
 

@@ -3,8 +3,8 @@
 //! lives, build only for the kernel target.
 
 pub mod acpi;
-pub mod bios_area;
 pub mod apic_registers;
+pub mod bios_area;
 pub mod cmos_clock;
 pub mod cpu_features;
 pub mod descriptors;
@@ -44,19 +44,19 @@ pub mod local_apic;
 #[cfg(target_os = "none")]
 pub mod paging;
 #[cfg(target_os = "none")]
-pub mod physical_memory;
-#[cfg(target_os = "none")]
 pub mod per_cpu;
 #[cfg(target_os = "none")]
-pub mod pic;
+pub mod physical_memory;
 #[cfg(target_os = "none")]
-pub mod processor_startup;
+pub mod pic;
 #[cfg(target_os = "none")]
 pub mod pit;
 #[cfg(target_os = "none")]
 pub mod port;
 #[cfg(target_os = "none")]
 pub mod power;
+#[cfg(target_os = "none")]
+pub mod processor_startup;
 #[cfg(target_os = "none")]
 pub mod ps2_keyboard;
 #[cfg(target_os = "none")]

@@ -57,7 +57,9 @@ impl core::fmt::Display for StartupError {
             StartupError::BadTrampolinePage => {
                 write!(formatter, "the trampoline page is not a page below 1 MiB")
             }
-            StartupError::NotDelivered => write!(formatter, "the local APIC did not deliver the IPI"),
+            StartupError::NotDelivered => {
+                write!(formatter, "the local APIC did not deliver the IPI")
+            }
         }
     }
 }
@@ -105,7 +107,9 @@ pub unsafe fn prepare_trampoline(
     // SAFETY: the caller guarantees the page is free, mapped and writable; the trampoline is
     // shorter than a page (checked by the linker script's assertion on its length) and lies
     // in the kernel image.
-    unsafe { core::ptr::copy_nonoverlapping(&raw const ap_trampoline_start, destination, length as usize) };
+    unsafe {
+        core::ptr::copy_nonoverlapping(&raw const ap_trampoline_start, destination, length as usize)
+    };
     let block = (page + length - size_of::<TrampolineParameters>() as u32) as usize
         as *mut TrampolineParameters;
     // SAFETY: the block is the last 40 bytes of the copy just made, 4-byte aligned (the

@@ -39,7 +39,8 @@ fn invalidate(start: u32, end: u32) {
 /// called with interrupts on and no spin lock held (the other CPUs may wait for one).
 pub fn invalidate_on_other_cpus(start: u32, end: u32) {
     let own = local_apic::id();
-    let others = LISTENERS.load(Ordering::Acquire) & !(1u64.checked_shl(u32::from(own)).unwrap_or(0));
+    let others =
+        LISTENERS.load(Ordering::Acquire) & !(1u64.checked_shl(u32::from(own)).unwrap_or(0));
     if others == 0 {
         return;
     }
