@@ -609,18 +609,18 @@ fn reap(exited: Option<Box<ThreadControl>>) {
         return;
     }
     if let Some(thread) = exited {
-        free_thread(thread);
+        free_thread(&thread);
     }
     loop {
         let waiting = REAP_LATER.lock().iter_mut().find_map(Option::take);
         match waiting {
-            Some(thread) => free_thread(thread),
+            Some(thread) => free_thread(&thread),
             None => break,
         }
     }
 }
 
-fn free_thread(thread: Box<ThreadControl>) {
+fn free_thread(thread: &ThreadControl) {
     if let Some(stack) = thread.stack {
         stack::release(stack);
     }

@@ -166,11 +166,11 @@ pub fn find_rsdp_in_bios_area(memory: &impl FirmwareMemory) -> Result<Rsdp, Acpi
 
 /// Reads the table at `address`, checks its signature (if `expected` names one), its length
 /// and its checksum, and returns its bytes.
-fn read_table<'a>(
-    memory: &'a impl FirmwareMemory,
+fn read_table(
+    memory: &impl FirmwareMemory,
     address: u64,
     expected: [u8; 4],
-) -> Result<&'a [u8], AcpiError> {
+) -> Result<&[u8], AcpiError> {
     let unreadable = AcpiError::Unreadable { signature: expected, address };
     let header = memory.read(address, TABLE_HEADER_BYTES).ok_or(unreadable)?;
     let mut signature = [0; 4];

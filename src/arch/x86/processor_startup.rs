@@ -84,7 +84,7 @@ pub unsafe fn prepare_trampoline(
     entry: ProcessorEntry,
     argument: u32,
 ) -> Result<(), StartupError> {
-    if page % PAGE_BYTES != 0 || page + PAGE_BYTES > LOWEST_PAGE_ABOVE_1_MIB || page == 0 {
+    if !page.is_multiple_of(PAGE_BYTES) || page + PAGE_BYTES > LOWEST_PAGE_ABOVE_1_MIB || page == 0 {
         return Err(StartupError::BadTrampolinePage);
     }
     let start = &raw const ap_trampoline_start as u32;
@@ -128,7 +128,7 @@ pub fn send_startup_sequence(
     wait_between_startups: impl Fn(),
     started: impl Fn() -> bool,
 ) -> Result<(), StartupError> {
-    if page % PAGE_BYTES != 0 || page >= LOWEST_PAGE_ABOVE_1_MIB || page == 0 {
+    if !page.is_multiple_of(PAGE_BYTES) || page >= LOWEST_PAGE_ABOVE_1_MIB || page == 0 {
         return Err(StartupError::BadTrampolinePage);
     }
     local_apic::send_init(apic_id);
