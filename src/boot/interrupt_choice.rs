@@ -125,6 +125,9 @@ mod tests {
                 .collect(),
             overrides: Vec::new(),
             has_legacy_pics: true,
+            local_apic_nmis: Vec::new(),
+            x2apic_only_processors: 0,
+            interrupt_mode_register: false,
         }
     }
 
