@@ -258,7 +258,7 @@ mod tests {
         assert_eq!(
             warnings,
             [
-                "cmdline: unknown word 'quiet' (known: test bench nodemo acpi=off apic=off fault=<kind>)"
+                "cmdline: unknown word 'quiet' (known: test bench nodemo acpi=off apic=off smp fault=<kind>)"
             ]
         );
     }
