@@ -84,7 +84,8 @@ pub unsafe fn prepare_trampoline(
     entry: ProcessorEntry,
     argument: u32,
 ) -> Result<(), StartupError> {
-    if !page.is_multiple_of(PAGE_BYTES) || page + PAGE_BYTES > LOWEST_PAGE_ABOVE_1_MIB || page == 0 {
+    if !page.is_multiple_of(PAGE_BYTES) || page + PAGE_BYTES > LOWEST_PAGE_ABOVE_1_MIB || page == 0
+    {
         return Err(StartupError::BadTrampolinePage);
     }
     let start = &raw const ap_trampoline_start as u32;
