@@ -71,7 +71,8 @@ fn unknown_command_line_words_get_a_one_line_warning_and_boot_goes_on() {
     let mut qemu = Qemu::kernel("nodemo sparkle fault=melt");
     let serial = qemu.wait_for_serial("shell: ready", BOOT_TIMEOUT);
     let screen = qemu.screen();
-    let warning = "cmdline: unknown word 'sparkle' (known: test bench nodemo acpi=off fault=<kind>)";
+    let warning =
+        "cmdline: unknown word 'sparkle' (known: test bench nodemo acpi=off fault=<kind>)";
     let (row, column) =
         screen.find(warning).unwrap_or_else(|| panic!("no warning on screen:\n{screen}"));
     screen.assert_text_at(row, column, warning, Yellow, Black);

@@ -144,7 +144,10 @@ fn uefi_32_from_cd_plays_the_demo_and_runs_the_shell() {
     let mut qemu = Qemu::start_in_mode(Boot::iso_on(Firmware::Uefi32, Medium::Cdrom, ""), &[]);
     qemu.wait_for_serial("demo: logo", UEFI_BOOT_TIMEOUT);
     let platform = platform_line(&qemu);
-    assert!(platform.starts_with("platform: ACPI 2 MADT: 1 processor (APIC IDs 0), "), "{platform}");
+    assert!(
+        platform.starts_with("platform: ACPI 2 MADT: 1 processor (APIC IDs 0), "),
+        "{platform}"
+    );
     let logo = qemu.screen();
     assert!(logo.find("a kernel for 32-bit x86, written in Rust").is_some(), "{logo}");
     assert!(logo.count_foreground(Yellow) >= 40, "logo letters missing:\n{logo}");

@@ -13,6 +13,7 @@ pub mod page_table;
 pub mod platform;
 pub mod ps2_controller;
 pub mod registers;
+pub mod table_bytes;
 pub mod vectors;
 
 #[cfg(target_os = "none")]
