@@ -11,7 +11,6 @@ use super::memory_map::{FOUR_GIB, MemoryMapError, MemoryMapLayout, RawMemoryMap}
 use crate::bytes::read_u32_le;
 use crate::console::framebuffer::{ChannelField, ColorModel, FramebufferDescription};
 use crate::small_sort::sort_small;
-use alloc::vec::Vec;
 
 /// Read access to physical memory, refusing ranges that are not safely readable.
 pub trait PhysicalMemory {
@@ -523,32 +522,47 @@ const TAG_ACPI_OLD_RSDP: u32 = 14;
 const TAG_ACPI_NEW_RSDP: u32 = 15;
 const TAG_HEADER_BYTES: usize = 8;
 
-/// The tag of type `kind`'s bytes (its 8-byte header included) within the information.
+/// A tag's type and bytes (its 8-byte header included) within the information.
+#[derive(Clone, Copy)]
 struct Tag {
     kind: u32,
     bytes: &'static [u8],
 }
 
 /// The tags of Multiboot 2 information (after its 8-byte total_size/reserved header), each
-/// walked by its own size and padded to 8 bytes; stops at the end tag or a malformed size.
-fn multiboot2_tags(info: &'static [u8], information: &mut BootInformation) -> Vec<Tag> {
-    let mut tags = Vec::new();
-    let mut offset = 8;
-    while offset + TAG_HEADER_BYTES <= info.len() {
-        let kind = read_u32(info, offset);
-        let size = read_u32(info, offset + 4) as usize;
-        if kind == TAG_END {
-            return tags;
+/// walked by its own size and padded to 8 bytes, up to the end tag. A tag with an impossible
+/// size ends the walk with `Err(offset)`. Nothing is allocated: this runs before the heap.
+struct Multiboot2Tags {
+    info: &'static [u8],
+    offset: usize,
+}
+
+impl Iterator for Multiboot2Tags {
+    type Item = Result<Tag, u32>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let offset = self.offset;
+        if offset + TAG_HEADER_BYTES > self.info.len() {
+            return None;
         }
-        let end = offset.checked_add(size).filter(|&end| end <= info.len());
+        let kind = read_u32(self.info, offset);
+        let size = read_u32(self.info, offset + 4) as usize;
+        if kind == TAG_END {
+            self.offset = self.info.len();
+            return None;
+        }
+        let end = offset.checked_add(size).filter(|&end| end <= self.info.len());
         let Some(end) = end.filter(|_| size >= TAG_HEADER_BYTES) else {
-            information.warn(BootWarning::BadTag { offset: offset as u32 });
-            return tags;
+            self.offset = self.info.len();
+            return Some(Err(offset as u32));
         };
-        tags.push(Tag { kind, bytes: &info[offset..end] });
-        offset = end.next_multiple_of(8);
+        self.offset = end.next_multiple_of(8);
+        Some(Ok(Tag { kind, bytes: &self.info[offset..end] }))
     }
-    tags
+}
+
+fn multiboot2_tags(info: &'static [u8]) -> impl Iterator<Item = Tag> {
+    Multiboot2Tags { info, offset: 8 }.filter_map(Result::ok)
 }
 
 /// A NUL-terminated string inside a tag, from byte `start`: up to the NUL or the tag's end.
@@ -578,8 +592,10 @@ pub fn parse_multiboot2_information(
     let info_range =
         PhysicalRange::new(u64::from(info_address), u64::from(info_address) + info.len() as u64);
     information.reserve(info_range);
-    let tags = multiboot2_tags(info, &mut information);
-    let find = |kind: u32| tags.iter().find(|tag| tag.kind == kind);
+    if let Some(Err(offset)) = (Multiboot2Tags { info, offset: 8 }).find(Result::is_err) {
+        information.warn(BootWarning::BadTag { offset });
+    }
+    let find = |kind: u32| multiboot2_tags(info).find(|tag| tag.kind == kind);
 
     let memory_map = find(TAG_MEMORY_MAP).and_then(|tag| {
         let entry_bytes = read_u32(tag.bytes, 8);
@@ -603,15 +619,15 @@ pub fn parse_multiboot2_information(
         information.warn(BootWarning::OutsideRam("the information structure"));
     }
     if let Some(tag) = find(TAG_COMMAND_LINE) {
-        match core::str::from_utf8(tag_string(tag, 8)) {
+        match core::str::from_utf8(tag_string(&tag, 8)) {
             Ok(text) => information.command_line = text,
             Err(_) => information.warn(BootWarning::CommandLineNotUtf8),
         }
     }
     if let Some(tag) = find(TAG_LOADER_NAME) {
-        information.loader_name = core::str::from_utf8(tag_string(tag, 8)).ok();
+        information.loader_name = core::str::from_utf8(tag_string(&tag, 8)).ok();
     }
-    let modules = tags.iter().filter(|tag| tag.kind == TAG_MODULE);
+    let modules = multiboot2_tags(info).filter(|tag| tag.kind == TAG_MODULE);
     for (index, tag) in modules.enumerate() {
         if information.module_count == MAXIMUM_MODULES {
             information.warn(BootWarning::TooManyModules(index as u32 + 1));
@@ -626,7 +642,7 @@ pub fn parse_multiboot2_information(
             continue;
         }
         information.reserve(range);
-        let name = core::str::from_utf8(tag_string(tag, 16)).unwrap_or("");
+        let name = core::str::from_utf8(tag_string(&tag, 16)).unwrap_or("");
         information.modules[information.module_count] = Module { range, name };
         information.module_count += 1;
     }
@@ -653,7 +669,7 @@ pub fn parse_multiboot2_information(
         }
     }
     if let Some(tag) = find(TAG_FRAMEBUFFER) {
-        parse_multiboot2_framebuffer(&mut information, tag, info_address, info);
+        parse_multiboot2_framebuffer(&mut information, &tag, info_address, info);
     }
     // The newer copy (ACPI 2.0 and later, with the XSDT) first.
     let rsdp = find(TAG_ACPI_NEW_RSDP).or_else(|| find(TAG_ACPI_OLD_RSDP));
@@ -1192,7 +1208,7 @@ mod tests {
             bytes.extend_from_slice(&kind.to_le_bytes());
             bytes.extend_from_slice(&(8 + payload.len() as u32).to_le_bytes());
             bytes.extend_from_slice(payload);
-            while bytes.len() % 8 != 0 {
+            while !bytes.len().is_multiple_of(8) {
                 bytes.push(0);
             }
         }

@@ -8,11 +8,12 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+use super::bios_area::{BiosArea, scan_paragraphs};
 use super::platform::{
     FirmwareMemory, InterruptOverride, IoApicDescription, LocalApicNmi, NmiTarget, Platform,
     PlatformSource, Polarity, Processor, Trigger,
 };
-use crate::arch::x86::bios_area::{BiosArea, scan_paragraphs};
+use super::table_bytes;
 
 /// "RSD PTR " (ACPI 6.5 §5.2.5.3).
 const RSDP_SIGNATURE: &[u8; 8] = b"RSD PTR ";
@@ -127,7 +128,7 @@ fn checksum_is_zero(bytes: &[u8]) -> bool {
 }
 
 fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
-    crate::bytes::read_u32_le(bytes, offset)
+    table_bytes::read_u32(bytes, offset)
 }
 
 /// Validates an RSDP: a copy from the loader, or bytes found in the BIOS area (which may be
@@ -150,7 +151,7 @@ pub fn parse_rsdp(bytes: &[u8]) -> Result<Rsdp, AcpiError> {
     if !checksum_is_zero(whole) {
         return Err(AcpiError::BadRsdp);
     }
-    let xsdt_address = crate::bytes::read_u64_le(whole, 24).ok_or(AcpiError::BadRsdp)?;
+    let xsdt_address = table_bytes::read_u64(whole, 24).ok_or(AcpiError::BadRsdp)?;
     Ok(Rsdp { revision, rsdt_address, xsdt_address })
 }
 
@@ -319,7 +320,7 @@ pub fn parse_madt(madt: &[u8], revision: u8) -> Result<Platform, AcpiError> {
                 });
             }
             ENTRY_LOCAL_APIC_ADDRESS_OVERRIDE => {
-                let address = crate::bytes::read_u64_le(entry, 4).unwrap_or(0);
+                let address = table_bytes::read_u64(entry, 4).unwrap_or(0);
                 // 32-bit paging cannot reach registers above 4 GiB; keep the 32-bit address.
                 if let Ok(address) = u32::try_from(address) {
                     local_apic_address = address;
@@ -656,13 +657,13 @@ pub mod tests {
 
     #[test]
     fn random_madts_never_panic() {
-        let mut random = crate::testing::random::Xorshift64::new(0x5eed_acb1);
+        let mut next = crate::arch::x86::table_bytes::xorshift(0x5eed_acb1);
         for _ in 0..3000 {
-            let length = (random.next_u64() % 120) as usize;
-            let mut body: Vec<u8> = (0..length).map(|_| random.next_u64() as u8).collect();
+            let length = (next() % 120) as usize;
+            let mut body: Vec<u8> = (0..length).map(|_| next() as u8).collect();
             // Keep entry types mostly known so deep paths run.
             for index in (8..body.len()).step_by(7) {
-                body[index] = (random.next_u64() % 11) as u8;
+                body[index] = (next() % 11) as u8;
             }
             if let Ok(platform) = parse_madt(&table(b"APIC", &body), 0) {
                 assert!(platform.usable_processors().count() > 0);

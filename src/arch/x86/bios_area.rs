@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use super::platform::FirmwareMemory;
-use crate::bytes::read_u16_le;
+use super::table_bytes::read_u16;
 
 /// The BIOS data area's word holding the EBDA's real-mode segment (ACPI 6.5 §5.2.5.1;
 /// MP 1.4 §4 "40:0E").
@@ -34,7 +34,7 @@ pub enum BiosArea {
 impl BiosArea {
     /// The area's physical range (start, length), if the BIOS data area gives a sane one.
     fn range(self, memory: &impl FirmwareMemory) -> Option<(u64, usize)> {
-        let word = |address| memory.read(address, 2).and_then(|bytes| read_u16_le(bytes, 0));
+        let word = |address| memory.read(address, 2).and_then(|bytes| read_u16(bytes, 0));
         let plausible = |start: u64| {
             (LOWEST_EBDA_ADDRESS..=LEGACY_VIDEO_MEMORY - ONE_KIB).contains(&start).then_some(start)
         };
@@ -105,6 +105,12 @@ pub mod tests {
         /// Makes everything from `end` on unreadable.
         pub fn end_readable_memory_at(&mut self, end: u64) {
             self.readable_end = end;
+        }
+    }
+
+    impl Default for FakeMemory {
+        fn default() -> FakeMemory {
+            FakeMemory::new()
         }
     }
 

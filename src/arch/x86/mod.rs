@@ -15,6 +15,7 @@ pub mod platform;
 pub mod ps2_controller;
 pub mod registers;
 pub mod sse_lanes;
+pub mod table_bytes;
 pub mod vectors;
 
 #[cfg(target_os = "none")]

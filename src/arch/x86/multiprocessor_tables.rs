@@ -11,7 +11,7 @@ use super::platform::{
     FirmwareMemory, InterruptOverride, IoApicDescription, LocalApicNmi, NmiTarget, Platform,
     PlatformSource, Polarity, Processor, Trigger,
 };
-use crate::bytes::{read_u16_le, read_u32_le};
+use super::table_bytes::{read_u16, read_u32};
 
 /// "_MP_", the floating pointer's signature (MP 1.4 §4.1).
 const FLOATING_POINTER_SIGNATURE: &[u8; 4] = b"_MP_";
@@ -113,7 +113,7 @@ fn parse_floating_pointer(candidate: &[u8]) -> Option<FloatingPointer> {
         return None;
     }
     Some(FloatingPointer {
-        configuration_address: read_u32_le(bytes, 4)?,
+        configuration_address: read_u32(bytes, 4)?,
         default_configuration: bytes[11],
         interrupt_mode_register: bytes[12] & FEATURE_INTERRUPT_MODE_REGISTER != 0,
     })
@@ -133,7 +133,7 @@ pub fn read_platform(memory: &impl FirmwareMemory) -> Result<Platform, Multiproc
         let unreadable = MultiprocessorTableError::Unreadable { address };
         let header =
             memory.read(u64::from(address), CONFIGURATION_HEADER_BYTES).ok_or(unreadable)?;
-        let length = usize::from(read_u16_le(header, 4).unwrap_or(0));
+        let length = usize::from(read_u16(header, 4).unwrap_or(0));
         let table = memory.read(u64::from(address), length).ok_or(unreadable)?;
         parse_configuration_table(table)?
     };
@@ -189,7 +189,7 @@ fn trigger_from_flags(flags: u16) -> Trigger {
 pub fn parse_configuration_table(table: &[u8]) -> Result<Platform, MultiprocessorTableError> {
     let bad = MultiprocessorTableError::BadConfigurationTable;
     let header = table.get(..CONFIGURATION_HEADER_BYTES).ok_or(bad)?;
-    let length = usize::from(read_u16_le(header, 4).ok_or(bad)?);
+    let length = usize::from(read_u16(header, 4).ok_or(bad)?);
     if &header[..4] != CONFIGURATION_SIGNATURE || length < CONFIGURATION_HEADER_BYTES {
         return Err(bad);
     }
@@ -197,10 +197,10 @@ pub fn parse_configuration_table(table: &[u8]) -> Result<Platform, Multiprocesso
     if !checksum_is_zero(table) {
         return Err(bad);
     }
-    let entry_count = read_u16_le(header, 34).ok_or(bad)?;
+    let entry_count = read_u16(header, 34).ok_or(bad)?;
     let mut platform = Platform {
         source: PlatformSource::MultiprocessorTables,
-        local_apic_address: read_u32_le(header, 36).ok_or(bad)?,
+        local_apic_address: read_u32(header, 36).ok_or(bad)?,
         processors: Vec::new(),
         io_apics: Vec::new(),
         overrides: Vec::new(),
@@ -239,7 +239,7 @@ pub fn parse_configuration_table(table: &[u8]) -> Result<Platform, Multiprocesso
                 let first_interrupt = platform.io_apics.len() as u32 * IO_APIC_INPUTS;
                 platform.io_apics.push(IoApicDescription {
                     id: entry[1],
-                    address: read_u32_le(entry, 4).unwrap_or(0),
+                    address: read_u32(entry, 4).unwrap_or(0),
                     first_interrupt,
                 });
             }
@@ -466,13 +466,13 @@ mod tests {
 
     #[test]
     fn random_tables_never_panic() {
-        let mut random = crate::testing::random::Xorshift64::new(0x4d50_3134);
+        let mut next = crate::arch::x86::table_bytes::xorshift(0x4d50_3134);
         let good = seabios_table(3);
         for _ in 0..3000 {
             let mut table = good.clone();
             for _ in 0..4 {
-                let index = (random.next_u64() as usize) % table.len();
-                table[index] = random.next_u64() as u8;
+                let index = (next() as usize) % table.len();
+                table[index] = next() as u8;
             }
             fix_checksum(&mut table, 7);
             if let Ok(platform) = parse_configuration_table(&table) {
