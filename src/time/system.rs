@@ -113,9 +113,9 @@ pub fn start_local_apic_timer() -> Result<LocalApicTimerCalibration, LocalApicEr
         scale(u64::from(calibration.counts_per_tick), 1_000_000_000, calibration.counts_per_second),
         Ordering::Relaxed,
     );
-    LOCAL_APIC_TICK.store(true, Ordering::Relaxed);
     TIMER_STARTED_AT.store(read_time_stamp_counter(), Ordering::Relaxed);
     local_apic::start_timer()?;
+    LOCAL_APIC_TICK.store(true, Ordering::Relaxed);
     Ok(calibration)
 }
 

@@ -199,6 +199,10 @@ extern "C" fn interrupt_dispatch(frame: *mut InterruptStackFrame) {
     // refers to it while the handler runs.
     let frame = unsafe { &mut *frame };
     let vector = frame.vector as u8;
+    if vector < EXCEPTION_VECTORS {
+        dispatch_exception(vector, frame);
+        return;
+    }
     if vector == XMM_CLOBBER_TEST_VECTOR {
         clobber_xmm_registers();
         return;
@@ -225,7 +229,6 @@ extern "C" fn interrupt_dispatch(frame: *mut InterruptStackFrame) {
             run_irq_handler(TIMER_IRQ, vector);
             local_apic::end_of_interrupt();
             run_irq_exit_hook();
-            return;
         }
         INTER_PROCESSOR_VECTORS_START..=INTER_PROCESSOR_VECTORS_END => {
             let index = usize::from(vector - INTER_PROCESSOR_VECTORS_START);
@@ -235,24 +238,21 @@ extern "C" fn interrupt_dispatch(frame: *mut InterruptStackFrame) {
             }
             local_apic::end_of_interrupt();
             run_irq_exit_hook();
-            return;
         }
         LOCAL_APIC_ERROR_VECTOR => {
             local_apic::record_error();
             local_apic::end_of_interrupt();
-            return;
         }
         // Not in service: no end-of-interrupt (SDM Vol. 3A §11.9).
         LOCAL_APIC_SPURIOUS_VECTOR => {
             SPURIOUS_INTERRUPTS.fetch_add(1, Ordering::Relaxed);
-            return;
         }
-        _ => {}
+        _ => count_unhandled(usize::from(vector)),
     }
-    if vector >= EXCEPTION_VECTORS {
-        count_unhandled(usize::from(vector));
-        return;
-    }
+}
+
+/// Exceptions (vectors 0-31) go to the kernel's fatal or trap handler.
+fn dispatch_exception(vector: u8, frame: &InterruptStackFrame) {
     let exception = &EXCEPTIONS[usize::from(vector)];
     let Some(handlers) = EXCEPTION_HANDLERS.get() else {
         // `initialize` installs the handlers before loading the IDT, so this cannot happen.
