@@ -20,9 +20,7 @@ use crate::arch::x86::linker_symbols::kernel_image;
 use crate::arch::x86::local_apic::{self, LocalApicError};
 use crate::arch::x86::page_table::Caching;
 use crate::arch::x86::physical_memory::read_identity_mapped;
-use crate::arch::x86::platform::{
-    AcpiChoice, DiscoveryProblem, Platform, PlatformSource, discover,
-};
+use crate::arch::x86::platform::{AcpiChoice, DiscoveryProblem, Platform, discover};
 use crate::arch::x86::ps2_controller::ControllerState;
 use crate::arch::x86::serial::SerialPresence;
 use crate::arch::x86::vectors::{IRQ_LINES, KEYBOARD_IRQ, TIMER_IRQ, io_apic_vector_of_irq};
@@ -109,6 +107,10 @@ fn start_scheduler() {
     }
     scheduler::start();
     interrupts::register_irq_exit_hook(scheduler::preempt_if_needed);
+    if let Err(error) = scheduler::start_reaper() {
+        print_colored!(ERROR_COLOR, "threads: cannot start the reaper thread: {error}\n");
+        fatal::stop();
+    }
     if let Err(error) = start_keyboard_driver() {
         print_colored!(ERROR_COLOR, "keyboard: cannot start its driver thread: {error}\n");
     }
@@ -302,13 +304,13 @@ impl From<IoApicError> for ApicSetupError {
     }
 }
 
-/// The APIC path: masks both 8259s (and, where the MP tables say there is one, switches the
-/// IMCR), stops the PIT's tick, enables this CPU's local APIC, routes every ISA IRQ with a
-/// handler through the I/O APICs to this CPU (with the firmware's overrides), except IRQ 0,
-/// whose tick the local APIC timer replaces, and starts that timer.
+/// The APIC path: masks both 8259s (and switches the IMCR where the MP tables say the firmware
+/// left the machine in PIC mode), stops the PIT's tick, enables this CPU's local APIC, routes
+/// every ISA IRQ with a handler through the I/O APICs to this CPU (with the firmware's
+/// overrides), except IRQ 0, whose tick the local APIC timer replaces, and starts that timer.
 fn start_apics(platform: &Platform) -> Result<ApicSummary, ApicSetupError> {
     pic::mask_all();
-    if platform.source == PlatformSource::MultiprocessorTables && platform.has_legacy_pics {
+    if platform.interrupt_mode_register {
         pic::switch_imcr_to_apic();
     }
     pit::stop_periodic_timer();

@@ -1,7 +1,8 @@
 //! The scheduler: a table of thread slots, run queues by priority shared by every CPU, and the
 //! switch between threads. Each CPU's timer preempts (one quantum per turn), threads block and
 //! are woken through a park/unpark permit, a wake-up signals an idle CPU, and an exited
-//! thread's stack is freed by the next thread to run on its CPU.
+//! thread's stack is freed by the next thread to run on its CPU, and its slot only after that,
+//! so a new thread cannot map its stack into a window that is still being unmapped.
 //!
 //! The scheduler's state is behind one interrupt-safe spin lock, which a switching thread keeps
 //! across the switch: the thread switched to releases it. So no other CPU can pick a thread
@@ -579,52 +580,81 @@ fn switch_away(transition: Transition) {
 }
 
 /// Run by a thread right after it is switched to, with the scheduler's lock its predecessor
-/// kept: takes the thread that just exited on this CPU (which could not free the stack it was
-/// running on), then releases the lock.
-fn finish_switch() -> Option<Box<ThreadControl>> {
+/// kept: takes the slot of the thread that just exited on this CPU (which could not free the
+/// stack it was running on), then releases the lock.
+fn finish_switch() -> Option<usize> {
     // SAFETY: `switch_away` kept the lock across the switch to this thread, on this CPU, and
     // nothing uses its guard any more.
     unsafe {
-        SCHEDULER.release_after_switch(|scheduler| {
-            let cpu = current_index();
-            scheduler.cpus[cpu].exited.take().and_then(|slot| scheduler.threads[slot].take())
-        })
+        SCHEDULER.release_after_switch(|scheduler| scheduler.cpus[current_index()].exited.take())
     }
 }
 
-/// Exited threads whose stacks wait for a moment with interrupts on (a thread switched back to
+/// Slots of exited threads whose stacks wait for the reaper thread (a thread switched back to
 /// inside an interrupt handler cannot free a stack: that waits for the other CPUs).
-static REAP_LATER: SpinLock<[Option<Box<ThreadControl>>; MAX_THREADS]> =
-    SpinLock::new([const { None }; MAX_THREADS]);
+static REAP_LATER: SpinLock<[bool; MAX_THREADS]> = SpinLock::new([false; MAX_THREADS]);
+/// The thread that frees the stacks left in `REAP_LATER`.
+static REAPER: spin::Once<ThreadId> = spin::Once::new();
 
-/// Frees an exited thread's stack and control block and wakes the thread joining it; with
-/// interrupts off, leaves that for the next call with interrupts on.
-fn reap(exited: Option<Box<ThreadControl>>) {
+/// Starts the reaper: an interactive-priority thread that frees the stacks of threads that
+/// exited while the next thread to run had interrupts off, so a joining thread never waits for
+/// a CPU to fall idle.
+pub fn start_reaper() -> Result<(), SpawnError> {
+    let reaper = spawn_boxed(
+        "reaper",
+        Priority::Interactive,
+        Box::new(|| {
+            loop {
+                reap(None);
+                park(None);
+            }
+        }),
+    )?;
+    REAPER.call_once(|| reaper);
+    Ok(())
+}
+
+/// Frees an exited thread's stack, then its slot, and wakes the thread joining it; with
+/// interrupts off, leaves that to the reaper thread (or the idle thread, before the reaper
+/// runs).
+fn reap(exited: Option<usize>) {
     if !crate::arch::x86::cpu::interrupts_enabled() {
-        if let Some(thread) = exited {
-            let mut later = REAP_LATER.lock();
-            let free = later.iter_mut().find(|entry| entry.is_none());
-            *free.expect("no more threads than slots wait to be reaped") = Some(thread);
+        if let Some(slot) = exited {
+            REAP_LATER.lock()[slot] = true;
+            if let Some(&reaper) = REAPER.get() {
+                unpark(reaper);
+            }
         }
         return;
     }
-    if let Some(thread) = exited {
-        free_thread(&thread);
+    if let Some(slot) = exited {
+        free_thread(slot);
     }
     loop {
-        let waiting = REAP_LATER.lock().iter_mut().find_map(Option::take);
+        let waiting = {
+            let mut later = REAP_LATER.lock();
+            let slot = later.iter().position(|&waiting| waiting);
+            if let Some(slot) = slot {
+                later[slot] = false;
+            }
+            slot
+        };
         match waiting {
-            Some(thread) => free_thread(&thread),
+            Some(slot) => free_thread(slot),
             None => break,
         }
     }
 }
 
-fn free_thread(thread: &ThreadControl) {
-    if let Some(stack) = thread.stack {
+/// Releases the stack of the exited thread in `slot`, then empties the slot. Until then the
+/// slot stays taken (its state `Exited`), so no new thread maps a stack in its window.
+fn free_thread(slot: usize) {
+    let stack = SCHEDULER.lock().thread(slot).stack;
+    if let Some(stack) = stack {
         stack::release(stack);
     }
-    if let Some(joiner) = thread.joiner {
+    let thread = SCHEDULER.lock().threads[slot].take();
+    if let Some(joiner) = thread.and_then(|thread| thread.joiner) {
         unpark(joiner);
     }
 }

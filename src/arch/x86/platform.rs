@@ -106,7 +106,7 @@ pub struct Platform {
     pub io_apics: Vec<IoApicDescription>,
     pub overrides: Vec<InterruptOverride>,
     /// Whether the machine also has the two 8259 PICs, which must be masked when the APICs take
-    /// over (MADT flag PCAT_COMPAT; the MP tables' IMCR bit).
+    /// over (MADT flag PCAT_COMPAT; always true for the MP tables).
     pub has_legacy_pics: bool,
     /// Which local APIC inputs carry the NMI.
     pub local_apic_nmis: Vec<LocalApicNmi>,
