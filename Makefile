@@ -28,6 +28,7 @@ CARGO_RUN      := scripts/cargo.sh
 EMBED_SYMBOLS  := tools/target/release/embed-symbols
 QEMU           ?= qemu-system-i386
 QEMU_MEMORY    ?= 128M
+QEMU_CPUS      ?= 2
 
 ifeq ($(PROFILE),release)
 CARGO_PROFILE_FLAG := --release
@@ -185,19 +186,19 @@ comma := ,
 RUN_OEM_STRING := $(if $(strip $(ARGS)),-smbios "type=11$(comma)value=ferrite::$(ARGS)")
 
 run: $(ISO)
-	$(QEMU) -m $(QEMU_MEMORY) -cdrom $(ISO) $(RUN_DISPLAY) $(RUN_OEM_STRING)
+	$(QEMU) -m $(QEMU_MEMORY) -smp $(QEMU_CPUS) -cdrom $(ISO) $(RUN_DISPLAY) $(RUN_OEM_STRING)
 
 # The ISO under 64-bit UEFI firmware (OVMF), with a fresh copy of its variable store.
 run-uefi: $(ISO)
 	@[ -n "$(strip $(DISPLAY)$(WAYLAND_DISPLAY))" ] || echo "No display: connect a VNC viewer to 127.0.0.1:5900."
 	cp $(OVMF_VARS) $(BUILD_DIR)/ovmf-vars.fd
-	$(QEMU_UEFI) -m $(QEMU_MEMORY) -nic none \
+	$(QEMU_UEFI) -m $(QEMU_MEMORY) -smp $(QEMU_CPUS) -nic none \
 	    -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
 	    -drive if=pflash,format=raw,file=$(BUILD_DIR)/ovmf-vars.fd \
 	    -cdrom $(ISO) $(RUN_UEFI_DISPLAY) $(RUN_OEM_STRING)
 
 run-kernel: $(KERNEL_ELF)
-	$(QEMU) -m $(QEMU_MEMORY) -kernel $(KERNEL_ELF) -append "$(ARGS)" $(RUN_DISPLAY)
+	$(QEMU) -m $(QEMU_MEMORY) -smp $(QEMU_CPUS) -kernel $(KERNEL_ELF) -append "$(ARGS)" $(RUN_DISPLAY)
 
 debug: $(KERNEL_ELF)
 	@echo "QEMU waits for gdb. In another terminal:"

@@ -110,9 +110,9 @@ pub struct BootOptions {
 /// Whether the other CPUs are started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProcessorChoice {
-    /// The bootstrap processor alone, as before multiprocessor support.
+    /// `nosmp`: the bootstrap processor alone.
     BootstrapOnly,
-    /// `smp`: every CPU the firmware lists (still being completed; see docs/architecture.md).
+    /// Every CPU the firmware lists (the default).
     All,
 }
 
@@ -124,7 +124,7 @@ impl Default for BootOptions {
             fault: None,
             acpi: AcpiChoice::Use,
             apic: ApicChoice::UseWhenPresent,
-            processors: ProcessorChoice::BootstrapOnly,
+            processors: ProcessorChoice::All,
         }
     }
 }
@@ -137,7 +137,7 @@ pub enum CommandLineWarning<'a> {
 }
 
 /// The words the kernel knows, as listed in warnings.
-pub const KNOWN_WORDS: &str = "test bench nodemo acpi=off apic=off smp fault=<kind>";
+pub const KNOWN_WORDS: &str = "test bench nodemo acpi=off apic=off nosmp fault=<kind>";
 
 impl core::fmt::Display for CommandLineWarning<'_> {
     fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -177,7 +177,7 @@ pub fn parse_command_line<'a>(
             "bench" => options.mode = BootMode::Bench,
             "nodemo" => options.demo = DemoChoice::Skip,
             "acpi=off" => options.acpi = AcpiChoice::Skip,
-            "smp" => options.processors = ProcessorChoice::All,
+            "nosmp" => options.processors = ProcessorChoice::BootstrapOnly,
             "apic=off" => options.apic = ApicChoice::Off,
             _ => match word.strip_prefix("fault=") {
                 Some(kind) => match FaultScenario::from_name(kind) {
@@ -231,9 +231,10 @@ mod tests {
     }
 
     #[test]
-    fn smp_starts_the_other_processors_and_is_off_by_default() {
-        assert_eq!(parse("").0.processors, ProcessorChoice::BootstrapOnly);
-        assert_eq!(parse("nodemo smp").0.processors, ProcessorChoice::All);
+    fn every_processor_starts_unless_nosmp_says_otherwise() {
+        assert_eq!(parse("").0.processors, ProcessorChoice::All);
+        assert_eq!(parse("nodemo nosmp").0.processors, ProcessorChoice::BootstrapOnly);
+        assert_eq!(parse("smp").1.len(), 1);
     }
 
     #[test]
@@ -258,7 +259,7 @@ mod tests {
         assert_eq!(
             warnings,
             [
-                "cmdline: unknown word 'quiet' (known: test bench nodemo acpi=off apic=off smp fault=<kind>)"
+                "cmdline: unknown word 'quiet' (known: test bench nodemo acpi=off apic=off nosmp fault=<kind>)"
             ]
         );
     }

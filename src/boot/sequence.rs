@@ -71,20 +71,25 @@ pub extern "C" fn kernel_main(magic: u32, info_address: u32) -> ! {
     let apics = start_interrupts(platform(), options.apic); // APICs or PICs, the tick, the keyboard
     provoke_boot_fault(options.fault); // `fault=`: on the boot stack, before threads exist
     start_scheduler(); // the boot flow becomes the idle thread; the timer preempts
-    start_other_cpus(apics, options.processors, &boot_information); // `smp`: the other CPUs
+    start_other_cpus(apics, options.processors, &boot_information); // unless `nosmp`
     start_first_thread(options, boot_information); // tests, benchmarks, or demo and shell
     scheduler::run_idle(draw_deferred_output)
 }
 
 /// Starts the other CPUs the platform lists, where the local APICs took over the interrupts and
-/// the command line asked for them (`smp`).
+/// the command line does not say `nosmp`.
 fn start_other_cpus(apics: bool, choice: ProcessorChoice, boot_information: &BootInformation) {
     processors::register_bootstrap_processor(apics);
     match (apics, choice, platform()) {
         (true, ProcessorChoice::All, Some(platform)) => {
             processors::start_application_processors(platform, boot_information)
         }
-        (false, ProcessorChoice::All, _) => log!("cpus: smp needs the APICs; running on one CPU"),
+        (false, ProcessorChoice::All, Some(platform)) if platform.processors.len() > 1 => {
+            log!(
+                "cpus: {} listed, but without the APICs only this one runs",
+                platform.processors.len()
+            )
+        }
         _ => {}
     }
 }

@@ -71,7 +71,7 @@ fn unknown_command_line_words_get_a_one_line_warning_and_boot_goes_on() {
     let mut qemu = Qemu::kernel("nodemo sparkle fault=melt");
     let serial = qemu.wait_for_serial("shell: ready", BOOT_TIMEOUT);
     let screen = qemu.screen();
-    let warning = "cmdline: unknown word 'sparkle' (known: test bench nodemo acpi=off apic=off smp fault=<kind>)";
+    let warning = "cmdline: unknown word 'sparkle' (known: test bench nodemo acpi=off apic=off nosmp fault=<kind>)";
     assert!(serial.contains(warning), "{serial}");
     // Longer than the 80-column row: its first row on screen, in the warning's colours.
     let first_row = &warning[..80];
