@@ -12,6 +12,7 @@ use crate::arch::x86::processor_startup::{
 };
 use crate::arch::x86::vectors::{RESCHEDULE_VECTOR, TLB_SHOOTDOWN_VECTOR};
 use crate::arch::x86::{gdt, interrupts, local_apic, paging, tlb};
+use crate::diagnostics::fatal;
 use crate::log;
 use crate::sync::spin_lock::SpinLock;
 use crate::thread::scheduler::{self, ReservedIdleThread};
@@ -201,6 +202,7 @@ pub fn start_application_processors(platform: &Platform, boot_information: &Boot
             // Its idle thread stays reserved: the CPU may still wake up and use its stack.
         }
     }
+    fatal::set_other_cpus(online_count() - 1);
     let microseconds = started.elapsed_microseconds();
     log!(
         "cpus: {} of {} online, started in {microseconds} us",

@@ -96,9 +96,10 @@ pub fn log_arguments(arguments: fmt::Arguments) {
 /// Screen and serial for a fatal report, or `None` if a report is already being written (a
 /// fault while reporting a fault).
 ///
-/// The caller must have turned interrupts off. A fatal error may strike while the code it
-/// interrupts holds either lock, and that code never runs again; with interrupts off on the
-/// only CPU, nothing else can take the locks between the forced unlock and the new guard.
+/// The caller must have turned interrupts off and stopped the other CPUs. A fatal error may
+/// strike while the code it interrupts holds either lock, and that code never runs again; with
+/// interrupts off and the other CPUs halted, nothing else can take the locks between the forced
+/// unlock and the new guard.
 pub fn take_for_fatal_report()
 -> Option<(SpinLockGuard<'static, ScreenConsole>, SpinLockGuard<'static, SerialPort>)> {
     if REPORTING_FATAL_ERROR.swap(true, Ordering::Relaxed) {
@@ -114,9 +115,9 @@ pub fn serial_for_nested_fault() -> SpinLockGuard<'static, SerialPort> {
 
 fn force_lock<T>(lock: &'static SpinLock<T>) -> SpinLockGuard<'static, T> {
     if lock.is_locked() {
-        // SAFETY: interrupts are off on the only CPU (the callers' contract) and the holder of
-        // the lock was interrupted by a fatal error it never returns from, so no other guard
-        // is ever used again.
+        // SAFETY: interrupts are off and the other CPUs are halted (the callers' contract), and
+        // the holder of the lock was interrupted by a fatal error or halted, never to return,
+        // so no other guard is ever used again.
         unsafe { lock.force_unlock() };
     }
     lock.lock()

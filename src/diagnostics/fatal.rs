@@ -1,13 +1,14 @@
 //! Showing fatal errors: the kernel's exception handlers (registered with arch at boot) and the
-//! panic path write their diagnostic to the screen, in its own colors, and to serial at once;
-//! then the kernel halts, or under the test harness ends QEMU.
+//! panic path first stop the other CPUs (a non-maskable interrupt reaches them even with
+//! interrupts off), then write their diagnostic to the screen, in its own colors, and to serial
+//! at once; then the kernel halts, or under the test harness ends QEMU.
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use super::backtrace::StackMemory;
 use super::report::{
-    FaultDetail, ReportWriter, Style, classify_double_fault, write_backtrace,
+    FaultDetail, ReportWriter, Style, ThreadLabel, classify_double_fault, write_backtrace,
     write_exception_report,
 };
 use super::symbol_table::{Symbol, SymbolTable, SymbolTableError};
@@ -15,16 +16,19 @@ use crate::arch::x86::cpu::{disable_interrupts, halt_forever};
 use crate::arch::x86::exception::ExceptionInfo;
 use crate::arch::x86::interrupts::{ExceptionHandlers, Fault, FaultEntry};
 use crate::arch::x86::linker_symbols::symbol_table_bytes;
+use crate::arch::x86::local_apic;
+use crate::arch::x86::per_cpu::current_index;
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
 use crate::arch::x86::serial::SerialPort;
 use crate::arch::x86::stacks::{boot_stack_bounds, double_fault_stack_bounds, read_stack_word};
-use crate::arch::x86::vectors::BREAKPOINT_VECTOR;
+use crate::arch::x86::vectors::{BREAKPOINT_VECTOR, NMI_VECTOR};
 use crate::console::output::{
     COM1, CONSOLE, ScreenConsole, serial_for_nested_fault, take_for_fatal_report,
 };
 use crate::console::{Color, ColorCode};
 use crate::sync::spin_lock::SpinLockGuard;
 use crate::thread::scheduler::current_thread;
+use crate::time::uptime_microseconds;
 
 /// The handlers `boot::sequence` installs with `arch::x86::interrupts::initialize`.
 pub const EXCEPTION_HANDLERS: ExceptionHandlers =
@@ -74,18 +78,68 @@ pub const PANIC_PALETTE: Palette = Palette {
     quiet: ColorCode::new(Color::LightGray, Color::Red),
 };
 
+/// No CPU is writing a fatal report.
+const NO_CPU: usize = usize::MAX;
+/// The CPU writing a fatal report; the first to fail writes it, the others stop.
+static REPORTING_CPU: AtomicUsize = AtomicUsize::new(NO_CPU);
+/// How many CPUs besides the bootstrap processor run, so a report knows whom to stop.
+static OTHER_CPUS: AtomicUsize = AtomicUsize::new(0);
+/// The CPUs (bit per index) that stopped for a report.
+static STOPPED_CPUS: AtomicU64 = AtomicU64::new(0);
+/// How long a report waits for the other CPUs to stop before it writes anyway.
+const STOP_TIMEOUT_MICROSECONDS: u64 = 100_000;
+
+/// Tells fatal reports how many other CPUs run (set once they have started).
+pub fn set_other_cpus(count: usize) {
+    OTHER_CPUS.store(count, Ordering::Release);
+}
+
+/// Makes this CPU the one that writes the report and stops the others: a non-maskable interrupt
+/// to each, whose handler halts (`note_trap`). Returns how many stopped. If another CPU already
+/// reports, this one halts at once; a fault while this CPU reports goes on to `take`'s nested
+/// path.
+fn stop_other_cpus() -> Option<(usize, usize)> {
+    let this = current_index();
+    match REPORTING_CPU.compare_exchange(NO_CPU, this, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {}
+        Err(reporting) if reporting == this => return None,
+        Err(_) => halt_for_report(),
+    }
+    let others = OTHER_CPUS.load(Ordering::Acquire);
+    if others == 0 {
+        return None;
+    }
+    local_apic::send_nmi_to_all_others();
+    let started = uptime_microseconds();
+    let stopped = || STOPPED_CPUS.load(Ordering::Acquire).count_ones() as usize;
+    while stopped() < others && uptime_microseconds() - started < STOP_TIMEOUT_MICROSECONDS {
+        core::hint::spin_loop();
+    }
+    Some((stopped(), others))
+}
+
+/// Where another CPU's report stops this one: counted, then halted for good.
+fn halt_for_report() -> ! {
+    STOPPED_CPUS.fetch_or(1 << current_index(), Ordering::AcqRel);
+    halt_forever()
+}
+
 /// Screen and serial together, for one fatal report.
 pub struct FatalOutput {
     console: SpinLockGuard<'static, ScreenConsole>,
     serial: SpinLockGuard<'static, SerialPort>,
     palette: Palette,
+    /// The other CPUs this report stopped, of how many run.
+    stopped_cpus: Option<(usize, usize)>,
 }
 
 impl FatalOutput {
-    /// Turns interrupts off and takes screen and serial for the report. A fault while a report
-    /// is already being written gets one line on serial, and the kernel stops.
+    /// Turns interrupts off, stops the other CPUs and takes screen and serial for the report. A
+    /// fault while a report is already being written gets one line on serial, and the kernel
+    /// stops.
     pub fn take(palette: Palette, what: &str) -> FatalOutput {
         disable_interrupts();
+        let stopped_cpus = stop_other_cpus();
         let Some((console, serial)) = take_for_fatal_report() else {
             let _ = writeln!(
                 serial_for_nested_fault(),
@@ -93,13 +147,18 @@ impl FatalOutput {
             );
             stop()
         };
-        let mut output = FatalOutput { console, serial, palette };
+        let mut output = FatalOutput { console, serial, palette, stopped_cpus };
         output.set_style(Style::Normal);
         output
     }
 
-    /// Ends the report with the halted banner, releases screen and serial, and stops.
+    /// Ends the report with the other CPUs' fate and the halted banner, releases screen and
+    /// serial, and stops.
     pub fn finish(mut self) -> ! {
+        if let Some((stopped, others)) = self.stopped_cpus {
+            self.set_style(Style::Quiet);
+            let _ = writeln!(self, "other CPUs stopped before this report: {stopped} of {others}");
+        }
         self.set_style(Style::Heading);
         let _ = write!(self, " System halted. ");
         self.set_style(Style::Normal);
@@ -164,9 +223,13 @@ fn current_stack_bounds() -> (u32, u32) {
         .map_or_else(boot_stack_bounds, |thread| (thread.stack_bottom, thread.stack_top))
 }
 
-/// The running thread's number and name, for the report.
-pub fn current_thread_label() -> Option<(u32, &'static str)> {
-    current_thread().map(|thread| (thread.id, thread.name))
+/// The running thread's number and name and this CPU, for the report.
+pub fn current_thread_label() -> Option<ThreadLabel<'static>> {
+    current_thread().map(|thread| ThreadLabel {
+        id: thread.id,
+        name: thread.name,
+        cpu: current_index(),
+    })
 }
 
 /// Ends the kernel after a fatal report: halt, or QEMU's failure exit under the test harness.
@@ -224,8 +287,12 @@ pub fn set_breakpoint_notes(notes: BreakpointNotes) {
 }
 
 /// A one-line note for a trap that lets execution continue (NMI, breakpoint, overflow).
-/// The trap may fire while the console is in use; the note then goes to serial only.
+/// The trap may fire while the console is in use; the note then goes to serial only. An NMI
+/// while another CPU writes a fatal report is that report stopping this CPU.
 fn note_trap(exception: &'static ExceptionInfo, instruction_pointer: u32) {
+    if exception.vector == NMI_VECTOR && REPORTING_CPU.load(Ordering::Acquire) != NO_CPU {
+        halt_for_report();
+    }
     if exception.vector == BREAKPOINT_VECTOR {
         BREAKPOINTS.fetch_add(1, Ordering::Relaxed);
         if QUIET_BREAKPOINTS.load(Ordering::Relaxed) {

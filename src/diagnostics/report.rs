@@ -72,15 +72,25 @@ pub fn classify_double_fault(esp: u32, stack_bottom: u32, stack_top: u32) -> Fau
     }
 }
 
-/// Writes the full diagnostic for an exception.
-/// "in thread 3 (shell)": which thread was running, once there are threads.
-pub fn write_thread_line(out: &mut impl ReportWriter, thread: Option<(u32, &str)>) -> fmt::Result {
+/// The thread a fatal error struck, and the CPU it ran on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadLabel<'a> {
+    pub id: u32,
+    pub name: &'a str,
+    pub cpu: usize,
+}
+
+/// "in thread 3 (shell) on CPU 1": which thread was running, once there are threads.
+pub fn write_thread_line(out: &mut impl ReportWriter, thread: Option<ThreadLabel>) -> fmt::Result {
     match thread {
-        Some((id, name)) => writeln!(out, "in thread {id} ({name})"),
+        Some(ThreadLabel { id, name, cpu }) => {
+            writeln!(out, "in thread {id} ({name}) on CPU {cpu}")
+        }
         None => Ok(()),
     }
 }
 
+/// Writes the full diagnostic for an exception.
 // Each argument is one part of the report the fatal path gathered; a struct for them would
 // only be built to be taken apart here.
 #[allow(clippy::too_many_arguments)]
@@ -92,7 +102,7 @@ pub fn write_exception_report(
     registers: &Registers,
     symbols: Result<SymbolTable<'_>, SymbolTableError>,
     stack: &impl StackMemory,
-    thread: Option<(u32, &str)>,
+    thread: Option<ThreadLabel>,
 ) -> fmt::Result {
     out.set_style(Style::Heading);
     write!(
@@ -357,12 +367,12 @@ mod tests {
             &registers(),
             SymbolTable::parse(&table),
             &stack,
-            Some((3, "shell")),
+            Some(ThreadLabel { id: 3, name: "shell", cpu: 1 }),
         )
         .unwrap();
         let lines: Vec<&str> = out.text.lines().collect();
         assert_eq!(lines[0], " CPU EXCEPTION #GP General Protection (vector 13) ");
-        assert_eq!(lines[1], "in thread 3 (shell)");
+        assert_eq!(lines[1], "in thread 3 (shell) on CPU 1");
         assert_eq!(lines[2], "error code 0x00001238: selector index 583 in the GDT");
         assert_eq!(lines[3], "EIP 0x00001010  CS 0x0008  EFLAGS 0x00010046 [PF ZF RF IOPL=0]");
         assert_eq!(lines[7], "backtrace:");

@@ -131,9 +131,11 @@ impl<T> SpinLock<T> {
     /// The lock if it is free now.
     #[track_caller]
     pub fn try_lock(&self) -> Option<SpinLockGuard<'_, T>> {
+        // `then`, not `then_some`: a guard made eagerly would be dropped when the lock is busy,
+        // releasing it under its holder.
         self.raw
             .try_acquire(Location::caller())
-            .then_some(SpinLockGuard { lock: self, _not_send: PhantomData })
+            .then(|| SpinLockGuard { lock: self, _not_send: PhantomData })
     }
 
     pub fn is_locked(&self) -> bool {
@@ -270,6 +272,7 @@ mod tests {
         let guard = lock.lock();
         assert!(lock.is_locked());
         assert!(lock.try_lock().is_none());
+        assert!(lock.is_locked(), "a failed try_lock released the holder's lock");
         drop(guard);
         assert!(lock.try_lock().is_some());
     }

@@ -96,6 +96,8 @@ const TESTS: &[KernelTest] = &[
         "a_sleeping_mutex_serialises_counters_across_threads",
         thread_tests::a_sleeping_mutex_serialises_counters_across_threads,
     ),
+    ("locks_keep_counters_exact_across_cpus", thread_tests::locks_keep_counters_exact_across_cpus),
+    ("channel_messages_cross_between_cpus", thread_tests::channel_messages_cross_between_cpus),
     (
         "memory_returns_to_its_baseline_after_threads_end",
         thread_tests::memory_returns_to_its_baseline_after_threads_end,

@@ -1,15 +1,21 @@
 //! In-kernel tests of threads and the scheduler: joins, fair shares, sleeps, SSE state across
-//! preemption, and memory returning to its baseline.
+//! preemption, locks and channels used from several CPUs at once, and memory returning to its
+//! baseline.
 #![forbid(unsafe_code)]
 
+use alloc::sync::Arc;
+use alloc::vec;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::in_kernel::{TestResult, check};
 use crate::arch::x86::cpu::xmm_registers_survive_spinning;
+use crate::arch::x86::per_cpu::current_index as current_cpu;
+use crate::boot::processors::online_count as online_cpu_count;
 use crate::log;
 use crate::memory::heap::heap_figures;
 use crate::memory::setup::FRAME_ALLOCATOR;
+use crate::sync::spin_lock::SpinLock;
 use crate::thread::{self, JoinHandle, Mutex, Select};
 use crate::time::{Instant, uptime_microseconds};
 
@@ -267,4 +273,166 @@ pub fn a_sleeping_mutex_serialises_counters_across_threads() -> TestResult {
     }
     let total = *counter.lock();
     check(total == 12_000, "increments under the mutex were lost")
+}
+
+/// The CPUs (a bit per index) that did some part of a test's work.
+struct CpusSeen(AtomicU32);
+
+impl CpusSeen {
+    const fn new() -> CpusSeen {
+        CpusSeen(AtomicU32::new(0))
+    }
+
+    /// Records the CPU running the caller now.
+    fn note(&self) {
+        self.0.fetch_or(1 << current_cpu(), Ordering::Relaxed);
+    }
+
+    fn count(&self) -> u32 {
+        self.0.load(Ordering::Relaxed).count_ones()
+    }
+}
+
+/// Checks that the work of a test spread over at least two CPUs when there are several, so a
+/// multiprocessor test cannot pass by running on one.
+fn check_spread(seen: &CpusSeen, what: &'static str) -> TestResult {
+    let online = online_cpu_count();
+    log!("  {what}: {} of {online} CPUs took part", seen.count());
+    check(online < 2 || seen.count() >= 2, "the work never left one CPU")
+}
+
+/// Read, a pause, write: an increment any concurrent one can overwrite unless a lock
+/// serialises them.
+fn slow_increment(value: &mut u64) {
+    let seen = *value;
+    for _ in 0..20 {
+        core::hint::black_box(seen);
+    }
+    *value = seen + 1;
+}
+
+pub fn locks_keep_counters_exact_across_cpus() -> TestResult {
+    const WORKERS: usize = 8;
+    const ROUNDS: u64 = 4_000;
+    struct Counters {
+        spin: SpinLock<u64>,
+        spin_tried: SpinLock<u64>,
+        sleeping: Mutex<u64>,
+        unlocked: AtomicU64,
+        seen: CpusSeen,
+    }
+    let counters = Arc::new(Counters {
+        spin: SpinLock::new(0),
+        spin_tried: SpinLock::new(0),
+        sleeping: Mutex::new(0),
+        unlocked: AtomicU64::new(0),
+        seen: CpusSeen::new(),
+    });
+    let workers: Vec<JoinHandle<()>> = (0..WORKERS)
+        .map(|_| {
+            let counters = Arc::clone(&counters);
+            thread::spawn("torture", move || {
+                for round in 0..ROUNDS {
+                    {
+                        let mut value = counters.spin.lock();
+                        counters.seen.note();
+                        slow_increment(&mut value);
+                    }
+                    loop {
+                        if let Some(mut value) = counters.spin_tried.try_lock() {
+                            slow_increment(&mut value);
+                            break;
+                        }
+                        core::hint::spin_loop();
+                    }
+                    {
+                        let mut value = counters.sleeping.lock();
+                        slow_increment(&mut value);
+                        if round % 256 == 0 {
+                            // Held across a yield: the others must block or wait, not race.
+                            thread::yield_now();
+                        }
+                    }
+                    // The control: the same increment with no lock at all.
+                    let seen = counters.unlocked.load(Ordering::Relaxed);
+                    let mut value = seen;
+                    slow_increment(&mut value);
+                    counters.unlocked.store(value, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|_| "spawn failed")?;
+    for worker in workers {
+        worker.join();
+    }
+    let expected = WORKERS as u64 * ROUNDS;
+    let unlocked = counters.unlocked.load(Ordering::Relaxed);
+    log!("  without a lock, {} of {expected} increments were lost", expected - unlocked);
+    check(*counters.spin.lock() == expected, "increments under the spin lock were lost")?;
+    check(*counters.spin_tried.lock() == expected, "increments under try_lock were lost")?;
+    check(*counters.sleeping.lock() == expected, "increments under the mutex were lost")?;
+    check_spread(&counters.seen, "lock torture")
+}
+
+pub fn channel_messages_cross_between_cpus() -> TestResult {
+    const PRODUCERS: u32 = 4;
+    const MESSAGES_EACH: u32 = 5_000;
+    // Each message carries the CPU that sent it, the producer and a sequence number.
+    let (sender, receiver) = thread::channel::<(u32, u32, u32)>(8);
+    let producers: Vec<JoinHandle<()>> = (0..PRODUCERS)
+        .map(|producer| {
+            let sender = sender.clone();
+            thread::spawn("producer", move || {
+                for sequence in 0..MESSAGES_EACH {
+                    let cpu = current_cpu() as u32;
+                    sender.send((cpu, producer, sequence)).expect("the consumers stay");
+                }
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|_| "spawn failed")?;
+    drop(sender);
+    let consumers: Vec<JoinHandle<Result<(u32, Vec<u32>), &'static str>>> = (0..PRODUCERS)
+        .map(|_| {
+            let receiver = receiver.clone();
+            thread::spawn("consumer", move || {
+                let mut crossed = 0;
+                // Per producer, the count received: each producer's messages must arrive in
+                // order, so a consumer sees an increasing sequence from each.
+                let mut last = vec![None::<u32>; PRODUCERS as usize];
+                let mut received = vec![0u32; PRODUCERS as usize];
+                while let Ok((cpu, producer, sequence)) = receiver.recv() {
+                    if cpu != current_cpu() as u32 {
+                        crossed += 1;
+                    }
+                    let slot = &mut last[producer as usize];
+                    if slot.is_some_and(|previous| previous >= sequence) {
+                        return Err("a producer's messages arrived out of order");
+                    }
+                    *slot = Some(sequence);
+                    received[producer as usize] += 1;
+                }
+                Ok((crossed, received))
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|_| "spawn failed")?;
+    drop(receiver);
+    for producer in producers {
+        producer.join();
+    }
+    let mut crossed = 0;
+    let mut received = vec![0u32; PRODUCERS as usize];
+    for consumer in consumers {
+        let (more, counts) = consumer.join()?;
+        crossed += more;
+        for (total, count) in received.iter_mut().zip(counts) {
+            *total += count;
+        }
+    }
+    let total = PRODUCERS * MESSAGES_EACH;
+    log!("  {crossed} of {total} messages were received on another CPU than they were sent on");
+    check(received.iter().all(|&count| count == MESSAGES_EACH), "messages were lost or doubled")?;
+    check(online_cpu_count() < 2 || crossed > 0, "no message crossed between CPUs")
 }

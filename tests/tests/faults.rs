@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use ferrite_tests::qemu::kernel_path;
-use ferrite_tests::{Color::*, Qemu, Screen};
+use ferrite_tests::{Boot, Color::*, Qemu, Screen};
 
 const FAULT_TIMEOUT: Duration = Duration::from_secs(20);
 const SCENARIOS: &str = "ferrite::diagnostics::fault_scenarios::";
@@ -134,7 +134,7 @@ fn a_thread_that_overflows_its_stack_gets_the_double_fault_screen_naming_it() {
     let (row, column) = screen.find("in thread ").unwrap_or_else(|| panic!("{screen}"));
     assert_eq!((row, column), (1, 0), "the thread line follows the heading:\n{screen}");
     let thread_line = screen.row_text(1);
-    assert!(thread_line.trim_end().ends_with("(overflow)"), "{thread_line:?}");
+    assert!(thread_line.trim_end().ends_with("(overflow) on CPU 0"), "{thread_line:?}");
     assert_eq!(screen.cell(1, 0).foreground, White);
     let (row, _) =
         screen.find("kernel stack overflow: ESP 0x").unwrap_or_else(|| panic!("{screen}"));
@@ -146,6 +146,34 @@ fn a_thread_that_overflows_its_stack_gets_the_double_fault_screen_naming_it() {
     assert_eq!(cr2 % 0x1_0000 / 0x1000, 7, "CR2 {cr2:#x} not in the page below the stack");
     assert_frame(&screen, 0, &format!("{SCENARIOS}recurse_forever+0x"));
     assert!(screen.find("... the same frame ").is_some(), "no repeat line:\n{screen}");
+}
+
+#[test]
+fn a_fault_with_four_cpus_stops_the_other_three_before_its_report() {
+    let words = "nodemo fault=thread-stack-overflow".to_string();
+    let mut qemu = Qemu::start(Boot::Kernel(words), &["-smp", "4"]);
+    let serial = qemu.wait_for_serial("System halted.", FAULT_TIMEOUT);
+    assert!(serial.contains("cpus: 4 of 4 online"), "{serial}");
+    let screen = qemu.screen();
+    screen.assert_text_at(0, 0, " CPU EXCEPTION #DF Double Fault (vector 8) ", White, Red);
+    let thread_line = screen.row_text(1);
+    let cpu = thread_line
+        .trim_end()
+        .strip_prefix("in thread ")
+        .and_then(|rest| rest.split_once(" (overflow) on CPU "))
+        .and_then(|(_, cpu)| cpu.parse::<u32>().ok())
+        .unwrap_or_else(|| panic!("no thread and CPU on row 1: {thread_line:?}\n{screen}"));
+    assert!(cpu < 4, "CPU {cpu} of four");
+    let stopped = "other CPUs stopped before this report: 3 of 3";
+    let (row, column) = screen.find(stopped).unwrap_or_else(|| panic!("{screen}"));
+    screen.assert_text_at(row, column, stopped, LightGray, Blue);
+    assert!(serial.contains(stopped), "{serial}");
+    // Three CPUs were running the scheduler a moment ago; none of them writes any more.
+    std::thread::sleep(Duration::from_millis(200));
+    let serial = qemu.serial();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(qemu.screen().text(), screen.text(), "the report changed after it was written");
+    assert_eq!(qemu.serial(), serial, "serial went on after the report");
 }
 
 #[test]

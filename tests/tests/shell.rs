@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ferrite::testing::random::Xorshift64;
 use ferrite_tests::qemu::SHELL_PROMPT;
-use ferrite_tests::{Color::*, Qemu, QemuExit, Screen, ScreenMode};
+use ferrite_tests::{Boot, Color::*, Qemu, QemuExit, Screen, ScreenMode};
 
 fn shell() -> Qemu {
     let mut qemu = Qemu::kernel("nodemo");
@@ -78,7 +78,11 @@ fn uptime_date_cpu_and_mem_report_the_machine() {
     assert!(host_seconds.abs_diff(guest_seconds) < 120, "date {stamp} vs host {host_seconds}");
 
     let cpu = qemu.run_command("cpu");
-    assert!(cpu.starts_with("vendor   "), "{cpu}");
+    let mut lines = cpu.lines();
+    assert_eq!(lines.next(), Some("cpu  apic id  state          running"), "{cpu}");
+    let row: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(row, ["0", "0", "online", "3", "(shell)"], "one CPU, running the shell:\n{cpu}");
+    assert!(lines.next().is_some_and(|line| line.starts_with("vendor   ")), "{cpu}");
     assert!(cpu.contains("brand    QEMU Virtual CPU"), "{cpu}");
     assert!(cpu.contains(" sse ") && cpu.contains(" sse2"), "{cpu}");
 
@@ -94,6 +98,40 @@ fn uptime_date_cpu_and_mem_report_the_machine() {
     assert!(used > 0 && frames.contains(" free of "), "{frames}");
     let heap = mem.lines().find_map(|line| line.strip_prefix("heap: ")).expect("heap line");
     assert!(heap.contains("bytes used in") && heap.ends_with("(limit 64 MiB)"), "{heap}");
+}
+
+#[test]
+fn cpu_lists_four_online_cpus_under_smp_4_and_ps_shows_where_threads_run() {
+    let mut qemu = Qemu::start(Boot::Kernel("nodemo".into()), &["-smp", "4"]);
+    let serial = qemu.wait_for_serial("shell: ready", Duration::from_secs(30));
+    assert!(serial.contains("cpus: 4 of 4 online"), "{serial}");
+    let cpu = qemu.run_command("cpu");
+    let rows: Vec<Vec<&str>> =
+        cpu.lines().skip(1).take(4).map(|line| line.split_whitespace().collect()).collect();
+    for (index, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], index.to_string(), "{cpu}");
+        assert_eq!(row[1], index.to_string(), "QEMU numbers APIC IDs from 0:\n{cpu}");
+        assert_eq!(row[2], "online", "{cpu}");
+    }
+    // The shell runs the command on one CPU; the others run their idle threads.
+    let running: Vec<&str> = rows.iter().map(|row| *row.last().unwrap()).collect();
+    assert_eq!(running.iter().filter(|name| **name == "(shell)").count(), 1, "{cpu}");
+    assert_eq!(running.iter().filter(|name| **name == "(idle)").count(), 3, "{cpu}");
+    assert!(cpu.lines().nth(5).is_some_and(|line| line.starts_with("vendor   ")), "{cpu}");
+    let screen = qemu.screen();
+    let (row, column) = row_with(&screen, "cpu  apic id  state          running");
+    for offset in 1..=4 {
+        assert!(screen.row_text(row + offset)[column..].contains("online"), "{screen}");
+    }
+
+    // Every thread has a CPU in 0..4; the idle threads are one per CPU.
+    let ps = qemu.run_command("ps");
+    let idle_cpus: Vec<&str> = ps
+        .lines()
+        .filter(|line| line.split_whitespace().nth(1) == Some("idle"))
+        .filter_map(|line| line.split_whitespace().nth(3))
+        .collect();
+    assert_eq!(idle_cpus, ["0", "1", "2", "3"], "{ps}");
 }
 
 /// Seconds since 1970 of a `YYYY-MM-DD HH:MM:SS` time.

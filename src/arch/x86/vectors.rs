@@ -7,6 +7,8 @@ pub const EXCEPTION_VECTORS: u8 = 32;
 /// #DB: the stack guard's watchpoints raise it; a task gate takes it to the double-fault task.
 pub const DEBUG_VECTOR: u8 = 1;
 /// #BP: `int3`.
+/// The non-maskable interrupt (a fatal report's stop request, on other CPUs).
+pub const NMI_VECTOR: u8 = 2;
 pub const BREAKPOINT_VECTOR: u8 = 3;
 /// #DF: reached through a task gate, on a stack of its own.
 pub const DOUBLE_FAULT_VECTOR: u8 = 8;
