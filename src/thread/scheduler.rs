@@ -591,7 +591,8 @@ fn finish_switch() -> Option<usize> {
 }
 
 /// Slots of exited threads whose stacks wait for the reaper thread (a thread switched back to
-/// inside an interrupt handler cannot free a stack: that waits for the other CPUs).
+/// inside an interrupt handler leaves them: freeing a stack waits for every other CPU to
+/// answer a TLB shootdown, too long for an interrupt handler).
 static REAP_LATER: SpinLock<[bool; MAX_THREADS]> = SpinLock::new([false; MAX_THREADS]);
 /// The thread that frees the stacks left in `REAP_LATER`.
 static REAPER: spin::Once<ThreadId> = spin::Once::new();

@@ -81,8 +81,8 @@ pub fn allocate(slot: usize) -> Result<ThreadStack, StackError> {
 }
 
 /// Unmaps the stack, makes every other CPU forget its pages, and returns its frames. The thread
-/// must never run again. Called with interrupts on and no spin lock held (the shootdown waits
-/// for the other CPUs).
+/// must never run again. Called with no spin lock held (the shootdown waits for the other
+/// CPUs).
 pub fn release(stack: ThreadStack) {
     let mut frames = [0u32; (STACK_BYTES / PAGE_BYTES) as usize];
     let mut count = 0;

@@ -1,15 +1,21 @@
 //! Runs the kernel's own tests (`-append test`) and checks each is reported and the exit code:
-//! once in real time, as users run them, and once with QEMU's deterministic clock.
+//! on one, two and four CPUs, on QEMU's `pc` and `q35` machines, loaded by QEMU's Multiboot
+//! loader (as the BIOS path) and through GRUB under UEFI; and with QEMU's deterministic clock.
 
 use std::time::Duration;
 
-use ferrite_tests::{Boot, Qemu, QemuExit};
+use ferrite_tests::{Boot, Firmware, Medium, Qemu, QemuExit};
 
 /// Boots `test` with `extra` QEMU arguments and checks that every in-kernel test passed;
 /// returns the serial transcript.
 fn run_in_kernel_tests(extra: &[&str]) -> String {
-    let mut qemu = Qemu::start(Boot::BenchKernel("test".into()), extra);
-    let exit = qemu.wait_for_exit(Duration::from_secs(120));
+    run_boot(Boot::BenchKernel("test".into()), extra)
+}
+
+/// Runs the suite booted as `boot` and checks it as `run_in_kernel_tests` does.
+fn run_boot(boot: Boot, extra: &[&str]) -> String {
+    let mut qemu = Qemu::start(boot, extra);
+    let exit = qemu.wait_for_exit(Duration::from_secs(180));
     let serial = qemu.serial();
     assert_eq!(exit, QemuExit::Success, "serial:\n{serial}");
     let count: usize = serial
@@ -28,9 +34,46 @@ fn run_in_kernel_tests(extra: &[&str]) -> String {
     serial
 }
 
-#[test]
-fn in_kernel_tests_all_pass_and_qemu_exits_with_status_33() {
-    run_in_kernel_tests(&[]);
+/// The suite on `machine` with `cpus` CPUs, loaded by QEMU's Multiboot loader or, with
+/// `Firmware::Uefi64`, by GRUB under OVMF (the menu's in-kernel tests entry); checks that every
+/// CPU came online.
+fn run_on(firmware: Firmware, machine: &str, cpus: u32) {
+    let cpus_argument = cpus.to_string();
+    let extra = ["-machine", machine, "-smp", cpus_argument.as_str()];
+    let serial = match firmware {
+        Firmware::Bios => run_in_kernel_tests(&extra),
+        _ => run_boot(Boot::Iso { firmware, medium: Medium::Cdrom, entry: "tests", words: "".into() }, &extra),
+    };
+    if cpus > 1 {
+        let online = format!("cpus: {cpus} of {cpus} online");
+        assert!(serial.contains(&online), "not every CPU came online:\n{serial}");
+    }
+}
+
+macro_rules! suite_on {
+    ($($name:ident: $firmware:ident, $machine:literal, $cpus:literal;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                run_on(Firmware::$firmware, $machine, $cpus);
+            }
+        )*
+    };
+}
+
+suite_on! {
+    suite_passes_on_pc_with_1_cpu: Bios, "pc", 1;
+    suite_passes_on_pc_with_2_cpus: Bios, "pc", 2;
+    suite_passes_on_pc_with_4_cpus: Bios, "pc", 4;
+    suite_passes_on_q35_with_1_cpu: Bios, "q35", 1;
+    suite_passes_on_q35_with_2_cpus: Bios, "q35", 2;
+    suite_passes_on_q35_with_4_cpus: Bios, "q35", 4;
+    suite_passes_under_uefi_on_pc_with_1_cpu: Uefi64, "pc", 1;
+    suite_passes_under_uefi_on_pc_with_2_cpus: Uefi64, "pc", 2;
+    suite_passes_under_uefi_on_pc_with_4_cpus: Uefi64, "pc", 4;
+    suite_passes_under_uefi_on_q35_with_1_cpu: Uefi64, "q35", 1;
+    suite_passes_under_uefi_on_q35_with_2_cpus: Uefi64, "q35", 2;
+    suite_passes_under_uefi_on_q35_with_4_cpus: Uefi64, "q35", 4;
 }
 
 /// Under `-icount shift=0` guest time is the instruction count, one nanosecond each: the timing
@@ -58,13 +101,6 @@ fn with_deterministic_time_the_tests_pass_and_the_clock_calibrates_to_one_gigahe
     assert_eq!(ticks.len(), 1, "one measurement of ticks while sleeping expected:\n{serial}");
     // 1000.15 Hz: 100 ticks, one more for a tick on each edge.
     assert!((99..=101).contains(&ticks[0]), "100 ms of sleep saw {} timer ticks", ticks[0]);
-}
-
-/// The suite on QEMU's `q35` machine (its chipset's I/O APIC and the same overrides).
-#[test]
-fn in_kernel_tests_pass_on_the_q35_machine() {
-    let serial = run_in_kernel_tests(&["-machine", "q35"]);
-    assert!(serial.contains("interrupts: local APIC 0 timer at 1000 Hz"), "serial:\n{serial}");
 }
 
 /// The suite on the 8259 path, on a CPU without a local APIC, with deterministic time: the
