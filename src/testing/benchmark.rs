@@ -1,13 +1,19 @@
 //! `bench` on the kernel command line: renders demo frames, times breakpoint round trips, the
-//! timer interrupt and the allocators, prints the figures on serial for `make bench`, and
-//! ends QEMU.
+//! timer interrupt, threads, the allocators and inter-processor interrupts, prints the figures
+//! on serial for `make bench`, and ends QEMU.
 #![forbid(unsafe_code)]
 
 use super::allocator_benchmark;
 use crate::arch::x86::cpu::{FxsaveArea, breakpoint, save_and_restore_sse_state};
+use crate::arch::x86::interrupts::register_local_vector_handler;
 use crate::arch::x86::page_table::Caching;
+use crate::arch::x86::per_cpu::current_index;
 use crate::arch::x86::qemu_exit::{ExitCode, exit_qemu};
+use crate::arch::x86::vectors::SELF_TEST_IPI_VECTOR;
+use crate::arch::x86::{interrupt_nesting, local_apic, tlb};
+use crate::boot::processors::{self, CpuState};
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::console::output::{CONSOLE, ConsoleScreen};
 use crate::console::screen::ScreenDevice;
@@ -222,12 +228,16 @@ pub fn run_benchmark() -> ! {
     measure_text_demo_with_render_threads();
     measure_rays_per_second();
     measure_pixel_demo();
+    measure_inter_processor_interrupts();
     exit_qemu(ExitCode::Success)
 }
 
-/// The text demo rendered by 1 and by 2 render threads, in the same boot.
+/// The text demo rendered by 1 render thread and by one per CPU (`demo::worker_count()`, as
+/// the boot demo does), in the same boot.
 fn measure_text_demo_with_render_threads() {
-    for workers in [1, 2] {
+    let per_cpu = demo::worker_count();
+    let counts: &[usize] = if per_cpu == 1 { &[1] } else { &[1, per_cpu] };
+    for &workers in counts {
         let (mut render_threads, failure) = RenderThreads::start(workers);
         if let Some(error) = failure {
             log!("bench: text demo with {workers} render threads: {error}");
@@ -286,4 +296,51 @@ fn measure_pixel_demo() {
         BENCH_PIXEL_FRAMES * 2
     );
     CONSOLE.lock().clear();
+}
+
+/// Round trips and shootdowns timed by the inter-processor interrupt benchmark.
+const BENCH_INTER_PROCESSOR_ROUNDS: u32 = 1_000;
+
+/// IPIs the benchmark's handler has answered.
+static ECHOES: AtomicU32 = AtomicU32::new(0);
+
+fn answer_echo() {
+    ECHOES.fetch_add(1, Ordering::Release);
+}
+
+/// With several CPUs: the round trip of an IPI from this CPU to another one (sent, handled
+/// there, seen here), and a one-page TLB shootdown to every other CPU. Interrupts stay off
+/// meanwhile, so the bench thread stays on its CPU.
+fn measure_inter_processor_interrupts() {
+    interrupt_nesting::push();
+    let here = current_index();
+    let target = processors::cpus().find(|cpu| cpu.index != here && cpu.state == CpuState::Online);
+    let Some(target) = target else {
+        interrupt_nesting::pop();
+        return;
+    };
+    register_local_vector_handler(SELF_TEST_IPI_VECTOR, answer_echo);
+    let start = Instant::now();
+    for round in 0..BENCH_INTER_PROCESSOR_ROUNDS {
+        local_apic::send_fixed(target.apic_id, SELF_TEST_IPI_VECTOR);
+        while ECHOES.load(Ordering::Acquire) == round {
+            core::hint::spin_loop();
+        }
+    }
+    let (ticks, microseconds) = (start.elapsed_ticks(), start.elapsed_microseconds());
+    log!(
+        "bench: ipi round_trips={BENCH_INTER_PROCESSOR_ROUNDS} from_cpu={here} to_cpu={} ticks={ticks} microseconds={microseconds}",
+        target.index
+    );
+    let other_cpus = processors::online_count() - 1;
+    let page = crate::thread::stack::STACKS_START;
+    let start = Instant::now();
+    for _ in 0..BENCH_INTER_PROCESSOR_ROUNDS {
+        tlb::invalidate_on_other_cpus(page, page + 4096);
+    }
+    let (ticks, microseconds) = (start.elapsed_ticks(), start.elapsed_microseconds());
+    interrupt_nesting::pop();
+    log!(
+        "bench: tlb shootdown count={BENCH_INTER_PROCESSOR_ROUNDS} other_cpus={other_cpus} ticks={ticks} microseconds={microseconds}"
+    );
 }

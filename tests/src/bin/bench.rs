@@ -162,7 +162,8 @@ fn main() {
     );
 
     // The console: lines per second on each screen, from the same kind of boot.
-    let framebuffer_wall = bench_serial_on_framebuffer(&[]);
+    let framebuffer_wall = bench_serial_on_framebuffer(&["-smp", "1"]);
+    let framebuffer_two_cpus = bench_serial_on_framebuffer(&["-smp", "2"]);
     let framebuffer_counted = bench_serial_on_framebuffer(&["-icount", "shift=0,sleep=off"]);
     let lines_per_second = |serial: &str, screen_and_caching: &str| {
         let prefix = format!("bench: console {screen_and_caching} ");
@@ -214,17 +215,63 @@ fn main() {
         "one boot; text mode above renders 80x25",
     );
 
-    // Render threads: the text demo with 1 and 2 threads, on one CPU for now, same boot.
-    let text_rate = |workers: &str| {
+    // Scaling: the same bench image booted with one CPU and with two, one render thread per
+    // CPU. QEMU runs each virtual CPU on a host thread of its own.
+    let text_rate = |serial: &str, workers: &str| {
         let prefix = format!("bench: text demo workers={workers} ");
-        serial_field(&real_serial, &prefix, "frames") * 1e6
-            / serial_field(&real_serial, &prefix, "microseconds")
+        serial_field(serial, &prefix, "frames") * 1e6 / serial_field(serial, &prefix, "microseconds")
     };
-    let (one, two) = (text_rate("1"), text_rate("2"));
+    let (one_cpu, two_cpus) = (text_rate(&framebuffer_wall, "1"), text_rate(&framebuffer_two_cpus, "2"));
     row(
-        "text demo frames per second, 1 / 2 render threads, TCG",
-        format!("{one:.1} / {two:.1}"),
-        &format!("one boot; 2 threads / 1: {:.2}x", two / one),
+        "text demo frames per second, 1 / 2 CPUs, a render thread per CPU, TCG",
+        format!("{one_cpu:.1} / {two_cpus:.1}"),
+        &format!(">= 1.7x; two boots, this run: {:.2}x", two_cpus / one_cpu),
+    );
+    let two_threads_one_boot = text_rate(&framebuffer_two_cpus, "1");
+    row(
+        "text demo frames per second on 2 CPUs: 1 / 2 render threads, TCG",
+        format!("{two_threads_one_boot:.1} / {two_cpus:.1}"),
+        &format!("one boot: {:.2}x", two_cpus / two_threads_one_boot),
+    );
+    let pixel_rate = |serial: &str| {
+        let prefix = "bench: pixel demo ";
+        serial_field(serial, prefix, "frames") * 1e6 / serial_field(serial, prefix, "microseconds")
+    };
+    let (one_cpu, two_cpus) = (pixel_rate(&framebuffer_wall), pixel_rate(&framebuffer_two_cpus));
+    row(
+        "pixel demo frames per second, 1 / 2 CPUs, 160x120 rays on 1024x768, TCG",
+        format!("{one_cpu:.1} / {two_cpus:.1}"),
+        &format!(">= 1.7x; two boots, this run: {:.2}x", two_cpus / one_cpu),
+    );
+    let online_in = |serial: &str| -> f64 {
+        let line = serial
+            .lines()
+            .find(|line| line.starts_with("cpus: ") && line.contains(" online, started in "))
+            .unwrap_or_else(|| panic!("no CPU start-up line on serial:\n{serial}"));
+        number_after(line, " started in ")
+    };
+    let four_cpus = bench_serial(&["-smp", "4"]);
+    row(
+        "application processors started: 1 (-smp 2) / 3 (-smp 4), microseconds, TCG",
+        format!("{:.0} / {:.0}", online_in(&framebuffer_two_cpus), online_in(&four_cpus)),
+        "INIT, 10 ms, SIPI, until the CPU runs its idle thread",
+    );
+    let per_round = |serial: &str, prefix: &str, count: &str| {
+        serial_field(serial, prefix, "microseconds") / serial_field(serial, prefix, count)
+    };
+    row(
+        "IPI round trip, CPU 0 to CPU 1 and back, microseconds, TCG",
+        format!("{:.1}", per_round(&framebuffer_two_cpus, "bench: ipi ", "round_trips")),
+        "-smp 2; sent, handled there, seen here",
+    );
+    row(
+        "TLB shootdown of one page: 1 / 3 other CPUs, microseconds, TCG",
+        format!(
+            "{:.1} / {:.1}",
+            per_round(&framebuffer_two_cpus, "bench: tlb shootdown ", "count"),
+            per_round(&four_cpus, "bench: tlb shootdown ", "count")
+        ),
+        "-smp 2 / -smp 4",
     );
     // Rays per second on one CPU, one ray at a time against four-ray SSE packets.
     let rays_per_second = |serial: &str, marcher: &str| {
@@ -247,19 +294,6 @@ fn main() {
         "pixel demo guest instructions per ray: scalar / SSE packets (-icount)",
         format!("{:.0} / {:.0}", instructions_per_ray("scalar"), instructions_per_ray("packets")),
         "",
-    );
-    let pixel_prefix = "bench: pixel demo ";
-    row(
-        "pixel demo frames per second, 160x120 rays scaled to 1024x768, TCG",
-        format!(
-            "{:.1}",
-            serial_field(&framebuffer_wall, pixel_prefix, "frames") * 1e6
-                / serial_field(&framebuffer_wall, pixel_prefix, "microseconds")
-        ),
-        &format!(
-            "one boot; {} render thread(s), SSE packets",
-            serial_field(&framebuffer_wall, pixel_prefix, "workers")
-        ),
     );
 
     let heap_ready = number_after(&counted_serial, "memory: heap ready ");
