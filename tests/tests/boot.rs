@@ -73,8 +73,10 @@ fn unknown_command_line_words_get_a_one_line_warning_and_boot_goes_on() {
     let screen = qemu.screen();
     let warning = "cmdline: unknown word 'sparkle' (known: test bench nodemo acpi=off apic=off nosmp fault=<kind>)";
     assert!(serial.contains(warning), "{serial}");
-    // Longer than the 80-column row: its first row on screen, in the warning's colours.
-    let first_row = &warning[..80];
+    // Longer than an 80-column row (not a 128-column one): its first row on screen, in the
+    // warning's colours.
+    let warning_rows = warning.len().div_ceil(screen.columns());
+    let first_row = &warning[..warning.len().min(screen.columns())];
     let (row, column) =
         screen.find(first_row).unwrap_or_else(|| panic!("no warning on screen:\n{screen}"));
     screen.assert_text_at(row, column, first_row, Yellow, Black);
@@ -82,7 +84,8 @@ fn unknown_command_line_words_get_a_one_line_warning_and_boot_goes_on() {
                          general-protection breakpoint stack-overflow thread-stack-overflow null \
                          write-text out-of-memory panic";
     // Wrapped over as many rows as the screen's width needs, then padded to the row's end.
-    let wrapped: String = (row + 2..row + 5).map(|row| screen.row_text(row)).collect();
+    let fault_row = row + warning_rows;
+    let wrapped: String = (fault_row..fault_row + 3).map(|row| screen.row_text(row)).collect();
     assert!(wrapped.starts_with(fault_warning), "{wrapped:?}");
     let rest = &wrapped[fault_warning.len()..];
     let padding = rest.len() - rest.trim_start_matches(' ').len();
