@@ -104,9 +104,8 @@ fn main() {
     );
 
     let counted_serial = bench_serial(&["-icount", "shift=0,sleep=off"]);
-    let trips = serial_field(&counted_serial, "bench: breakpoint ", "trips");
-    let trip_ticks = serial_field(&counted_serial, "bench: breakpoint ", "ticks");
-    row("int3 round trip, guest instructions (-icount)", format!("{:.1}", trip_ticks / trips), "");
+    let per = per_operation(&counted_serial, "bench: breakpoint ", "ticks", "trips");
+    row("int3 round trip, guest instructions (-icount)", format!("{per:.1}"), "");
     let without = serial_field(&counted_serial, "bench: timer ", "loop_without");
     let with = serial_field(&counted_serial, "bench: timer ", "loop_with");
     let interrupts = serial_field(&counted_serial, "bench: timer ", "interrupts");
@@ -125,41 +124,38 @@ fn main() {
         &format!("over {pic_interrupts} interrupts"),
     );
 
-    let switches = serial_field(&counted_serial, "bench: thread ", "switches");
-    let switch_ticks = serial_field(&counted_serial, "bench: thread ", "ticks");
-    row(
-        "thread switch (yield to a thread of equal priority), guest instructions (-icount)",
-        format!("{:.0}", switch_ticks / switches),
-        "<= 500",
-    );
-    let trips = serial_field(&counted_serial, "bench: channel ", "trips");
-    let trip_ticks = serial_field(&counted_serial, "bench: channel ", "ticks");
-    row(
-        "channel round trip between two threads, guest instructions (-icount)",
-        format!("{:.0}", trip_ticks / trips),
-        "<= 2000",
-    );
-    let spawns = serial_field(&counted_serial, "bench: spawn and join ", "count");
-    let spawn_ticks = serial_field(&counted_serial, "bench: spawn and join ", "ticks");
-    row(
-        "spawn + join of an empty thread, guest instructions (-icount)",
-        format!("{:.0}", spawn_ticks / spawns),
-        "",
-    );
+    // Each figure: one field of a benchmark's serial line divided by its count.
+    let figures = [
+        (
+            "thread switch (yield to a thread of equal priority), guest instructions (-icount)",
+            per_operation(&counted_serial, "bench: thread ", "ticks", "switches"),
+            "<= 500",
+        ),
+        (
+            "channel round trip between two threads, guest instructions (-icount)",
+            per_operation(&counted_serial, "bench: channel ", "ticks", "trips"),
+            "<= 2000",
+        ),
+        (
+            "spawn + join of an empty thread, guest instructions (-icount)",
+            per_operation(&counted_serial, "bench: spawn and join ", "ticks", "count"),
+            "",
+        ),
+    ];
+    for (name, value, target) in figures {
+        row(name, format!("{value:.0}"), target);
+    }
     let real_serial = bench_serial(&[]);
-    let saves = serial_field(&real_serial, "bench: fxsave and fxrstor ", "count");
-    let save_nanoseconds = serial_field(&real_serial, "bench: fxsave and fxrstor ", "nanoseconds");
+    let save_nanoseconds =
+        per_operation(&real_serial, "bench: fxsave and fxrstor ", "nanoseconds", "count");
     row(
         "fxsave + fxrstor pair an eager switch would add, real time (ns)",
-        format!("{:.0}", save_nanoseconds / saves),
+        format!("{save_nanoseconds:.0}"),
         "",
     );
-    let spawn_microseconds = serial_field(&real_serial, "bench: spawn and join ", "microseconds");
-    row(
-        "spawn + join of an empty thread, real time (us)",
-        format!("{:.1}", spawn_microseconds / spawns),
-        "",
-    );
+    let spawn_microseconds =
+        per_operation(&real_serial, "bench: spawn and join ", "microseconds", "count");
+    row("spawn + join of an empty thread, real time (us)", format!("{spawn_microseconds:.1}"), "");
 
     // The console: lines per second on each screen, from the same kind of boot.
     let framebuffer_wall = bench_serial_on_framebuffer(&["-smp", "1"]);
@@ -535,6 +531,11 @@ fn bench_serial_on_framebuffer(extra: &[&str]) -> String {
 }
 
 /// The number after `name=` on the serial line starting with `prefix`.
+/// Field `total` of the serial line starting with `prefix`, divided by its field `count`.
+fn per_operation(serial: &str, prefix: &str, total: &str, count: &str) -> f64 {
+    serial_field(serial, prefix, total) / serial_field(serial, prefix, count)
+}
+
 fn serial_field(serial: &str, prefix: &str, name: &str) -> f64 {
     let line = serial
         .lines()
