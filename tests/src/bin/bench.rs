@@ -252,20 +252,17 @@ fn main() {
         format!("{:.0} / {:.0}", online_in(&framebuffer_two_cpus), online_in(&four_cpus)),
         "INIT, 10 ms, SIPI, until the CPU runs its idle thread",
     );
-    let per_round = |serial: &str, prefix: &str, count: &str| {
-        serial_field(serial, prefix, "microseconds") / serial_field(serial, prefix, count)
-    };
     row(
         "IPI round trip, CPU 0 to CPU 1 and back, microseconds, TCG",
-        format!("{:.1}", per_round(&framebuffer_two_cpus, "bench: ipi ", "round_trips")),
+        format!("{:.1}", per_operation(&framebuffer_two_cpus, "bench: ipi ", "microseconds", "round_trips")),
         "-smp 2; sent, handled there, seen here",
     );
     row(
         "TLB shootdown of one page: 1 / 3 other CPUs, microseconds, TCG",
         format!(
             "{:.1} / {:.1}",
-            per_round(&framebuffer_two_cpus, "bench: tlb shootdown ", "count"),
-            per_round(&four_cpus, "bench: tlb shootdown ", "count")
+            per_operation(&framebuffer_two_cpus, "bench: tlb shootdown ", "microseconds", "count"),
+            per_operation(&four_cpus, "bench: tlb shootdown ", "microseconds", "count")
         ),
         "-smp 2 / -smp 4",
     );
