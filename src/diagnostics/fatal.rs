@@ -290,7 +290,8 @@ pub fn set_breakpoint_notes(notes: BreakpointNotes) {
 /// The trap may fire while the console is in use; the note then goes to serial only. An NMI
 /// while another CPU writes a fatal report is that report stopping this CPU.
 fn note_trap(exception: &'static ExceptionInfo, instruction_pointer: u32) {
-    if exception.vector == NMI_VECTOR && REPORTING_CPU.load(Ordering::Acquire) != NO_CPU {
+    let reporting = REPORTING_CPU.load(Ordering::Acquire);
+    if exception.vector == NMI_VECTOR && reporting != NO_CPU && reporting != current_index() {
         halt_for_report();
     }
     if exception.vector == BREAKPOINT_VECTOR {
