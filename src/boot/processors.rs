@@ -4,7 +4,7 @@
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use super::information::{BootInformation, PhysicalRange};
-use crate::arch::x86::cpu::{enable_interrupts, spin_loop_hint};
+use crate::arch::x86::cpu::{enable_interrupts, halt_forever, spin_loop_hint};
 use crate::arch::x86::per_cpu::{MAX_CPUS, current_index};
 use crate::arch::x86::platform::Platform;
 use crate::arch::x86::processor_startup::{
@@ -189,8 +189,14 @@ pub fn start_application_processors(platform: &Platform, boot_information: &Boot
         {
             spin_loop_hint();
         }
-        if !answered() {
-            STATES[index].store(CpuState::NotAnswering as u8, Ordering::Release);
+        // A CPU that comes online from now on finds itself given up, and halts.
+        let given_up = STATES[index].compare_exchange(
+            CpuState::Starting as u8,
+            CpuState::NotAnswering as u8,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        if given_up.is_ok() {
             match sent {
                 Err(error) => log!("cpus: APIC ID {} left out: {error}", processor.apic_id),
                 Ok(()) => log!(
@@ -199,10 +205,11 @@ pub fn start_application_processors(platform: &Platform, boot_information: &Boot
                     ANSWER_TIMEOUT_MICROSECONDS / 1000
                 ),
             }
-            // Its idle thread stays reserved: the CPU may still wake up and use its stack.
+            // Back to waiting for a start-up IPI, so a late CPU cannot run on with the next
+            // CPU's parameters in the shared page. Its idle thread stays reserved all the same.
+            local_apic::send_init(processor.apic_id);
         }
     }
-    fatal::set_other_cpus(online_count() - 1);
     let microseconds = started.elapsed_microseconds();
     log!(
         "cpus: {} of {} online, started in {microseconds} us",
@@ -221,9 +228,20 @@ extern "C" fn application_processor_main(index: u32) -> ! {
     local_apic::enable_on_this_cpu();
     let idle = IDLE_THREADS.lock()[index].take().expect("a starting CPU has its idle thread");
     debug_assert_eq!(current_index(), index);
+    let online = STATES[index].compare_exchange(
+        CpuState::Starting as u8,
+        CpuState::Online as u8,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    );
+    if online.is_err() {
+        // Too late: the bootstrap processor has left this CPU out.
+        halt_forever();
+    }
+    // From here a fatal report on another CPU stops this one too.
+    fatal::add_other_cpu();
     scheduler::enter_on_this_cpu(idle);
     tlb::add_listener(local_apic::id());
-    STATES[index].store(CpuState::Online as u8, Ordering::Release);
     if let Err(error) = local_apic::start_timer() {
         log!("cpus: CPU {index} runs without a timer: {error:?}");
     }

@@ -89,9 +89,10 @@ static STOPPED_CPUS: AtomicU64 = AtomicU64::new(0);
 /// How long a report waits for the other CPUs to stop before it writes anyway.
 const STOP_TIMEOUT_MICROSECONDS: u64 = 100_000;
 
-/// Tells fatal reports how many other CPUs run (set once they have started).
-pub fn set_other_cpus(count: usize) {
-    OTHER_CPUS.store(count, Ordering::Release);
+/// Counts one more CPU that fatal reports must stop (called by each application processor as
+/// it comes online).
+pub fn add_other_cpu() {
+    OTHER_CPUS.fetch_add(1, Ordering::AcqRel);
 }
 
 /// Makes this CPU the one that writes the report and stops the others: a non-maskable interrupt

@@ -273,12 +273,12 @@ fn list_threads() {
         "  id  name       state     cpu  priority     cpu ms  stack used\n"
     );
     for thread in thread::threads() {
-        let stack = match thread.stack {
-            Some(stack) => {
-                let used = stack::high_water_bytes(stack);
+        let stack = match (thread.stack_used_bytes, thread.state) {
+            (Some(used), _) => {
                 alloc::format!("{} of {} KiB", used.div_ceil(1024), stack::STACK_BYTES / 1024)
             }
-            None => alloc::string::String::from("boot stack"),
+            (None, ThreadState::Exited) => alloc::string::String::from("freed"),
+            (None, _) => alloc::string::String::from("boot stack"),
         };
         let priority = match thread.priority {
             Priority::Normal => "normal",

@@ -336,7 +336,7 @@ fn measure_inter_processor_interrupts() {
     let page = crate::thread::stack::STACKS_START;
     let start = Instant::now();
     for _ in 0..BENCH_INTER_PROCESSOR_ROUNDS {
-        tlb::invalidate_on_other_cpus(page, page + 4096);
+        tlb::invalidate_on_every_cpu(page, page + 4096);
     }
     let (ticks, microseconds) = (start.elapsed_ticks(), start.elapsed_microseconds());
     interrupt_nesting::pop();

@@ -319,6 +319,8 @@ pub fn locks_keep_counters_exact_across_cpus() -> TestResult {
         spin_tried: SpinLock<u64>,
         sleeping: Mutex<u64>,
         unlocked: AtomicU64,
+        /// `try_lock` calls that found the lock taken: proof the workers overlapped.
+        busy_tries: AtomicU64,
         seen: CpusSeen,
     }
     let counters = Arc::new(Counters {
@@ -326,6 +328,7 @@ pub fn locks_keep_counters_exact_across_cpus() -> TestResult {
         spin_tried: SpinLock::new(0),
         sleeping: Mutex::new(0),
         unlocked: AtomicU64::new(0),
+        busy_tries: AtomicU64::new(0),
         seen: CpusSeen::new(),
     });
     let workers: Vec<JoinHandle<()>> = (0..WORKERS)
@@ -343,6 +346,7 @@ pub fn locks_keep_counters_exact_across_cpus() -> TestResult {
                             slow_increment(&mut value);
                             break;
                         }
+                        counters.busy_tries.fetch_add(1, Ordering::Relaxed);
                         core::hint::spin_loop();
                     }
                     {
@@ -368,10 +372,16 @@ pub fn locks_keep_counters_exact_across_cpus() -> TestResult {
     }
     let expected = WORKERS as u64 * ROUNDS;
     let unlocked = counters.unlocked.load(Ordering::Relaxed);
+    let busy_tries = counters.busy_tries.load(Ordering::Relaxed);
     log!("  without a lock, {} of {expected} increments were lost", expected - unlocked);
+    log!("  try_lock found the lock taken {busy_tries} times");
     check(*counters.spin.lock() == expected, "increments under the spin lock were lost")?;
     check(*counters.spin_tried.lock() == expected, "increments under try_lock were lost")?;
     check(*counters.sleeping.lock() == expected, "increments under the mutex were lost")?;
+    check(
+        online_cpu_count() < 2 || busy_tries > 0,
+        "the workers never contended for a lock: nothing was tested",
+    )?;
     check_spread(&counters.seen, "lock torture")
 }
 

@@ -310,12 +310,13 @@ pub fn enter_on_this_cpu(idle: ReservedIdleThread) {
     go_online(&mut scheduler, idle.slot);
 }
 
-/// Gives back an idle thread whose CPU never started.
+/// Gives back an idle thread whose CPU never started: its stack, then its slot.
 pub fn release_idle_thread(idle: ReservedIdleThread) {
-    let thread = SCHEDULER.lock().threads[idle.slot].take();
-    if let Some(stack) = thread.and_then(|thread| thread.stack) {
+    let stack = SCHEDULER.lock().thread(idle.slot).stack.take();
+    if let Some(stack) = stack {
         stack::release(stack);
     }
+    SCHEDULER.lock().threads[idle.slot] = None;
 }
 
 /// Takes a free slot for a thread that is not yet runnable.
@@ -527,6 +528,8 @@ fn switch_away(transition: Transition) {
             }
         }
         Transition::Park(_) => {
+            // Never queued, an idle thread woken from a park could run on two CPUs at once.
+            assert!(current != idle, "an idle thread parked");
             let thread = scheduler.thread(current);
             let expired = deadline.is_some_and(|deadline| deadline <= now);
             if thread.permit || expired {
@@ -650,7 +653,8 @@ fn reap(exited: Option<usize>) {
 /// Releases the stack of the exited thread in `slot`, then empties the slot. Until then the
 /// slot stays taken (its state `Exited`), so no new thread maps a stack in its window.
 fn free_thread(slot: usize) {
-    let stack = SCHEDULER.lock().thread(slot).stack;
+    // Taken out under the lock, so `threads` no longer reads the stack while it is unmapped.
+    let stack = SCHEDULER.lock().thread(slot).stack.take();
     if let Some(stack) = stack {
         stack::release(stack);
     }
@@ -764,12 +768,14 @@ pub struct ThreadSummary {
     pub state: ThreadState,
     pub priority: Priority,
     pub cpu_microseconds: u64,
-    pub stack: Option<ThreadStack>,
+    /// The most of its stack it ever used, in bytes (`None`: the boot stack, or already freed).
+    pub stack_used_bytes: Option<u32>,
     /// The CPU it runs on, or last ran on.
     pub cpu: u8,
 }
 
-/// Every thread, in slot order. The running thread's CPU time includes its current turn.
+/// Every thread, in slot order. The running thread's CPU time includes its current turn. Each
+/// stack is measured under the lock: unlocked, another CPU could be unmapping it.
 pub fn threads() -> alloc::vec::Vec<ThreadSummary> {
     // Reserved before the lock is taken, so nothing is allocated while it is held.
     let mut summaries = alloc::vec::Vec::with_capacity(MAX_THREADS);
@@ -790,7 +796,7 @@ pub fn threads() -> alloc::vec::Vec<ThreadSummary> {
                     state: thread.state,
                     priority: thread.priority,
                     cpu_microseconds: counter_ticks_to_microseconds(thread.cpu_ticks + this_turn),
-                    stack: thread.stack,
+                    stack_used_bytes: thread.stack.map(stack::high_water_bytes),
                     cpu: thread.cpu,
                 }
             }));

@@ -94,8 +94,9 @@ pub fn release(stack: ThreadStack) {
             count += 1;
         }
     }
-    // Until every CPU has forgotten the pages, one may still reach the frames through them.
-    tlb::invalidate_on_other_cpus(stack.bottom, stack.top);
+    // Until every CPU has forgotten the pages, one may still reach the frames through them
+    // (this one included: the thread may have moved to another CPU while it unmapped them).
+    tlb::invalidate_on_every_cpu(stack.bottom, stack.top);
     let mut allocator = FRAME_ALLOCATOR.lock();
     for &frame in &frames[..count] {
         let _ = allocator.free(PhysicalFrame(frame));

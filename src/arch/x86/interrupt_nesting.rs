@@ -43,8 +43,10 @@ pub fn pop() {
     let cpu = current_index();
     let depth = DEPTH[cpu].load(Ordering::Relaxed);
     assert!(depth > 0, "interrupts-off section closed more often than opened");
+    // Read before the depth drops to 0: from then on an NMI handler's own section may rewrite it.
+    let enabled_before = ENABLED_BEFORE[cpu].load(Ordering::Relaxed);
     DEPTH[cpu].store(depth - 1, Ordering::Relaxed);
-    if depth == 1 && ENABLED_BEFORE[cpu].load(Ordering::Relaxed) {
+    if depth == 1 && enabled_before {
         enable_interrupts();
     }
 }

@@ -44,10 +44,13 @@ fn invalidate(start: u32, end: u32) {
     }
 }
 
-/// Has every other listening CPU invalidate `[start, end)` and waits until all have. Must be
-/// called with no spin lock held: a CPU spinning for one with interrupts off cannot answer.
-pub fn invalidate_on_other_cpus(start: u32, end: u32) {
+/// Invalidates `[start, end)` on this CPU and has every other listening CPU do the same, and
+/// waits until all have. This CPU too: a thread that unmapped some of the pages elsewhere may
+/// have moved here since. Must be called with no spin lock held: a CPU spinning for one with
+/// interrupts off cannot answer.
+pub fn invalidate_on_every_cpu(start: u32, end: u32) {
     interrupt_nesting::push();
+    invalidate(start, end);
     let own = local_apic::id();
     let others = LISTENERS.load(Ordering::Acquire) & !bit(own);
     if others != 0 {
