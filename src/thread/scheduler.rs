@@ -425,6 +425,13 @@ pub fn park(deadline_microseconds: Option<u64>) {
 /// threads from an interrupt handler or with a spin lock held; the interrupt's exit (or the
 /// caller, once its locks are released) does.
 pub fn unpark(thread: ThreadId) {
+    wake(thread);
+    preempt_from_thread();
+}
+
+/// `unpark`, without switching to the woken thread here: the next interrupt's exit or switch
+/// does.
+fn wake(thread: ThreadId) {
     let kick = {
         let mut scheduler = SCHEDULER.lock();
         let Some(control) = scheduler.find(thread) else { return };
@@ -441,7 +448,6 @@ pub fn unpark(thread: ThreadId) {
         }
     };
     signal(kick);
-    preempt_from_thread();
 }
 
 /// Switches to a thread that outranks this one, if one became ready, when called where a
@@ -659,8 +665,11 @@ fn free_thread(slot: usize) {
         stack::release(stack);
     }
     let thread = SCHEDULER.lock().threads[slot].take();
+    // Woken without a switch here: `reap` runs as a thread resumes from a switch, so a switch
+    // from it would nest one more switch on this stack for every exit that follows (an idle
+    // thread reaping spawn-and-join after spawn-and-join overflowed its stack).
     if let Some(joiner) = thread.and_then(|thread| thread.joiner) {
-        unpark(joiner);
+        wake(joiner);
     }
 }
 
