@@ -9,7 +9,7 @@
 //! that is still saving its registers.
 
 use alloc::boxed::Box;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use super::run_queue::{Priority, RunQueues, Running, should_preempt};
 use super::stack::{self, ThreadStack};
@@ -602,7 +602,9 @@ fn finish_switch() -> Option<usize> {
 /// Slots of exited threads whose stacks wait for the reaper thread (a thread switched back to
 /// inside an interrupt handler leaves them: freeing a stack waits for every other CPU to
 /// answer a TLB shootdown, too long for an interrupt handler).
-static REAP_LATER: SpinLock<[bool; MAX_THREADS]> = SpinLock::new([false; MAX_THREADS]);
+/// A bit per slot, so the check every switch makes is one load.
+static REAP_LATER: AtomicU64 = AtomicU64::new(0);
+const _: () = assert!(MAX_THREADS <= 64, "REAP_LATER has a bit per slot");
 /// The thread that frees the stacks left in `REAP_LATER`.
 static REAPER: spin::Once<ThreadId> = spin::Once::new();
 
@@ -630,7 +632,7 @@ pub fn start_reaper() -> Result<(), SpawnError> {
 fn reap(exited: Option<usize>) {
     if !crate::arch::x86::cpu::interrupts_enabled() {
         if let Some(slot) = exited {
-            REAP_LATER.lock()[slot] = true;
+            REAP_LATER.fetch_or(1 << slot, Ordering::AcqRel);
             if let Some(&reaper) = REAPER.get() {
                 unpark(reaper);
             }
@@ -641,17 +643,14 @@ fn reap(exited: Option<usize>) {
         free_thread(slot);
     }
     loop {
-        let waiting = {
-            let mut later = REAP_LATER.lock();
-            let slot = later.iter().position(|&waiting| waiting);
-            if let Some(slot) = slot {
-                later[slot] = false;
-            }
-            slot
-        };
-        match waiting {
-            Some(slot) => free_thread(slot),
-            None => break,
+        let waiting = REAP_LATER.load(Ordering::Acquire);
+        if waiting == 0 {
+            break;
+        }
+        let bit = 1 << waiting.trailing_zeros();
+        // Whoever clears the bit frees the slot.
+        if REAP_LATER.fetch_and(!bit, Ordering::AcqRel) & bit != 0 {
+            free_thread(waiting.trailing_zeros() as usize);
         }
     }
 }
