@@ -219,24 +219,6 @@ pub fn read_platform(memory: &impl FirmwareMemory, rsdp: &Rsdp) -> Result<Platfo
     Err(AcpiError::NoMadt)
 }
 
-fn polarity_from_flags(flags: u16) -> Polarity {
-    // MPS INTI flags (ACPI 6.5 Table 5.26): bits 0-1, 01 active high, 11 active low.
-    match flags & 0b11 {
-        0b01 => Polarity::ActiveHigh,
-        0b11 => Polarity::ActiveLow,
-        _ => Polarity::BusDefault,
-    }
-}
-
-fn trigger_from_flags(flags: u16) -> Trigger {
-    // Bits 2-3: 01 edge, 11 level.
-    match (flags >> 2) & 0b11 {
-        0b01 => Trigger::Edge,
-        0b11 => Trigger::Level,
-        _ => Trigger::BusDefault,
-    }
-}
-
 /// A local APIC NMI entry before processor UIDs are resolved to APIC IDs.
 struct PendingNmi {
     processor_uid: u8,
@@ -303,8 +285,8 @@ pub fn parse_madt(madt: &[u8], revision: u8) -> Result<Platform, AcpiError> {
                 platform.overrides.push(InterruptOverride {
                     isa_irq: entry[3],
                     global_interrupt: field_u32(4),
-                    polarity: polarity_from_flags(flags),
-                    trigger: trigger_from_flags(flags),
+                    polarity: Polarity::from_interrupt_flags(flags),
+                    trigger: Trigger::from_interrupt_flags(flags),
                 });
             }
             ENTRY_LOCAL_APIC_NMI => {
@@ -314,8 +296,8 @@ pub fn parse_madt(madt: &[u8], revision: u8) -> Result<Platform, AcpiError> {
                     nmi: LocalApicNmi {
                         target: NmiTarget::AllProcessors,
                         local_interrupt: entry[5],
-                        polarity: polarity_from_flags(flags),
-                        trigger: trigger_from_flags(flags),
+                        polarity: Polarity::from_interrupt_flags(flags),
+                        trigger: Trigger::from_interrupt_flags(flags),
                     },
                 });
             }

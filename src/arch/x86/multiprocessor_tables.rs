@@ -165,24 +165,6 @@ fn default_configuration(kind: u8) -> Result<Platform, MultiprocessorTableError>
     })
 }
 
-fn polarity_from_flags(flags: u16) -> Polarity {
-    // Table 4-11: bits 0-1 PO, 01 active high, 11 active low, 00 conforms to the bus.
-    match flags & 0b11 {
-        0b01 => Polarity::ActiveHigh,
-        0b11 => Polarity::ActiveLow,
-        _ => Polarity::BusDefault,
-    }
-}
-
-fn trigger_from_flags(flags: u16) -> Trigger {
-    // Bits 2-3 EL: 01 edge, 11 level.
-    match (flags >> 2) & 0b11 {
-        0b01 => Trigger::Edge,
-        0b11 => Trigger::Level,
-        _ => Trigger::BusDefault,
-    }
-}
-
 /// Turns a configuration table (its base part: header and entries) into a `Platform`. ISA
 /// interrupts that reach an I/O APIC input other than their own number, or with other
 /// signalling than ISA's, become overrides, as ACPI would list them.
@@ -254,8 +236,8 @@ pub fn parse_configuration_table(table: &[u8]) -> Result<Platform, Multiprocesso
                 platform.local_apic_nmis.push(LocalApicNmi {
                     target,
                     local_interrupt: entry[7],
-                    polarity: polarity_from_flags(flags),
-                    trigger: trigger_from_flags(flags),
+                    polarity: Polarity::from_interrupt_flags(flags),
+                    trigger: Trigger::from_interrupt_flags(flags),
                 });
             }
             _ => {}
@@ -274,8 +256,8 @@ pub fn parse_configuration_table(table: &[u8]) -> Result<Platform, Multiprocesso
         let entry = InterruptOverride {
             isa_irq: irq,
             global_interrupt,
-            polarity: polarity_from_flags(flags),
-            trigger: trigger_from_flags(flags),
+            polarity: Polarity::from_interrupt_flags(flags),
+            trigger: Trigger::from_interrupt_flags(flags),
         };
         let differs = (entry.global_interrupt, entry.polarity, entry.trigger)
             != (u32::from(irq), Polarity::BusDefault, Trigger::BusDefault);

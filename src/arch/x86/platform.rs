@@ -63,6 +63,29 @@ pub enum Trigger {
     Level,
 }
 
+/// The MPS INTI flags both firmware tables use for an interrupt input (ACPI 6.5 Table 5.26;
+/// MP 1.4 Table 4-11): polarity in bits 0-1, trigger mode in bits 2-3, each 01 or 11 (00: as
+/// the bus defines it).
+impl Polarity {
+    pub fn from_interrupt_flags(flags: u16) -> Polarity {
+        match flags & 0b11 {
+            0b01 => Polarity::ActiveHigh,
+            0b11 => Polarity::ActiveLow,
+            _ => Polarity::BusDefault,
+        }
+    }
+}
+
+impl Trigger {
+    pub fn from_interrupt_flags(flags: u16) -> Trigger {
+        match (flags >> 2) & 0b11 {
+            0b01 => Trigger::Edge,
+            0b11 => Trigger::Level,
+            _ => Trigger::BusDefault,
+        }
+    }
+}
+
 /// An ISA IRQ that reaches the I/O APICs on another input or with other signalling than the
 /// identity mapping (ACPI 6.5 §5.2.12.5; MP 1.4 §4.3.4 I/O interrupt entries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
