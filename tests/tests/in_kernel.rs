@@ -42,7 +42,10 @@ fn run_on(firmware: Firmware, machine: &str, cpus: u32) {
     let extra = ["-machine", machine, "-smp", cpus_argument.as_str()];
     let serial = match firmware {
         Firmware::Bios => run_in_kernel_tests(&extra),
-        _ => run_boot(Boot::Iso { firmware, medium: Medium::Cdrom, entry: "tests", words: "".into() }, &extra),
+        _ => run_boot(
+            Boot::Iso { firmware, medium: Medium::Cdrom, entry: "tests", words: "".into() },
+            &extra,
+        ),
     };
     if cpus > 1 {
         let online = format!("cpus: {cpus} of {cpus} online");

@@ -215,9 +215,11 @@ fn main() {
     // CPU. QEMU runs each virtual CPU on a host thread of its own.
     let text_rate = |serial: &str, workers: &str| {
         let prefix = format!("bench: text demo workers={workers} ");
-        serial_field(serial, &prefix, "frames") * 1e6 / serial_field(serial, &prefix, "microseconds")
+        serial_field(serial, &prefix, "frames") * 1e6
+            / serial_field(serial, &prefix, "microseconds")
     };
-    let (one_cpu, two_cpus) = (text_rate(&framebuffer_wall, "1"), text_rate(&framebuffer_two_cpus, "2"));
+    let (one_cpu, two_cpus) =
+        (text_rate(&framebuffer_wall, "1"), text_rate(&framebuffer_two_cpus, "2"));
     row(
         "text demo frames per second, 1 / 2 CPUs, a render thread per CPU, TCG",
         format!("{one_cpu:.1} / {two_cpus:.1}"),
@@ -254,7 +256,10 @@ fn main() {
     );
     row(
         "IPI round trip, CPU 0 to CPU 1 and back, microseconds, TCG",
-        format!("{:.1}", per_operation(&framebuffer_two_cpus, "bench: ipi ", "microseconds", "round_trips")),
+        format!(
+            "{:.1}",
+            per_operation(&framebuffer_two_cpus, "bench: ipi ", "microseconds", "round_trips")
+        ),
         "-smp 2; sent, handled there, seen here",
     );
     row(
