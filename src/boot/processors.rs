@@ -190,13 +190,7 @@ pub fn start_application_processors(platform: &Platform, boot_information: &Boot
             spin_loop_hint();
         }
         // A CPU that comes online from now on finds itself given up, and halts.
-        let given_up = STATES[index].compare_exchange(
-            CpuState::Starting as u8,
-            CpuState::NotAnswering as u8,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        );
-        if given_up.is_ok() {
+        if leave_starting(index, CpuState::NotAnswering) {
             match sent {
                 Err(error) => log!("cpus: APIC ID {} left out: {error}", processor.apic_id),
                 Ok(()) => log!(
@@ -218,6 +212,19 @@ pub fn start_application_processors(platform: &Platform, boot_information: &Boot
     );
 }
 
+/// Moves CPU `index` from `Starting` to `state`, unless the other side (the CPU itself, or the
+/// bootstrap processor giving up on it) got there first.
+fn leave_starting(index: usize, state: CpuState) -> bool {
+    STATES[index]
+        .compare_exchange(
+            CpuState::Starting as u8,
+            state as u8,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
+        .is_ok()
+}
+
 /// Where an application processor arrives from the trampoline, on its idle thread's stack, with
 /// paging and SSE on and interrupts off.
 extern "C" fn application_processor_main(index: u32) -> ! {
@@ -228,13 +235,7 @@ extern "C" fn application_processor_main(index: u32) -> ! {
     local_apic::enable_on_this_cpu();
     let idle = IDLE_THREADS.lock()[index].take().expect("a starting CPU has its idle thread");
     debug_assert_eq!(current_index(), index);
-    let online = STATES[index].compare_exchange(
-        CpuState::Starting as u8,
-        CpuState::Online as u8,
-        Ordering::AcqRel,
-        Ordering::Acquire,
-    );
-    if online.is_err() {
+    if !leave_starting(index, CpuState::Online) {
         // Too late: the bootstrap processor has left this CPU out.
         halt_forever();
     }

@@ -310,15 +310,6 @@ pub fn enter_on_this_cpu(idle: ReservedIdleThread) {
     go_online(&mut scheduler, idle.slot);
 }
 
-/// Gives back an idle thread whose CPU never started: its stack, then its slot.
-pub fn release_idle_thread(idle: ReservedIdleThread) {
-    let stack = SCHEDULER.lock().thread(idle.slot).stack.take();
-    if let Some(stack) = stack {
-        stack::release(stack);
-    }
-    SCHEDULER.lock().threads[idle.slot] = None;
-}
-
 /// Takes a free slot for a thread that is not yet runnable.
 fn reserve_slot(name: &'static str, priority: Priority) -> Result<usize, SpawnError> {
     let mut scheduler = SCHEDULER.lock();
