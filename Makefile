@@ -36,7 +36,7 @@ else
 CARGO_PROFILE_FLAG :=
 endif
 
-# Build core/alloc from source for our own target (see README, "Toolchain").
+# Build core/alloc from source for our own target (see docs/machines-and-toolchain.md, "Toolchain").
 BUILD_STD_FLAGS := --target $(TARGET_SPEC) -Zjson-target-spec \
                    -Zbuild-std=core,compiler_builtins,alloc \
                    -Zbuild-std-features=compiler-builtins-mem
@@ -243,7 +243,7 @@ fmt:
 	$(CARGO_RUN) fmt --all --manifest-path tests/Cargo.toml
 	$(CARGO_RUN) fmt --all --manifest-path tools/Cargo.toml
 
-# The image people boot, stripped as the ISO carries it, against its budget (README, "Size").
+# The image people boot, stripped as the ISO carries it, against its budget (docs/benchmarks.md).
 IMAGE_BUDGET := 196608
 check-size: $(KERNEL_ELF)
 	objcopy --strip-all $(KERNEL_ELF) $(BUILD_DIR)/kernel-stripped.elf

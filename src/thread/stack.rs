@@ -106,7 +106,8 @@ pub fn release(stack: ThreadStack) {
 /// The most of `stack` ever used, in bytes: from the top down to the deepest word that no
 /// longer holds the unused-stack pattern.
 pub fn high_water_bytes(stack: ThreadStack) -> u32 {
-    // SAFETY: a `ThreadStack` is mapped until `release`, which takes it by value.
+    // SAFETY: the scheduler calls this under its lock for a stack its thread still holds;
+    // `free_thread` takes the stack out under that lock before `release` unmaps it.
     let untouched = unsafe { count_leading_words(stack.bottom, stack.top, UNUSED_STACK_WORD) };
     stack.top - stack.bottom - untouched * 4
 }
